@@ -1,0 +1,42 @@
+import { javascript, typescript } from 'projen';
+import { DjangoStack } from './src';
+
+const project = new typescript.TypeScriptProject({
+  name: 'tau-backend',
+  description: 'Deployment stack of the Tau Django backend, synthesized from one typed model.',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  // Keep the top level lean: this repository ships a stack, not an npm package.
+  github: false,
+  buildWorkflow: false,
+  release: false,
+  depsUpgrade: false,
+  eslint: false,
+  prettier: false,
+  npmignoreEnabled: false,
+  licensed: false,
+  package: false,
+  sampleCode: false,
+  vscode: false,
+  clobber: false,
+  jest: true,
+  devDeps: ['yaml@^2', 'tsx@^4'],
+});
+
+// The Tau backend's production stack: every deployment file below is generated from this.
+const stack = new DjangoStack(project, {
+  django: { project: 'Tau', requirements: ['Django~=5.2.0', 'graphene-django~=3.2.3'] },
+  postgres: { version: 17 },
+  web: { port: 8000 },
+  nginx: { port: 80, maxUploadSize: '25m' },
+});
+void stack;
+
+// `npx projen` runs this file in one process, without type-checking (the test task runs tsc).
+project.defaultTask!.reset('node --import tsx .projenrc.ts');
+// projen's Node projects resolve PATH with an extra `npx` on every task; npx and npm scripts
+// already put node_modules/.bin on PATH, and that extra process doubled the time of `npx projen`.
+project.tryFindObjectFile('.projen/tasks.json')!.addDeletionOverride('env');
+
+project.synth();

@@ -1,0 +1,31 @@
+/**
+ * The part of the Compose Specification this stack writes, as types, so that the renderer maps the model
+ * onto named fields rather than converting keys by pattern.
+ */
+export interface ComposeFileSchema {
+  readonly services: Record<string, ComposeServiceSchema>;
+  readonly volumes?: Record<string, ComposeVolumeSchema>;
+}
+
+export interface ComposeServiceSchema {
+  readonly build?: { readonly context: string; readonly dockerfile: string };
+  readonly image: string;
+  readonly command?: string[];
+  readonly restart?: string;
+  readonly depends_on?: Record<string, { readonly condition: 'service_started' | 'service_healthy' }>;
+  readonly env_file?: string[];
+  readonly environment?: Record<string, string>;
+  readonly ports?: string[];
+  readonly volumes?: string[];
+  readonly healthcheck?: ComposeHealthcheckSchema;
+}
+
+export interface ComposeHealthcheckSchema {
+  readonly test: string[];
+  readonly interval: string;
+  readonly timeout: string;
+  readonly retries: number;
+  readonly start_period: string;
+}
+
+export type ComposeVolumeSchema = Record<string, never>;

@@ -1,0 +1,111 @@
+import { Document, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { EnvContract } from '../env';
+import { ComposeFileSchema, ComposeHealthcheckSchema, ComposeServiceSchema } from './compose-schema';
+import { Healthcheck } from './healthcheck';
+import { Service } from './service';
+import { Volume } from './volume';
+
+/** What the compose file is made from. */
+export interface ComposeModel {
+  readonly services: readonly Service[];
+  readonly volumes: readonly Volume[];
+  readonly env: EnvContract;
+  /** The env file services read their `.env` variables from. */
+  readonly envFile: string;
+}
+
+/** A comment to place above the entry at `path` in the rendered YAML. */
+interface Note {
+  readonly path: readonly (string | number)[];
+  readonly text: string;
+}
+
+/** Compose interpolates `$` in every value; a literal `$` is written `$$`. */
+function literal(value: string): string {
+  return value.replace(/\$/g, '$$$$');
+}
+
+function renderHealthcheck(healthcheck: Healthcheck): ComposeHealthcheckSchema {
+  return {
+    test: healthcheck.test.map(literal),
+    interval: healthcheck.interval,
+    timeout: healthcheck.timeout,
+    retries: healthcheck.retries,
+    start_period: healthcheck.startPeriod,
+  };
+}
+
+function renderService(service: Service, model: ComposeModel, notes: Note[]): ComposeServiceSchema {
+  const at = (...path: (string | number)[]) => ['services', service.name, ...path];
+  const vars = model.env.forService(service);
+  const fixed = vars.filter((v) => !v.fromDotEnv);
+  fixed.forEach((v) => notes.push({ path: at('environment', v.name), text: v.description }));
+
+  const volumes = [
+    ...service.fileMounts.map((m) => ({ spec: `./${m.source}:${m.path}${m.readOnly ? ':ro' : ''}`, note: m.note })),
+    ...service.mounts.map((m) => ({ spec: `${m.volume.name}:${m.path}${m.readOnly ? ':ro' : ''}`, note: m.note })),
+  ];
+  volumes.forEach((v, i) => v.note && notes.push({ path: at('volumes', i), text: v.note }));
+
+  const dependencies = service.dependencies;
+  return {
+    ...(service.image.build ? { build: { ...service.image.build } } : {}),
+    image: service.image.ref,
+    ...(service.command ? { command: service.command.map(literal) } : {}),
+    restart: service.restart,
+    ...(dependencies.length > 0
+      ? {
+        depends_on: Object.fromEntries(dependencies.map((d) => [
+          d.service.name, { condition: d.healthy ? 'service_healthy' as const : 'service_started' as const },
+        ])),
+      }
+      : {}),
+    ...(vars.some((v) => v.fromDotEnv) ? { env_file: [model.envFile] } : {}),
+    ...(fixed.length > 0 ? { environment: Object.fromEntries(fixed.map((v) => [v.name, literal(v.value!)])) } : {}),
+    ...(service.publishedPorts.length > 0 ? { ports: service.publishedPorts.map((p) => `${p.host}:${p.container}`) } : {}),
+    ...(volumes.length > 0 ? { volumes: volumes.map((v) => v.spec) } : {}),
+    ...(service.healthcheck ? { healthcheck: renderHealthcheck(service.healthcheck) } : {}),
+  };
+}
+
+/** The compose file as a typed object, with the comments that go with it. */
+export function renderCompose(model: ComposeModel): { file: ComposeFileSchema; notes: Note[] } {
+  const notes: Note[] = [];
+  const services = Object.fromEntries(model.services.map((s) => [s.name, renderService(s, model, notes)]));
+  const file: ComposeFileSchema = {
+    services,
+    ...(model.volumes.length > 0 ? { volumes: Object.fromEntries(model.volumes.map((v) => [v.name, {}])) } : {}),
+  };
+  return { file, notes };
+}
+
+/** The compose file as YAML text: services and volumes as blank-line separated sections, comments in place. */
+export function renderComposeYaml(model: ComposeModel, marker: string): string {
+  const { file, notes } = renderCompose(model);
+  const doc = new Document(file);
+  doc.commentBefore = ` ${marker}\n Services, volumes and their wiring come from .projenrc.ts; see docs/ARCHITECTURE.md.`;
+  for (const note of notes) commentAt(doc, note.path, note.text);
+  // A blank line between top-level sections and between services.
+  const top = doc.contents as YAMLMap;
+  top.items.forEach((pair, i) => { if (i > 0) (pair.key as Scalar).spaceBefore = true; });
+  (doc.getIn(['services'], true) as YAMLMap).items.forEach((pair, i) => {
+    if (i > 0) (pair.key as Scalar).spaceBefore = true;
+    // "22:22" unquoted is a base-60 number to a YAML 1.1 parser; Compose's docs say to quote ports.
+    const ports = (pair.value as YAMLMap).get('ports', true) as YAMLSeq<Scalar> | undefined;
+    ports?.items.forEach((item) => { item.type = Scalar.QUOTE_DOUBLE; });
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+function commentAt(doc: Document, path: readonly (string | number)[], text: string): void {
+  const parent = doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  const comment = ` ${text}`;
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    if (pair && isScalar(pair.key)) pair.key.commentBefore = comment;
+  } else if (isSeq(parent) && typeof last === 'number') {
+    const item = (parent as YAMLSeq).items[last];
+    if (isScalar(item)) item.commentBefore = comment;
+  }
+}

@@ -1,0 +1,37 @@
+import { Problem } from './problem';
+
+/**
+ * Small field checks shared by the model objects. Each returns the problems it finds (empty when the
+ * value is fine) so that callers can collect every problem before reporting.
+ */
+
+export const PORT_RANGE = 'a port is a whole number from 1 to 65535';
+
+export function checkPort(component: string, field: string, port: number | undefined): Problem[] {
+  if (port === undefined) return [];
+  return Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : [{ component, field, value: port, allowed: PORT_RANGE }];
+}
+
+export function checkPattern(component: string, field: string, value: string, pattern: RegExp, allowed: string): Problem[] {
+  return pattern.test(value) ? [] : [{ component, field, value, allowed }];
+}
+
+/** An absolute container path without `..`, trailing slash or doubled slashes. */
+export function checkContainerPath(component: string, field: string, path: string): Problem[] {
+  const ok = /^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/.test(path) && !path.split('/').includes('..');
+  return ok ? [] : [{ component, field, value: path, allowed: 'an absolute path such as /app/staticfiles (letters, digits, ".", "_", "-"; no trailing "/")' }];
+}
+
+/** A duration as compose and nginx both read it: `90s`, `5m`, `1h`. */
+export const DURATION = /^[1-9][0-9]*(ms|s|m|h)$/;
+
+export function checkDuration(component: string, field: string, value: string | undefined): Problem[] {
+  if (value === undefined) return [];
+  return checkPattern(component, field, value, DURATION, 'a duration such as 500ms, 30s, 5m or 1h');
+}
+
+/** True when one path is the other or lies inside it (`/a` and `/a/b`). */
+export function pathsOverlap(a: string, b: string): boolean {
+  const inside = (x: string, y: string) => x === y || x.startsWith(y.endsWith('/') ? y : `${y}/`);
+  return inside(a, b) || inside(b, a);
+}

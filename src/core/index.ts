@@ -1,0 +1,3 @@
+export * from './problem';
+export * from './checks';
+export * from './managed-file';

@@ -1,0 +1,24 @@
+import { Service } from '../compose';
+
+export interface GunicornOptions {
+  /** The ASGI application, `module:attribute`. */
+  readonly app: string;
+  /** The service Gunicorn runs in; it binds the service's port. */
+  readonly service: Service;
+  /** Seconds an idle keep-alive connection stays open (longer than the proxy's idle timeout to it). */
+  readonly keepAliveSeconds: number;
+}
+
+/**
+ * Gunicorn managing Uvicorn workers. The worker count is not on the command line: Gunicorn reads
+ * WEB_CONCURRENCY from the environment.
+ */
+export function gunicornCommand(options: GunicornOptions): string[] {
+  return [
+    'gunicorn', options.app,
+    '--bind', `0.0.0.0:${options.service.port}`,
+    '--worker-class', 'uvicorn_worker.UvicornWorker',
+    '--keep-alive', String(options.keepAliveSeconds),
+    '--access-logfile', '-',
+  ];
+}

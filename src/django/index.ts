@@ -1,0 +1,6 @@
+export * from './django-env';
+export * from './tls';
+export * from './requirements';
+export * from './gunicorn';
+export * from './render-settings';
+export * from './render-entrypoint';

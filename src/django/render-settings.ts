@@ -1,0 +1,134 @@
+import { Service } from '../compose';
+import { EnvVar } from '../env';
+import { ServedFiles } from '../nginx';
+import { DjangoEnvVars, PostgresEnvVars } from './django-env';
+import { Tls } from './tls';
+
+/** What the settings module is made from. */
+export interface SettingsModel {
+  readonly project: string;
+  readonly env: DjangoEnvVars;
+  readonly database: PostgresEnvVars;
+  /** The service Django runs in: STATIC_ROOT and MEDIA_ROOT are where it mounts the volumes. */
+  readonly web: Service;
+  readonly staticFiles: ServedFiles;
+  readonly mediaFiles: ServedFiles;
+  readonly healthPath: string;
+  readonly tls?: Tls;
+}
+
+const py = (value: string) => JSON.stringify(value);
+const pyBool = (value: boolean) => (value ? 'True' : 'False');
+
+/** `_str("NAME")` for a required variable, `_str("NAME", "default")` otherwise. */
+function read(fn: '_str' | '_bool' | '_list' | '_int', v: EnvVar): string {
+  return v.default === undefined ? `${fn}(${py(v.name)})` : `${fn}(${py(v.name)}, ${py(v.default)})`;
+}
+
+/** The deployment part of Django's settings, read from the environment the stack provides. */
+export function renderSettingsModule(model: SettingsModel, marker: string): string {
+  const { env, database: db, tls } = model;
+  const staticRoot = model.web.mountPathOf(model.staticFiles.volume)!;
+  const mediaRoot = model.web.mountPathOf(model.mediaFiles.volume)!;
+  const healthRegex = `^${model.healthPath.replace(/^\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+  return `# ${marker}
+"""Deployment settings of ${model.project}, read from the environment.
+
+The names, paths and URLs here are the ones docker-compose.yml, nginx/default.conf and .env.example
+use: all are generated from .projenrc.ts. ${model.project}/settings.py imports this module. Change values
+in .env; change names, paths and URLs in .projenrc.ts.
+"""
+import os
+
+import django
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _str(name, default=None):
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if default is None:
+        raise ImproperlyConfigured(f"The environment variable {name} is required and not set (see .env.example).")
+    return default
+
+
+def _bool(name, default):
+    value = os.environ.get(name, default).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
+
+
+def _list(name, default):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _int(name, default):
+    value = _str(name, default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+
+
+SECRET_KEY = ${read('_str', env.secretKey)}
+DEBUG = ${read('_bool', env.debug)}
+ALLOWED_HOSTS = ${read('_list', env.allowedHosts)}
+CSRF_TRUSTED_ORIGINS = ${read('_list', env.csrfTrustedOrigins)}
+if django.VERSION < (4, 0):
+    # Django 3.2 matches trusted origins by host name only; 4.0 and later want the scheme.
+    CSRF_TRUSTED_ORIGINS = [origin.split("://", 1)[-1] for origin in CSRF_TRUSTED_ORIGINS]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": ${read('_str', db.name)},
+        "USER": ${read('_str', db.user)},
+        "PASSWORD": ${read('_str', db.password)},
+        "HOST": ${read('_str', db.host)},
+        "PORT": ${read('_int', db.port)},
+        # Under ASGI, Django's docs advise against persistent connections: close them after each request.
+        "CONN_MAX_AGE": 0,
+    }
+}
+
+# nginx serves these URLs from the volumes the web service mounts at these paths.
+STATIC_URL = ${py(model.staticFiles.url)}
+STATIC_ROOT = ${py(staticRoot)}
+MEDIA_URL = ${py(model.mediaFiles.url)}
+MEDIA_ROOT = ${py(mediaRoot)}
+
+# The web service's healthcheck asks this path; it answers before host validation and HTTPS redirects.
+HEALTH_CHECK_PATH = ${py(model.healthPath)}
+
+# nginx sets X-Forwarded-Proto on every request it passes on, replacing whatever the client sent,
+# so the header can be trusted to tell whether the client used HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+${tls ? `
+# TLS is terminated in front of the stack (tls in .projenrc.ts).
+SECURE_SSL_REDIRECT = True
+SECURE_REDIRECT_EXEMPT = [${py(healthRegex)}]
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = ${tls.hstsSeconds}
+SECURE_HSTS_INCLUDE_SUBDOMAINS = ${pyBool(tls.hstsIncludeSubdomains)}
+SECURE_HSTS_PRELOAD = ${pyBool(tls.hstsPreload)}
+` : `
+# No TLS in front of the stack (tls in .projenrc.ts is off): cookies are not marked Secure and there is
+# no HTTPS redirect or HSTS. \`check --deploy\` reports exactly those (W004, W008, W012, W016).
+`}
+# Errors and warnings to the container's output, where \`docker compose logs\` finds them.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+`;
+}

@@ -1,0 +1,70 @@
+import { Problem } from '../core';
+
+/**
+ * A requirement line: `name[extras]` and a pin. `==` pins exactly; `~=` pins the release series
+ * (`Django~=5.2.0` takes 5.2 bug fixes only).
+ */
+const REQUIREMENT = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[A-Za-z0-9._,-]+\])?(==|~=)([0-9][A-Za-z0-9.*+!-]*)$/;
+
+/** What the image installs to serve the app; each can be overridden by naming the package in `requirements`. */
+export const PRODUCTION_REQUIREMENTS: readonly string[] = [
+  'gunicorn==27.0.1',
+  // [standard] brings uvloop, httptools and websockets: the fast loop and WebSocket support.
+  'uvicorn[standard]==0.54.0',
+  // The Gunicorn worker class; uvicorn.workers is deprecated upstream in favour of this package.
+  'uvicorn-worker==0.4.0',
+  'psycopg2-binary==2.9.13',
+];
+
+/** PEP 503 normalized name, so `Django` and `django` are one package. */
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+function packageName(spec: string): string {
+  return normalize(REQUIREMENT.exec(spec.replace(/\s+/g, ''))?.[1] ?? spec);
+}
+
+/** The app's own requirements plus the production server's, pinned, one per package. */
+export class Requirements {
+  constructor(public readonly app: readonly string[], public readonly production: readonly string[] = PRODUCTION_REQUIREMENTS) {}
+
+  /** The production requirements the app did not pin itself. */
+  public get server(): string[] {
+    const own = new Set(this.app.map(packageName));
+    return this.production.filter((spec) => !own.has(packageName(spec)));
+  }
+
+  public validate(): Problem[] {
+    const problems: Problem[] = [];
+    const seen = new Set<string>();
+    this.app.forEach((spec, i) => {
+      if (!REQUIREMENT.test(spec)) {
+        problems.push({ component: 'django', field: `requirements[${i}]`, value: spec,
+          allowed: 'a pinned requirement: name, optional [extras], then == or ~= and a version, e.g. "Django~=5.2.0"' });
+        return;
+      }
+      const name = packageName(spec);
+      if (seen.has(name)) {
+        problems.push({ component: 'django', field: `requirements[${i}]`, value: spec, allowed: 'each package once' });
+      }
+      seen.add(name);
+    });
+    if (!seen.has('django')) {
+      problems.push({ component: 'django', field: 'requirements', value: [...this.app], allowed: 'the list names Django itself, e.g. "Django~=5.2.0"' });
+    }
+    return problems;
+  }
+}
+
+export function renderRequirements(requirements: Requirements, marker: string): string {
+  return [
+    `# ${marker}`,
+    '# The app\'s dependencies (django.requirements in .projenrc.ts)',
+    ...requirements.app,
+    '',
+    '# Production server and database driver',
+    ...requirements.server,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,4 @@
+export * from './served-files';
+export * from './nginx-site';
+export * from './render-nginx';
+export * from './nginx-conf-file';

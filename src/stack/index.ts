@@ -1,0 +1,3 @@
+export * from './postgres';
+export * from './validate';
+export * from './django-stack';

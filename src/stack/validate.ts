@@ -1,0 +1,116 @@
+import { checkPattern, pathsOverlap, Problem } from '../core';
+import { Service, Volume } from '../compose';
+import { EnvContract } from '../env';
+import { NginxSite, ServedFiles } from '../nginx';
+
+/** Everything the stack-wide rules look at. */
+export interface StackParts {
+  readonly services: readonly Service[];
+  readonly volumes: readonly Volume[];
+  readonly env: EnvContract;
+  readonly web: Service;
+  readonly nginx: NginxSite;
+  readonly staticFiles: ServedFiles;
+  readonly mediaFiles: ServedFiles;
+}
+
+/** Rules that span objects: references resolve inside the stack, ports and paths do not collide. */
+export function validateStackParts(parts: StackParts): Problem[] {
+  const { services, volumes, env, web, staticFiles, mediaFiles } = parts;
+  const problems: Problem[] = [];
+  const declaredVolumes = volumes.map((v) => v.name).join(', ') || '(none)';
+  const declaredServices = services.map((s) => s.name).join(', ');
+
+  for (const service of services) {
+    const component = `service "${service.name}"`;
+    for (const mount of service.mounts) {
+      if (!volumes.includes(mount.volume)) {
+        problems.push({ component, field: `volumes (${mount.path})`, value: mount.volume.name,
+          allowed: `mount a declared volume: ${declaredVolumes}; declare a new one with stack.addVolume('${mount.volume.name}')` });
+      }
+    }
+    for (const dep of service.dependencies) {
+      if (!services.includes(dep.service)) {
+        problems.push({ component, field: 'depends_on', value: dep.service.name,
+          allowed: `depend on a service of the stack: ${declaredServices}; add it with stack.addService()` });
+      } else if (dep.healthy && !dep.service.healthcheck) {
+        problems.push({ component, field: `depends_on.${dep.service.name}.healthy`, value: true,
+          allowed: `waiting for "${dep.service.name}" to be healthy needs a healthcheck on it, or { healthy: false }` });
+      }
+    }
+  }
+  problems.push(...dependencyCycles(services));
+
+  const hostPorts = new Map<number, string>();
+  for (const service of services) {
+    for (const port of service.publishedPorts) {
+      const other = hostPorts.get(port.host);
+      if (other !== undefined) {
+        problems.push({ component: `service "${service.name}"`, field: 'ports', value: port.host,
+          allowed: `a host port is published by one service only; "${other}" publishes ${port.host} already` });
+      } else {
+        hostPorts.set(port.host, service.name);
+      }
+    }
+  }
+
+  for (const v of env.all) {
+    for (const reader of v.readers) {
+      if (!services.includes(reader)) {
+        problems.push({ component: `env "${v.name}"`, field: 'for', value: reader.name,
+          allowed: `give it to services of the stack: ${declaredServices}` });
+      }
+    }
+  }
+
+  for (const files of [staticFiles, mediaFiles]) {
+    if (web.mountPathOf(files.volume) === undefined) {
+      problems.push({ component: `service "${web.name}"`, field: `volumes`, value: files.volume.name,
+        allowed: `Django writes ${files.name} files, so the web service mounts volume "${files.volume.name}"` });
+    }
+  }
+  if (pathsOverlap(staticFiles.url, mediaFiles.url)) {
+    problems.push({ component: 'media files', field: 'url', value: mediaFiles.url,
+      allowed: `a URL prefix apart from the static files' ${staticFiles.url} (neither inside the other)` });
+  }
+  const staticRoot = web.mountPathOf(staticFiles.volume);
+  const mediaRoot = web.mountPathOf(mediaFiles.volume);
+  if (staticRoot && mediaRoot && pathsOverlap(staticRoot, mediaRoot)) {
+    problems.push({ component: 'media files', field: 'path', value: mediaRoot,
+      allowed: `a directory apart from the static files' ${staticRoot} (neither inside the other)` });
+  }
+  if (staticFiles.volume === mediaFiles.volume) {
+    problems.push({ component: 'media files', field: 'volume', value: mediaFiles.volume.name,
+      allowed: 'a volume of its own: collectstatic would mix with uploads' });
+  }
+  return problems;
+}
+
+/** `a -> b -> a` in depends_on: compose refuses to start such a stack. */
+function dependencyCycles(services: readonly Service[]): Problem[] {
+  const problems: Problem[] = [];
+  const state = new Map<Service, 'visiting' | 'done'>();
+  const visit = (service: Service, path: Service[]): void => {
+    if (state.get(service) === 'done') return;
+    if (state.get(service) === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(service)), service].map((s) => s.name);
+      problems.push({ component: `service "${service.name}"`, field: 'depends_on', value: cycle.join(' -> '), allowed: 'dependencies without a cycle' });
+      return;
+    }
+    state.set(service, 'visiting');
+    for (const dep of service.dependencies) if (services.includes(dep.service)) visit(dep.service, [...path, service]);
+    state.set(service, 'done');
+  };
+  for (const service of services) visit(service, []);
+  return problems;
+}
+
+export function checkProjectName(name: string): Problem[] {
+  return checkPattern('django', 'project', name, /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'the Django project package: a Python identifier such as Tau');
+}
+
+export function checkHealthPath(path: string): Problem[] {
+  return checkPattern('django', 'healthPath', path, /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+    'a URL path such as /healthz');
+}
