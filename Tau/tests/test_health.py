@@ -1,0 +1,48 @@
+import socket
+
+from django.conf import settings
+from django.db import connection
+from django.test import SimpleTestCase, TestCase, override_settings
+
+
+class HealthUpTests(TestCase):
+    def test_answers_200_when_the_database_answers(self):
+        response = self.client.get(settings.HEALTH_CHECK_PATH)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "ok", "database": "up"})
+        self.assertEqual(response["Cache-Control"], "no-store")
+
+    @override_settings(ALLOWED_HOSTS=["tau.example"], SECURE_SSL_REDIRECT=True)
+    def test_answers_any_host_without_redirecting(self):
+        # The container's healthcheck calls http://127.0.0.1:<port>/healthz: not an allowed host, not HTTPS.
+        response = self.client.get(settings.HEALTH_CHECK_PATH, HTTP_HOST="127.0.0.1:8000")
+        self.assertEqual(response.status_code, 200)
+
+    @override_settings(ALLOWED_HOSTS=["tau.example"])
+    def test_other_paths_still_validate_the_host(self):
+        response = self.client.get("/admin/login/", HTTP_HOST="evil.example")
+        self.assertEqual(response.status_code, 400)
+
+    def test_only_reads(self):
+        self.assertEqual(self.client.post(settings.HEALTH_CHECK_PATH).status_code, 405)
+
+
+class HealthDownTests(SimpleTestCase):
+    databases = {"default"}
+
+    def test_answers_503_when_the_database_does_not(self):
+        # Point the connection at a port nobody listens on: a real refused connection, not a mock.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            closed_port = s.getsockname()[1]
+        saved = dict(connection.settings_dict)
+        connection.close()
+        connection.settings_dict.update(HOST="127.0.0.1", PORT=closed_port)
+        try:
+            response = self.client.get(settings.HEALTH_CHECK_PATH)
+        finally:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(saved)
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json(), {"status": "unavailable", "database": "down"})
