@@ -21,6 +21,7 @@ const project = new typescript.TypeScriptProject({
   vscode: false,
   clobber: false,
   jest: true,
+  jestOptions: { junitReporting: false, jestConfig: { collectCoverage: false } },
   devDeps: ['yaml@^2', 'tsx@^4'],
 });
 
@@ -38,5 +39,17 @@ project.defaultTask!.reset('node --import tsx .projenrc.ts');
 // projen's Node projects resolve PATH with an extra `npx` on every task; npx and npm scripts
 // already put node_modules/.bin on PATH, and that extra process doubled the time of `npx projen`.
 project.tryFindObjectFile('.projen/tasks.json')!.addDeletionOverride('env');
+
+// `npx projen test`: types, the model's unit tests, then the Django suite against a real PostgreSQL.
+project.testTask.reset();
+project.testTask.exec('tsc --noEmit -p test/tsconfig.json', { name: 'types of src/ and test/' });
+project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types of .projenrc.ts' });
+project.testTask.exec('jest --ci', { receiveArgs: true });
+project.testTask.exec('bash test/django/run-tests.sh');
+
+project.addTask('drift', {
+  description: 'Fail when a managed file differs from what .projenrc.ts synthesizes',
+  exec: 'bash scripts/drift-check.sh',
+});
 
 project.synth();

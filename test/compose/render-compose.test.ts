@@ -1,0 +1,66 @@
+import { parse } from 'yaml';
+import { EnvContract, Healthcheck, Image, renderCompose, renderComposeYaml, Service, Volume } from '../../src';
+
+function model() {
+  const data = Volume.named('data');
+  const db = new Service('db', { image: 'postgres:17', port: 5432, healthcheck: Healthcheck.shell('pg_isready -U "${POSTGRES_USER}"') });
+  db.mount('/var/lib/postgresql/data', data, { note: 'why here' });
+  const app = new Service('app', { image: Image.build({ tag: 'tau-web' }), port: 8000, command: ['run', '$HOME'] });
+  app.dependsOn(db, { healthy: true }).publish(8080);
+  const env = new EnvContract();
+  env.add('SECRET', { description: 'a secret', secret: true, for: [app] });
+  env.add('MODE', { description: 'fixed by the stack', value: 'a$b', for: [app] });
+  return { services: [db, app], volumes: [data], env, envFile: '.env' };
+}
+
+describe('renderCompose', () => {
+  test('maps services onto the compose schema', () => {
+    const { file } = renderCompose(model());
+    expect(file.services.app).toEqual({
+      build: { context: '.', dockerfile: 'Dockerfile' },
+      image: 'tau-web',
+      command: ['run', '$$HOME'],
+      restart: 'unless-stopped',
+      depends_on: { db: { condition: 'service_healthy' } },
+      env_file: ['.env'],
+      environment: { MODE: 'a$$b' },
+      ports: ['8080:8000'],
+    });
+    expect(file.volumes).toEqual({ data: {} });
+  });
+
+  test('escapes $ so the container, not compose, expands variables', () => {
+    const { file } = renderCompose(model());
+    expect(file.services.db.healthcheck!.test).toEqual(['CMD-SHELL', 'pg_isready -U "$${POSTGRES_USER}"']);
+  });
+
+  test('a service that reads nothing from .env gets no env_file', () => {
+    const { file } = renderCompose(model());
+    expect(file.services.db.env_file).toBeUndefined();
+  });
+
+  test('has no obsolete top-level version key', () => {
+    expect(Object.keys(parse(renderComposeYaml(model(), 'marker')))).toEqual(['services', 'volumes']);
+  });
+});
+
+describe('renderComposeYaml', () => {
+  const text = renderComposeYaml(model(), '~~ marker');
+
+  test('parses back to the rendered object', () => {
+    expect(parse(text)).toEqual(renderCompose(model()).file);
+  });
+
+  test('writes the notes as comments above their entries', () => {
+    expect(text).toContain('    volumes:\n      # why here\n      - data:/var/lib/postgresql/data');
+    expect(text).toContain('    environment:\n      # fixed by the stack\n      MODE: a$$b');
+  });
+
+  test('quotes published ports', () => {
+    expect(text).toContain('- "8080:8000"');
+  });
+
+  test('starts with the marker', () => {
+    expect(text.split('\n')[0]).toBe('# ~~ marker');
+  });
+});

@@ -1,0 +1,96 @@
+import { NginxSite, renderNginxConf, ServedFiles, Service, Volume } from '../../src';
+
+function site(options = {}) {
+  const staticVolume = Volume.named('static_volume');
+  const mediaVolume = Volume.named('media_volume');
+  const web = new Service('web', { image: 'x:1', port: 8000 });
+  const nginx = new Service('nginx', { image: 'nginx:1.28-alpine', port: 80 })
+    .mount('/var/www/static', staticVolume, { readOnly: true })
+    .mount('/var/www/media', mediaVolume, { readOnly: true });
+  return new NginxSite(nginx, options)
+    .proxyTo(web)
+    .serve(new ServedFiles('static', { url: '/static/', volume: staticVolume, maxAge: '30d' }))
+    .serve(new ServedFiles('media', { url: '/media/', volume: mediaVolume, userContent: true }));
+}
+
+/** The lines of one `location` block. */
+function location(conf: string, prefix: string): string[] {
+  const start = conf.indexOf(`location ${prefix} {`);
+  return conf.slice(start, conf.indexOf('\n    }', start)).split('\n').map((l) => l.trim());
+}
+
+describe('renderNginxConf', () => {
+  const conf = renderNginxConf(site(), 'marker');
+
+  test('the upstream is the web service at its port, with keepalive shorter than the app server\'s', () => {
+    expect(conf).toContain('upstream web {\n    server web:8000;');
+    expect(conf).toContain('keepalive_timeout 60s;');
+    expect(site().appKeepAliveSeconds).toBe(65);
+  });
+
+  test('volumes are served from where nginx mounts them', () => {
+    expect(location(conf, '/static/')).toContain('alias /var/www/static/;');
+    expect(location(conf, '/media/')).toContain('alias /var/www/media/;');
+  });
+
+  test('static files get a long cache lifetime; media gets a sandboxing CSP', () => {
+    expect(location(conf, '/static/')).toContain('add_header Cache-Control "public, max-age=2592000";');
+    expect(location(conf, '/media/')).toContain(`add_header Content-Security-Policy "default-src 'none'; sandbox" always;`);
+  });
+
+  test('security headers are repeated in every location that adds its own', () => {
+    for (const prefix of ['/static/', '/media/']) {
+      expect(location(conf, prefix)).toEqual(expect.arrayContaining([
+        'add_header X-Content-Type-Options "nosniff" always;',
+        'add_header X-Frame-Options "DENY" always;',
+        'add_header Referrer-Policy "same-origin" always;',
+      ]));
+    }
+    // The proxy location adds none, so it inherits the server's, and hides the app's copies.
+    expect(location(conf, '/').some((l) => l.startsWith('add_header'))).toBe(false);
+    expect(location(conf, '/')).toContain('proxy_hide_header X-Frame-Options;');
+  });
+
+  test('proxy headers and the websocket upgrade that keeps upstream keepalive', () => {
+    expect(location(conf, '/')).toEqual(expect.arrayContaining([
+      'proxy_set_header Host $http_host;',
+      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      'proxy_set_header X-Forwarded-Proto $scheme;',
+      'proxy_set_header Upgrade $http_upgrade;',
+      'proxy_set_header Connection $connection_upgrade;',
+      'proxy_http_version 1.1;',
+    ]));
+    expect(conf).toContain("map $http_upgrade $connection_upgrade {\n    default upgrade;\n    ''      '';\n}");
+  });
+
+  test('overrides nginx defaults: tokens, body size, gzip', () => {
+    expect(conf).toContain('server_tokens off;');
+    expect(conf).toContain('client_max_body_size 25m;');
+    expect(conf).toContain('gzip on;');
+    expect(conf).toMatch(/gzip_types [^;]*text\/css[^;]*application\/javascript/);
+    expect(conf).not.toMatch(/gzip_types [^;]*text\/html/);
+  });
+
+  test('dotfiles are denied', () => {
+    expect(conf).toContain('location ~ /\\. {\n        deny all;\n    }');
+  });
+
+  test('behind a TLS proxy, nginx passes on its X-Forwarded-Proto', () => {
+    const tls = renderNginxConf(site({ behindTlsProxy: true }), 'marker');
+    expect(tls).toContain('map $http_x_forwarded_proto $forwarded_proto {');
+    expect(location(tls, '/')).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
+  });
+});
+
+describe('NginxSite validation', () => {
+  test('serving a volume nginx does not mount is a problem', () => {
+    const s = site();
+    s.serve(new ServedFiles('extra', { url: '/extra/', volume: Volume.named('extra') }));
+    expect(s.validate()).toEqual([expect.objectContaining({ field: 'serve(extra).volume', value: 'extra' })]);
+  });
+
+  test('proxying to a service without a port is a problem', () => {
+    const s = new NginxSite(new Service('nginx', { image: 'nginx:1.28-alpine', port: 80 })).proxyTo(new Service('w', { image: 'x:1' }));
+    expect(s.validate()).toEqual([expect.objectContaining({ field: 'upstream', value: 'w' })]);
+  });
+});

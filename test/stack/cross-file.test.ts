@@ -1,0 +1,111 @@
+import { parse } from 'yaml';
+import { Healthcheck } from '../../src';
+import { changedFiles, cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
+
+afterAll(cleanTempDirs);
+
+const base = synthFiles();
+
+describe('one value in the model, every file that depends on it', () => {
+  test('the web port reaches nginx, the Dockerfile and the healthcheck, and nothing else', () => {
+    // WHEN
+    const files = synthFiles({ ...TAU, web: { port: 8123 } });
+    // THEN
+    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.yml', 'nginx/default.conf']);
+    expect(files['nginx/default.conf']).toContain('server web:8123;');
+    expect(files.Dockerfile).toContain('"--bind", "0.0.0.0:8123"');
+    expect(files.Dockerfile).toContain('EXPOSE 8123');
+    const compose = parse(files['docker-compose.yml']);
+    expect(compose.services.web.healthcheck.test.join(' ')).toContain('http://127.0.0.1:8123/healthz');
+  });
+
+  test('the static path reaches the settings module, the web mount, the Dockerfile and the ignore files', () => {
+    const files = synthFiles({ ...TAU, staticFiles: { path: '/app/collected' } });
+    expect(changedFiles(base, files)).toEqual(['.dockerignore', '.gitignore', 'Dockerfile', 'Tau/settings_env.py', 'docker-compose.yml']);
+    expect(files['Tau/settings_env.py']).toContain('STATIC_ROOT = "/app/collected"');
+    expect(parse(files['docker-compose.yml']).services.web.volumes).toContain('static_volume:/app/collected');
+    expect(files.Dockerfile).toContain('mkdir -p /app/collected /app/mediafiles');
+    expect(files['.dockerignore'].split('\n')).toContain('collected');
+    expect(files['.gitignore'].split('\n')).toContain('/collected/');
+  });
+
+  test('the static URL reaches the settings module and the nginx location only', () => {
+    const files = synthFiles({ ...TAU, staticFiles: { url: '/assets/' } });
+    expect(changedFiles(base, files)).toEqual(['Tau/settings_env.py', 'nginx/default.conf']);
+    expect(files['Tau/settings_env.py']).toContain('STATIC_URL = "/assets/"');
+    expect(files['nginx/default.conf']).toContain('location /assets/ {');
+  });
+
+  test("the Django project's name moves the settings module and renames the app everywhere", () => {
+    const files = synthFiles({ ...TAU, django: { ...TAU.django, project: 'Atlas' } });
+    expect(files['Tau/settings_env.py']).toBeUndefined();
+    expect(files['Atlas/settings_env.py']).toContain('Deployment settings of Atlas');
+    expect(files.Dockerfile).toContain('DJANGO_SETTINGS_MODULE=Atlas.settings');
+    expect(files.Dockerfile).toContain('"Atlas.asgi:application"');
+    expect(parse(files['docker-compose.yml']).services.web.image).toBe('atlas-web');
+    expect(files['.env.example']).toContain('POSTGRES_DB=atlas');
+    expect(files['Atlas/settings_env.py']).toContain('_str("POSTGRES_DB", "atlas")');
+  });
+
+  test('PostgreSQL 18 moves the data volume to /var/lib/postgresql and changes only the compose file', () => {
+    const files = synthFiles({ ...TAU, postgres: { version: 18 } });
+    expect(changedFiles(base, files)).toEqual(['docker-compose.yml']);
+    const db = parse(files['docker-compose.yml']).services.db;
+    expect(db.image).toBe('postgres:18');
+    expect(db.volumes).toEqual(['postgres_data:/var/lib/postgresql']);
+    expect(parse(base['docker-compose.yml']).services.db.volumes).toEqual(['postgres_data:/var/lib/postgresql/data']);
+  });
+
+  test('the published nginx port reaches the compose file and the default trusted origins', () => {
+    const files = synthFiles({ ...TAU, nginx: { port: 80, hostPort: 8080 } });
+    expect(changedFiles(base, files)).toEqual(['.env.example', 'Tau/settings_env.py', 'docker-compose.yml']);
+    expect(parse(files['docker-compose.yml']).services.nginx.ports).toEqual(['8080:80']);
+    expect(files['.env.example']).toContain('DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:8080,http://127.0.0.1:8080');
+  });
+
+  test('an env var name comes from the contract in compose, .env.example and the settings module alike', () => {
+    const compose = parse(base['docker-compose.yml']);
+    expect(compose.services.db.healthcheck.test[1]).toBe('pg_isready -h 127.0.0.1 -U "$${POSTGRES_USER}" -d "$${POSTGRES_DB}"');
+    for (const name of ['POSTGRES_DB', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'DJANGO_SECRET_KEY', 'DJANGO_DEBUG', 'DJANGO_ALLOWED_HOSTS']) {
+      expect(base['.env.example']).toMatch(new RegExp(`^${name}=`, 'm'));
+      expect(base['Tau/settings_env.py']).toContain(`"${name}"`);
+    }
+  });
+
+  test('TLS in front turns on the secure settings and makes nginx pass on the proxy\'s scheme', () => {
+    const files = synthFiles({ ...TAU, tls: true });
+    expect(changedFiles(base, files)).toEqual(['Tau/settings_env.py', 'nginx/default.conf']);
+    expect(files['Tau/settings_env.py']).toContain('SECURE_SSL_REDIRECT = True');
+    expect(files['Tau/settings_env.py']).toContain('SECURE_REDIRECT_EXEMPT = ["^healthz$"]');
+    expect(files['nginx/default.conf']).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
+  });
+});
+
+describe('changing services is editing .projenrc.ts', () => {
+  test('a Redis cache: a service, a dependency and a variable', () => {
+    const files = synthFiles(TAU, (stack) => {
+      const redis = stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379, healthcheck: Healthcheck.command('redis-cli', 'ping') });
+      stack.web.dependsOn(redis, { healthy: true });
+      stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
+    });
+    const compose = parse(files['docker-compose.yml']);
+    expect(compose.services.redis).toMatchObject({ image: 'redis:7.4-alpine', healthcheck: { test: ['CMD', 'redis-cli', 'ping'] } });
+    expect(compose.services.web.depends_on).toEqual({ db: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(compose.services.web.environment.REDIS_URL).toBe('redis://redis:6379/0');
+    expect(files['.env.example']).toContain('#   REDIS_URL=redis://redis:6379/0');
+  });
+
+  test('a worker that reuses the web image and its environment', () => {
+    const files = synthFiles(TAU, (stack) => {
+      const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Tau', 'worker'] });
+      worker.dependsOn(stack.db, { healthy: true });
+      stack.env.share(stack.web, worker);
+    });
+    const compose = parse(files['docker-compose.yml']);
+    expect(compose.services.worker.build).toEqual(compose.services.web.build);
+    expect(compose.services.worker.image).toBe(compose.services.web.image);
+    expect(compose.services.worker.env_file).toEqual(['.env']);
+    expect(compose.services.worker.environment).toEqual(compose.services.web.environment);
+    expect(files['.env.example']).toContain('# Secret, generated into .env by npx projen. Django SECRET_KEY: signs sessions and tokens (read by web, worker)');
+  });
+});
