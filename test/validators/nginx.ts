@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { requireTool, run } from './tools';
+
+/**
+ * `nginx -t` on a site config, included the way the official image includes `conf.d/default.conf`.
+ * It runs in a private mount namespace whose own /etc/hosts resolves the upstream host names and whose
+ * own /etc/nginx/conf.d holds the file: the machine's /etc/hosts and nginx setup are never touched.
+ */
+export function nginxTest(siteConf: string, hostNames: readonly string[]): string[] {
+  requireTool('nginx');
+  requireTool('unshare');
+  const dir = mkdtempSync(join(tmpdir(), 'tau-nginx-t-'));
+  try {
+    writeFileSync(join(dir, 'nginx.conf'), readFileSync(join(__dirname, 'nginx-main.conf'), 'utf-8').replace('__RUNDIR__', dir));
+    writeFileSync(join(dir, 'default.conf'), siteConf);
+    writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost ${hostNames.join(' ')}\n`);
+    const script = [
+      'set -e',
+      `mount --bind ${dir}/hosts /etc/hosts`,
+      'mkdir -p /etc/nginx/conf.d',
+      'mount -t tmpfs tmpfs /etc/nginx/conf.d',
+      `cp ${dir}/default.conf /etc/nginx/conf.d/default.conf`,
+      `exec nginx -t -q -e stderr -c ${dir}/nginx.conf`,
+    ].join('\n');
+    const result = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script]);
+    return result.code === 0 && !/\[(warn|emerg|error)\]/.test(result.stderr) ? [] : [`nginx -t: ${result.stderr.trim() || `exit ${result.code}`}`];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
