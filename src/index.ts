@@ -5,4 +5,5 @@ export * from './docker';
 export * from './nginx';
 export * from './django';
 export * from './ci';
+export * from './docs';
 export * from './stack';

@@ -12,6 +12,11 @@ export interface ComposeModel {
   readonly env: EnvContract;
   /** The env file services read their `.env` variables from. */
   readonly envFile: string;
+  /**
+   * Where the stack is explained, named in the file's header.
+   * @default - no pointer
+   */
+  readonly docs?: string;
 }
 
 /** A comment to place above the entry at `path` in the rendered YAML. */
@@ -83,7 +88,7 @@ export function renderCompose(model: ComposeModel): { file: ComposeFileSchema; n
 export function renderComposeYaml(model: ComposeModel, marker: string): string {
   const { file, notes } = renderCompose(model);
   const doc = new Document(file);
-  doc.commentBefore = ` ${marker}\n Services, volumes and their wiring come from .projenrc.ts; see docs/ARCHITECTURE.md.`;
+  doc.commentBefore = ` ${marker}${model.docs ? `\n Services, volumes and their wiring come from .projenrc.ts; see ${model.docs}.` : ''}`;
   for (const note of notes) commentAt(doc, note.path, note.text);
   // A blank line between top-level sections and between services.
   const top = doc.contents as YAMLMap;

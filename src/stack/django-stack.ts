@@ -2,6 +2,7 @@ import { posix } from 'path';
 import { Component, Project } from 'projen';
 import { Problem, StackValidationError, ManagedFile } from '../core';
 import { CiWorkflow } from '../ci';
+import { StackDocs, StackSummary, StackView } from '../docs';
 import { ComposeFile, Healthcheck, Image, Service, ServiceOptions, Volume, VolumeOptions } from '../compose';
 import { DjangoEnvVars, gunicornCommand, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements, Tls, TlsOptions } from '../django';
 import { DockerfileFile, DockerIgnore, IgnoreGroup, PythonImage, PythonImageOptions } from '../docker';
@@ -152,6 +153,7 @@ export class DjangoStack extends Component {
 
   constructor(project: Project, options: DjangoStackOptions) {
     super(project);
+    const stack = this;
     const django = options.django;
     this.djangoProject = django.project;
     this.image = new PythonImage(django.image);
@@ -246,7 +248,9 @@ export class DjangoStack extends Component {
       .dependsOn(this.web, { healthy: true })
       .publish(hostPort);
 
-    const compose = new ComposeFile(this, () => ({ services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile }));
+    const compose = new ComposeFile(this, () => ({
+      services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE,
+    }));
     const requirements = new ManagedFile(this, 'requirements.txt', { render: (marker) => renderRequirements(this.requirements, marker) });
     const entrypoint = new ManagedFile(this, 'docker-entrypoint.sh', {
       executable: true,
@@ -281,6 +285,18 @@ export class DjangoStack extends Component {
     new DockerIgnore(this, this.dockerIgnoreGroups([posix.dirname(nginxConf.path), compose.path, dockerfile.path]));
     new CiWorkflow(this, { script: '.ci/run' });
     this.dotEnv = new DotEnv(this, this.env, this.envFile);
+    const view: StackView = {
+      name: this.djangoProject,
+      get services() { return stack.services; },
+      get volumes() { return stack.volumes; },
+      env: this.env,
+      site: this.site,
+      db: this.db,
+      envFile: this.envFile,
+      imageCommand: (service) => (service.image === this.web.image ? this.serverCommand : undefined),
+    };
+    new StackDocs(this, view);
+    new StackSummary(this, view, this.dotEnv);
 
     project.gitignore.exclude(
       `/${this.envFile}`,

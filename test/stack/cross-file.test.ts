@@ -7,11 +7,11 @@ afterAll(cleanTempDirs);
 const base = synthFiles();
 
 describe('one value in the model, every file that depends on it', () => {
-  test('the web port reaches nginx, the Dockerfile and the healthcheck, and nothing else', () => {
+  test('the web port reaches nginx, the Dockerfile, the healthcheck and the docs, and nothing else', () => {
     // WHEN
     const files = synthFiles({ ...TAU, web: { port: 8123 } });
     // THEN
-    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.yml', 'nginx/default.conf']);
+    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'nginx/default.conf']);
     expect(files['nginx/default.conf']).toContain('server web:8123;');
     expect(files.Dockerfile).toContain('"--bind", "0.0.0.0:8123"');
     expect(files.Dockerfile).toContain('EXPOSE 8123');
@@ -21,7 +21,7 @@ describe('one value in the model, every file that depends on it', () => {
 
   test('the static path reaches the settings module, the web mount, the Dockerfile and the ignore files', () => {
     const files = synthFiles({ ...TAU, staticFiles: { path: '/app/collected' } });
-    expect(changedFiles(base, files)).toEqual(['.dockerignore', '.gitignore', 'Dockerfile', 'Tau/settings_env.py', 'docker-compose.yml']);
+    expect(changedFiles(base, files)).toEqual(['.dockerignore', '.gitignore', 'Dockerfile', 'Tau/settings_env.py', 'docker-compose.yml', 'docs/ARCHITECTURE.md']);
     expect(files['Tau/settings_env.py']).toContain('STATIC_ROOT = "/app/collected"');
     expect(parse(files['docker-compose.yml']).services.web.volumes).toContain('static_volume:/app/collected');
     expect(files.Dockerfile).toContain('mkdir -p /app/collected /app/mediafiles');
@@ -47,9 +47,9 @@ describe('one value in the model, every file that depends on it', () => {
     expect(files['Atlas/settings_env.py']).toContain('_str("POSTGRES_DB", "atlas")');
   });
 
-  test('PostgreSQL 18 moves the data volume to /var/lib/postgresql and changes only the compose file', () => {
+  test('PostgreSQL 18 moves the data volume to /var/lib/postgresql and changes only the compose file and its diagram', () => {
     const files = synthFiles({ ...TAU, postgres: { version: 18 } });
-    expect(changedFiles(base, files)).toEqual(['docker-compose.yml']);
+    expect(changedFiles(base, files)).toEqual(['docker-compose.yml', 'docs/ARCHITECTURE.md']);
     const db = parse(files['docker-compose.yml']).services.db;
     expect(db.image).toBe('postgres:18');
     expect(db.volumes).toEqual(['postgres_data:/var/lib/postgresql']);
@@ -58,7 +58,7 @@ describe('one value in the model, every file that depends on it', () => {
 
   test('the published nginx port reaches the compose file and the default trusted origins', () => {
     const files = synthFiles({ ...TAU, nginx: { port: 80, hostPort: 8080 } });
-    expect(changedFiles(base, files)).toEqual(['.env.example', 'Tau/settings_env.py', 'docker-compose.yml']);
+    expect(changedFiles(base, files)).toEqual(['.env.example', 'Tau/settings_env.py', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'docs/ENVIRONMENT.md']);
     expect(parse(files['docker-compose.yml']).services.nginx.ports).toEqual(['8080:80']);
     expect(files['.env.example']).toContain('DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:8080,http://127.0.0.1:8080');
   });

@@ -11,6 +11,7 @@ export * from './dockerfile';
 export * from './files';
 export * from './nginx';
 export * from './tools';
+export * from './mermaid';
 
 /** The validators that run in-process (fast enough for every generated case). */
 export function validateInProcess(dir: string): string[] {

@@ -1,0 +1,88 @@
+import { Healthcheck, Service } from '../compose';
+import { StackView } from './stack-view';
+
+/** Mermaid node ids: letters, digits and `_` only. */
+const id = (kind: 'svc' | 'vol', name: string) => `${kind}_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
+const q = (text: string) => `"${text.replace(/"/g, '#quot;')}"`;
+const code = (text: string) => `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+
+function imageLabel(service: Service): string {
+  return service.image.build ? `build ${service.image.build.dockerfile} as ${service.image.ref}` : service.image.ref;
+}
+
+function describeHealthcheck(h: Healthcheck | undefined): string {
+  if (!h) return 'none';
+  const [kind, ...rest] = h.test;
+  const command = kind === 'CMD-SHELL' ? rest[0] : rest.join(' ');
+  return `${code(command)} every ${h.interval}`;
+}
+
+/** The Mermaid graph: who reaches whom, on which port, and which volumes each service mounts. */
+export function renderMermaid(view: StackView): string {
+  const lines = ['graph LR', `  client((Client))`];
+  for (const s of view.services) {
+    const port = s.port !== undefined ? `<br/>:${s.port}` : '';
+    lines.push(`  ${id('svc', s.name)}[${q(`<b>${s.name}</b><br/>${imageLabel(s)}${port}`)}]`);
+  }
+  for (const v of view.volumes) lines.push(`  ${id('vol', v.name)}[(${q(v.name)})]`);
+  for (const s of view.services) {
+    for (const p of s.publishedPorts) lines.push(`  client -- ${q(`host :${p.host}`)} --> ${id('svc', s.name)}`);
+  }
+  const upstream = view.site.upstream;
+  if (upstream) lines.push(`  ${id('svc', view.site.service.name)} -- ${q(`proxy :${upstream.port}`)} --> ${id('svc', upstream.name)}`);
+  for (const s of view.services) {
+    for (const d of s.dependencies) {
+      lines.push(`  ${id('svc', s.name)} -. ${q(`depends on${d.healthy ? ' (healthy)' : ''}`)} .-> ${id('svc', d.service.name)}`);
+    }
+  }
+  for (const s of view.services) {
+    for (const m of s.mounts) {
+      lines.push(`  ${id('svc', s.name)} -- ${q(`${m.path}${m.readOnly ? ' (ro)' : ''}`)} --- ${id('vol', m.volume.name)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+/** `docs/ARCHITECTURE.md`: the graph, then services and volumes as tables. */
+export function renderArchitecture(view: StackView, marker: string): string {
+  const mountsOf = (name: string) => view.services.flatMap((s) => s.mounts.filter((m) => m.volume.name === name)
+    .map((m) => `${s.name} at ${code(m.path)}${m.readOnly ? ' (read-only)' : ''}`));
+  return [
+    `<!-- ${marker} -->`,
+    `# Architecture of the ${view.name} stack`,
+    '',
+    'Generated from `.projenrc.ts` with the deployment files, so it changes when the stack does.',
+    'Solid arrows carry requests, dotted ones are start-up order, and lines to a cylinder are volume mounts.',
+    '',
+    '```mermaid',
+    renderMermaid(view),
+    '```',
+    '',
+    '## Services',
+    '',
+    ...table(['Service', 'Image', 'Command', 'Listens on', 'Published', 'Healthcheck', 'Restart', 'Starts after'], view.services.map((s) => {
+      const command = s.command ?? view.imageCommand(s);
+      return [
+        `**${s.name}**${s.description ? `: ${s.description}` : ''}`,
+        code(imageLabel(s)),
+        command ? code(command.join(' ')) : 'the image\'s own',
+        s.port !== undefined ? String(s.port) : '-',
+        s.publishedPorts.map((p) => `${p.host} -> ${p.container}`).join(', ') || '-',
+        describeHealthcheck(s.healthcheck),
+        s.restart,
+        s.dependencies.map((d) => `${d.service.name}${d.healthy ? ' (healthy)' : ''}`).join(', ') || '-',
+      ];
+    })),
+    '',
+    '## Volumes',
+    '',
+    ...table(['Volume', 'Holds', 'Mounted by'], view.volumes.map((v) => [`**${v.name}**`, v.description ?? '-', mountsOf(v.name).join('; ') || '-'])),
+    '',
+    `Every variable the services receive is listed in [ENVIRONMENT.md](ENVIRONMENT.md).`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,16 @@
+import { Service, Volume } from '../compose';
+import { EnvContract } from '../env';
+import { NginxSite } from '../nginx';
+
+/** What the docs and the summary describe: the stack's parts, read-only. */
+export interface StackView {
+  readonly name: string;
+  readonly services: readonly Service[];
+  readonly volumes: readonly Volume[];
+  readonly env: EnvContract;
+  readonly site: NginxSite;
+  readonly db: Service;
+  readonly envFile: string;
+  /** The command a service runs when compose does not override it (the web image's CMD). */
+  readonly imageCommand: (service: Service) => readonly string[] | undefined;
+}

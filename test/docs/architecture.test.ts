@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { renderMermaid, renderSummary } from '../../src';
+import { addExtras, validStack } from '../helpers/arbitraries';
+import { changedFiles, cleanTempDirs, newStack, synthFiles, TAU } from '../helpers/synth';
+import { mermaidBlock, parseMermaid } from '../validators';
+
+afterAll(cleanTempDirs);
+
+const base = synthFiles();
+
+describe('docs/ARCHITECTURE.md', () => {
+  const doc = base['docs/ARCHITECTURE.md'];
+
+  test('draws the request path, the start-up order and every mount', () => {
+    const graph = mermaidBlock(doc);
+    expect(graph).toContain('client -- "host :80" --> svc_nginx');
+    expect(graph).toContain('svc_nginx -- "proxy :8000" --> svc_web');
+    expect(graph).toContain('svc_web -. "depends on (healthy)" .-> svc_db');
+    expect(graph).toContain('svc_nginx -- "/var/www/static (ro)" --- vol_static_volume');
+    expect(graph).toContain('svc_db -- "/var/lib/postgresql/data" --- vol_postgres_data');
+  });
+
+  test('tables the services with image, command, healthcheck and restart policy', () => {
+    expect(doc).toMatch(/\| \*\*web\*\*: .* \| `build Dockerfile as tau-web` \| `gunicorn Tau\.asgi:application --bind 0\.0\.0\.0:8000 .*` \| 8000 \| - \| `python -c .*healthz.*` every 10s \| unless-stopped \| db \(healthy\) \|/);
+    expect(doc).toContain('| **static_volume** | Static files collected by collectstatic | web at `/app/staticfiles`; nginx at `/var/www/static` (read-only) |');
+  });
+
+  test('a new service and volume appear in the diagram and tables on the next synthesis', () => {
+    const files = synthFiles(TAU, (stack) => {
+      const cache = stack.addVolume('redis_data', { description: 'Redis snapshots' });
+      stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379 }).mount('/data', cache);
+    });
+    expect(changedFiles(base, files)).toEqual(['docker-compose.yml', 'docs/ARCHITECTURE.md']);
+    expect(mermaidBlock(files['docs/ARCHITECTURE.md'])).toContain('svc_redis -- "/data" --- vol_redis_data');
+    expect(files['docs/ARCHITECTURE.md']).toContain('| **redis_data** | Redis snapshots | redis at `/data` |');
+  });
+
+  test("Mermaid's parser accepts the default diagram and a generated variety", () => {
+    const diagrams = [mermaidBlock(doc), ...fc.sample(validStack, { numRuns: 25, seed: 20261126 }).map((g) => {
+      const { stack } = newStack(g.options);
+      addExtras(stack, g.extras);
+      return renderMermaid({ name: 'x', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site, db: stack.db, envFile: '.env', imageCommand: () => undefined });
+    })];
+    expect(parseMermaid(diagrams)).toEqual([]);
+  }, 60_000);
+
+  test("Mermaid's parser catches a broken diagram", () => {
+    expect(parseMermaid([mermaidBlock(doc).replace('--> svc_web', '--> --> svc_web')])).toEqual([expect.stringMatching(/Parse error/)]);
+  });
+});
+
+describe('docs/ENVIRONMENT.md', () => {
+  const doc = base['docs/ENVIRONMENT.md'];
+
+  test('lists every variable with its readers, secrecy, default and source', () => {
+    expect(doc).toContain('| `POSTGRES_PASSWORD` | db, web | yes, generated | - | `.env` | Password of that user |');
+    expect(doc).toContain('| `DJANGO_DEBUG` | web | no | `0` | `.env` |');
+    expect(doc).toMatch(/\| `FORWARDED_ALLOW_IPS` \| web \| no \| fixed: `\*` \| `docker-compose.yml` \|/);
+  });
+
+  test('a new variable is listed on the next synthesis', () => {
+    const files = synthFiles(TAU, (stack) => stack.env.add('SENTRY_DSN', { description: 'Error reporting', secret: true, for: [stack.web] }));
+    expect(files['docs/ENVIRONMENT.md']).toContain('| `SENTRY_DSN` | web | yes | - | `.env` | Error reporting |');
+  });
+});
+
+describe('the summary after synthesis', () => {
+  const { stack } = newStack();
+  const view = { name: 'Tau', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site, db: stack.db, envFile: '.env', imageCommand: () => undefined };
+
+  test('the request path, the volumes and a new .env', () => {
+    expect(renderSummary(view, { state: 'created', unfilled: [] })).toEqual([
+      'Tau stack: nginx :80 -> web :8000 -> db postgres:17',
+      '  volumes: postgres_data (db), static_volume (web, nginx ro), media_volume (web, nginx ro)',
+      '  .env: created now with fresh secrets, mode 600',
+    ]);
+  });
+
+  test('an existing .env that lacks variables', () => {
+    expect(renderSummary(view, { state: 'kept', missing: ['SENTRY_DSN'] })[2]).toBe('  .env: present, left untouched; it lacks SENTRY_DSN (see .env.example)');
+  });
+});
