@@ -22,7 +22,7 @@ const project = new typescript.TypeScriptProject({
   clobber: false,
   jest: true,
   jestOptions: { junitReporting: false, jestConfig: { collectCoverage: false } },
-  devDeps: ['yaml@^2', 'tsx@^4', 'fast-check@^3', 'dockerfile-utils@^0.16', 'dockerfile-ast@^0.7', 'ajv@^8', 'ajv-formats@^3', 'dclint@^3', 'mermaid@^11', 'jsdom@^25'],
+  devDeps: ['yaml@^2', 'tsx@^4', 'fast-check@^3', 'dockerfile-utils@^0.16', 'dockerfile-ast@^0.7', 'ajv@^8', 'ajv-formats@^3', 'dclint@^3', 'mermaid@^11', 'jsdom@^25', '@balena/dockerignore@^1'],
 });
 
 // The Tau backend's production stack: every deployment file below is generated from this.
@@ -46,6 +46,13 @@ project.testTask.exec('tsc --noEmit -p test/tsconfig.json', { name: 'types of sr
 project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types of .projenrc.ts' });
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.exec('bash test/django/run-tests.sh');
+
+// The stack's own files run with real PostgreSQL, Django, Gunicorn/Uvicorn and nginx (test/e2e/harness.ts), in
+// a network and PID namespace of their own: nothing binds the machine's ports, and every process ends with the run.
+project.addTask('e2e', {
+  description: 'Run the synthesized stack end to end and check it through nginx, with faults',
+  exec: 'unshare --net --pid --fork --kill-child=SIGTERM --mount-proc node --import tsx test/e2e/run.ts',
+});
 
 project.addTask('drift', {
   description: 'Fail when a managed file differs from what .projenrc.ts synthesizes',

@@ -2,7 +2,9 @@
 
 It is a middleware placed first, so it answers before anything validates the Host header or redirects
 to HTTPS: the container's healthcheck calls http://127.0.0.1:<port><path>, which is neither an allowed
-host nor HTTPS. It says 200 only when the database answers a query, 503 otherwise.
+host nor HTTPS. It says 200 only when the database answers a query, 503 otherwise, and tells what the
+app sees of the client (address and whether the request counts as HTTPS): the quickest way to check that
+the proxy's forwarded headers are trusted.
 """
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -31,9 +33,10 @@ class HealthCheckMiddleware:
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             return JsonResponse({"error": "method not allowed"}, status=405)
+        client = {"address": request.META.get("REMOTE_ADDR"), "secure": request.is_secure()}
         if database_is_up():
-            response = JsonResponse({"status": "ok", "database": "up"})
+            response = JsonResponse({"status": "ok", "database": "up", "client": client})
         else:
-            response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+            response = JsonResponse({"status": "unavailable", "database": "down", "client": client}, status=503)
         response["Cache-Control"] = "no-store"
         return response

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of this repository on a fresh machine: installs what the tests need where it is
-# missing (Debian packages, then the npm packages of package-lock.json), then `npx projen test`.
+# missing (Debian packages, then the npm packages of package-lock.json), then `npx projen test` and
+# `npx projen e2e`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-fund --no-audit
 fi
 
+# Types, the model's unit tests, the validators and the Django suite; then the stack end to end.
 npx projen test "$@"
+npx projen e2e

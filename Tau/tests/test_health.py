@@ -9,7 +9,7 @@ class HealthUpTests(TestCase):
     def test_answers_200_when_the_database_answers(self):
         response = self.client.get(settings.HEALTH_CHECK_PATH)
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"status": "ok", "database": "up"})
+        self.assertEqual(response.json(), {"status": "ok", "database": "up", "client": {"address": "127.0.0.1", "secure": False}})
         self.assertEqual(response["Cache-Control"], "no-store")
 
     @override_settings(ALLOWED_HOSTS=["tau.example"], SECURE_SSL_REDIRECT=True)
@@ -22,6 +22,11 @@ class HealthUpTests(TestCase):
     def test_other_paths_still_validate_the_host(self):
         response = self.client.get("/admin/login/", HTTP_HOST="evil.example")
         self.assertEqual(response.status_code, 400)
+
+    @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
+    def test_tells_what_the_app_sees_of_the_client(self):
+        response = self.client.get(settings.HEALTH_CHECK_PATH, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_PROTO="https")
+        self.assertEqual(response.json()["client"], {"address": "203.0.113.7", "secure": True})
 
     def test_only_reads(self):
         self.assertEqual(self.client.post(settings.HEALTH_CHECK_PATH).status_code, 405)
@@ -45,4 +50,4 @@ class HealthDownTests(SimpleTestCase):
             connection.settings_dict.clear()
             connection.settings_dict.update(saved)
         self.assertEqual(response.status_code, 503)
-        self.assertEqual(response.json(), {"status": "unavailable", "database": "down"})
+        self.assertEqual(response.json()["database"], "down")

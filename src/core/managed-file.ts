@@ -1,3 +1,4 @@
+import { chmodSync, existsSync } from 'fs';
 import { IConstruct } from 'constructs';
 import { FileBase, IResolver } from 'projen';
 
@@ -31,5 +32,12 @@ export class ManagedFile extends FileBase {
 
   protected synthesizeContent(_resolver: IResolver): string {
     return this.render(this.marker ?? '');
+  }
+
+  public synthesize(): void {
+    super.synthesize();
+    // projen writes read-only executables 0544: executable by their owner only. An image that copies the
+    // file as root and runs it as an unprivileged user (the entrypoint) needs it executable by all.
+    if (this.executable && existsSync(this.absolutePath)) chmodSync(this.absolutePath, 0o555);
   }
 }

@@ -386,7 +386,7 @@ export class DjangoStack extends Component {
   private dockerIgnoreGroups(deploymentFiles: string[]): IgnoreGroup[] {
     return [
       { why: 'Secrets never enter the image: they reach the container at run time.', patterns: [this.envFile, `${this.envFile}.*`] },
-      { why: 'Version control and CI', patterns: ['.git', '.gitignore', '.gitattributes', '.github', '.ci'] },
+      { why: 'Version control, CI and scripts', patterns: ['.git', '.gitignore', '.gitattributes', '.github', '.ci', 'scripts'] },
       {
         why: 'The stack\'s definition and its tooling (Node), and files the image does not run',
         patterns: ['node_modules', '.projen', '.projenrc.ts', 'projenrc', 'package.json', 'package-lock.json', 'tsconfig*.json',

@@ -13,7 +13,13 @@ export function nginxTest(siteConf: string, hostNames: readonly string[]): strin
   requireTool('unshare');
   const dir = mkdtempSync(join(tmpdir(), 'tau-nginx-t-'));
   try {
-    writeFileSync(join(dir, 'nginx.conf'), readFileSync(join(__dirname, 'nginx-main.conf'), 'utf-8').replace('__RUNDIR__', dir));
+    // The official image's main config. A test run has no nginx user (the master's own user serves), the pid
+    // goes here, and access logging is off: /dev/stdout cannot be opened when it is a socket.
+    const main = readFileSync(join(__dirname, '..', 'lib', 'nginx-official.conf'), 'utf-8')
+      .replace(/^user .*\n/m, '')
+      .replace(/^(\s*)access_log .*$/m, '$1access_log off;')
+      .replace(/^pid .*$/m, `pid ${dir}/nginx.pid;`);
+    writeFileSync(join(dir, 'nginx.conf'), main);
     writeFileSync(join(dir, 'default.conf'), siteConf);
     writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost ${hostNames.join(' ')}\n`);
     const script = [
