@@ -44,6 +44,7 @@ project.tryFindObjectFile('.projen/tasks.json')!.addDeletionOverride('env');
 project.testTask.reset();
 project.testTask.exec('tsc --noEmit -p test/tsconfig.json', { name: 'types of src/ and test/' });
 project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types of .projenrc.ts' });
+project.testTask.exec('tsc --noEmit -p bench/tsconfig.json', { name: 'types of bench/' });
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.exec('bash test/django/run-tests.sh');
 
@@ -52,6 +53,11 @@ project.testTask.exec('bash test/django/run-tests.sh');
 project.addTask('e2e', {
   description: 'Run the synthesized stack end to end and check it through nginx, with faults',
   exec: 'unshare --net --pid --fork --kill-child=SIGTERM --mount-proc node --import tsx test/e2e/run.ts',
+});
+
+project.addTask('bench', {
+  description: 'Measure synthesis and serving speed and the build context, as ratios; writes bench/RESULTS.md',
+  exec: 'node --import tsx bench/run.ts',
 });
 
 project.addTask('drift', {

@@ -76,6 +76,13 @@ describe('the summary after synthesis', () => {
     ]);
   });
 
+  test('many extra services are counted, not all named', () => {
+    const { stack: big } = newStack();
+    for (let i = 0; i < 6; i++) big.addService(`cache${i}`, { image: 'redis:7.4-alpine' });
+    const bigView = { ...view, services: big.services, site: big.site, db: big.db };
+    expect(renderSummary(bigView, undefined)[0]).toBe('Tau stack: nginx :80 -> web :8000 -> db postgres:17 (+ cache0, cache1, cache2 and 3 more)');
+  });
+
   test('an existing .env that lacks variables', () => {
     expect(renderSummary(view, { state: 'kept', missing: ['SENTRY_DSN'] })[2]).toBe('  .env: present, left untouched; it lacks SENTRY_DSN (see .env.example)');
   });

@@ -1,0 +1,177 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { buildContextFiles, workingTreeFiles } from '../test/lib/build-context';
+import { LogLevel, Project } from 'projen';
+import { DjangoStack } from '../src';
+import { TAU } from '../test/helpers/synth';
+import type { WrkResult } from './serving';
+
+/**
+ * `npx projen bench`: figures measured side by side in one run, reported as ratios (absolute times on a
+ * shared 2-core machine are noise). Writes bench/RESULTS.md and prints the same table. Never fails on a number.
+ */
+
+const ROOT = resolve(__dirname, '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const GROWTH_RUNS = Number(process.env.BENCH_GROWTH_RUNS ?? 11);
+const SIZES = [1, 5, 20];
+
+/** Adds `extra` Redis services, each with a variable: the growth the benchmark measures. */
+const GROW = (extra: number) => `for (let i = 0; i < ${extra}; i++) {
+  const cache = stack.addService(\`cache\${i}\`, { image: 'redis:7.4-alpine', port: 6379 });
+  stack.env.add(\`CACHE\${i}_URL\`, { description: 'Cache URL', value: cache.url('redis', 6379, '/0'), for: [stack.web] });
+}`;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Wall time of one `npx projen` in `dir`, in milliseconds. */
+function timeSynth(dir: string): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('npx', ['projen'], { cwd: dir, stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`npx projen failed in ${dir}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** projen's default TypeScript project, of the version this repository uses, made once and kept in /tmp. */
+function baselineProject(): string {
+  const version = JSON.parse(readFileSync(join(ROOT, 'node_modules/projen/package.json'), 'utf-8')).version;
+  const dir = join(tmpdir(), `tau-bench-baseline-projen-${version}`);
+  if (!existsSync(join(dir, 'node_modules', 'projen'))) {
+    log(`creating projen ${version}'s default TypeScript project in ${dir} (once)...`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('npx', ['-y', `projen@${version}`, 'new', 'typescript', '--no-git', '--no-post'], { cwd: dir, stdio: 'ignore' });
+    execFileSync('npm', ['install', '--no-fund', '--no-audit'], { cwd: dir, stdio: 'ignore' });
+    timeSynth(dir);
+  }
+  return dir;
+}
+
+/** A copy of this repository whose .projenrc.ts adds `extra` services, each with a variable. */
+function grownCopy(extra: number): string {
+  const dir = mkdtempSync(join(tmpdir(), `tau-bench-grown-${extra}-`));
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf-8' }).split('\0').filter(Boolean);
+  execFileSync('tar', ['-C', ROOT, '-cf', join(dir, '.files.tar'), ...files]);
+  execFileSync('tar', ['-C', dir, '-xf', join(dir, '.files.tar')]);
+  rmSync(join(dir, '.files.tar'));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const rc = join(dir, '.projenrc.ts');
+  writeFileSync(rc, readFileSync(rc, 'utf-8').replace(/^project\.synth\(\);$/m, `${GROW(extra)}\nproject.synth();`));
+  timeSynth(dir);
+  return dir;
+}
+
+/** The model and its renderers alone: `synth()` in this process, no start-up; median of 9 after a warm-up. */
+function inProcess(extra: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'tau-bench-inprocess-'));
+    const started = process.hrtime.bigint();
+    const project = new Project({ name: 'tau', outdir: dir, logging: { level: LogLevel.OFF } });
+    const stack = new DjangoStack(project, TAU);
+    new Function('stack', GROW(extra))(stack);
+    project.synth();
+    if (i > 0) times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return median(times);
+}
+
+function synthesis(): { tau: number; baseline: number; grown: Record<number, number>; inProcess: Record<number, number> } {
+  const baseline = baselineProject();
+  timeSynth(ROOT);
+  timeSynth(baseline);
+  const tau: number[] = [];
+  const base: number[] = [];
+  log(`synthesis: ${RUNS} no-change runs each, alternating with the baseline`);
+  for (let i = 0; i < RUNS; i++) {
+    tau.push(timeSynth(ROOT));
+    base.push(timeSynth(baseline));
+  }
+  const dirs = SIZES.map(grownCopy);
+  const grownRuns: number[][] = SIZES.map(() => []);
+  log(`synthesis as the stack grows: ${SIZES.join(', ')} extra services, ${GROWTH_RUNS} runs each, interleaved`);
+  for (let i = 0; i < GROWTH_RUNS; i++) dirs.forEach((d, j) => grownRuns[j].push(timeSynth(d)));
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  return {
+    tau: median(tau),
+    baseline: median(base),
+    grown: Object.fromEntries(SIZES.map((n, j) => [n, median(grownRuns[j])])),
+    inProcess: Object.fromEntries(SIZES.map((n) => [n, inProcess(n)])),
+  };
+}
+
+function serving(): any {
+  log('serving: the stack on the end-to-end harness, wrk against nginx and against the app directly');
+  const out = execFileSync('unshare', ['--net', '--pid', '--fork', '--kill-child=SIGTERM', '--mount-proc', process.execPath, '--import', 'tsx', join(__dirname, 'serving.ts')],
+    { cwd: ROOT, encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out);
+}
+
+function buildContext() {
+  const context = buildContextFiles(ROOT);
+  const tree = workingTreeFiles(ROOT);
+  const bytes = (files: { size: number }[]) => files.reduce((n, f) => n + f.size, 0);
+  const forbidden = context.filter((f) => /^(\.env|\.git|node_modules)(\/|$|\.)/.test(f.path)).map((f) => f.path);
+  return { contextBytes: bytes(context), contextFiles: context.length, treeBytes: bytes(tree), treeFiles: tree.length, forbidden };
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+const wrkCell = (r: WrkResult) => `${fmt(r.requestsPerSecond)} req/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}`;
+
+function main(): void {
+  const started = new Date();
+  const s = synthesis();
+  const v = serving();
+  const c = buildContext();
+  const synthRatio = s.tau / s.baseline;
+  const grownValues = Object.values(s.grown);
+  const flat = Math.max(...grownValues) / Math.min(...grownValues) - 1;
+  const staticRatio = v.staticNginx.requestsPerSecond / v.staticDjango.requestsPerSecond;
+  const graphqlRatio = v.graphqlNginx.requestsPerSecond / v.graphqlDirect.requestsPerSecond;
+  const gzipRatio = v.css.plainBytes / v.css.gzipBytes;
+
+  const rows = [
+    ['No-change `npx projen`, vs projen\'s default TypeScript project', `${fmt(s.tau)} ms vs ${fmt(s.baseline)} ms (medians of ${RUNS})`, `**${fmt(synthRatio, 2)}x**`, '≤ 0.5x', verdict(synthRatio <= 0.5)],
+    [`\`npx projen\` with 1 / 5 / 20 extra services (medians of ${GROWTH_RUNS})`, `${grownValues.map((x) => `${fmt(x)} ms`).join(' / ')}`, `**${fmt(flat * 100, 1)}%** spread`, '≤ 10%', verdict(flat <= 0.1)],
+    ['The model and renderers alone (in-process `synth()`), 1 / 5 / 20 extra services', `${Object.values(s.inProcess).map((x) => `${fmt(x, 1)} ms`).join(' / ')}`, 'what the stack itself costs', '', ''],
+    [`Static file (${v.css.path}) through nginx, vs Django serving it`, `${wrkCell(v.staticNginx)}<br>vs ${wrkCell(v.staticDjango)}`, `**${fmt(staticRatio, 1)}x**`, '≥ 20x', verdict(staticRatio >= 20)],
+    ['GraphQL query through nginx, vs straight to Gunicorn', `${wrkCell(v.graphqlNginx)}<br>vs ${wrkCell(v.graphqlDirect)}`, `**${fmt(graphqlRatio, 2)}x**`, '≥ 0.9x', verdict(graphqlRatio >= 0.9)],
+    ['CSS bytes on the wire, without vs with gzip', `${fmt(v.css.plainBytes)} B vs ${fmt(v.css.gzipBytes)} B (${v.css.encoding})`, `**${fmt(gzipRatio, 1)}x** smaller`, '≥ 3x', verdict(gzipRatio >= 3)],
+    ['Docker build context, vs the whole working tree', `${fmt(c.contextBytes / 1024, 1)} KiB in ${c.contextFiles} files vs ${fmt(c.treeBytes / 1048576, 1)} MiB in ${fmt(c.treeFiles)} files`, `**${fmt(c.contextBytes / 1e6, 3)} MB**`, '< 1 MB, no .env/.git/node_modules', verdict(c.contextBytes < 1e6 && c.forbidden.length === 0)],
+  ];
+  const table = [
+    '| What | Measured | Result | Target | |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  const cpu = readFileSync('/proc/cpuinfo', 'utf-8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  const text = `# Benchmark results
+
+Measured by \`npx projen bench\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${require('os').cpus().length} cores (${cpu}).
+Figures are from one run, measured side by side; read the ratios, not the absolute times.
+
+${table}
+
+How each is measured:
+- **Synthesis**: wall time of \`npx projen\` with nothing to change, ${RUNS} runs each after a warm-up, alternating
+  with projen's default TypeScript project (\`projen new typescript\`, same projen version, in /tmp). Growth: copies of
+  this repository whose \`.projenrc.ts\` adds 1, 5 or 20 Redis services with a variable each, interleaved.
+- **Serving**: the default stack on the end-to-end harness (real nginx, Gunicorn with Uvicorn workers, PostgreSQL),
+  loaded by ${v.wrk}. "Django serving it" is \`django.views.static.serve\` on the same collected file, under the same
+  Gunicorn/Uvicorn server and worker count. The GraphQL query reads 10 documents (GET, so no CSRF token is needed).
+- **Build context**: the files \`docker build\` would send, honouring the generated \`.dockerignore\` with Docker's own
+  matching rules (@balena/dockerignore), against every file of the working tree, \`node_modules\` and \`.git\` included.
+`;
+  writeFileSync(join(__dirname, 'RESULTS.md'), text);
+  process.stdout.write(`${text}\n`);
+}
+
+main();
