@@ -1,5 +1,7 @@
-import { posix } from 'path';
+import { existsSync, readFileSync } from 'fs';
+import { join, posix } from 'path';
 import { Component, Project } from 'projen';
+import { parse } from 'yaml';
 import { Problem, StackValidationError, ManagedFile } from '../core';
 import { CiWorkflow } from '../ci';
 import { StackDocs, StackSummary, StackView } from '../docs';
@@ -148,7 +150,11 @@ export class DjangoStack extends Component {
 
   private readonly _services: Service[] = [];
   private readonly _volumes: Volume[] = [];
+  /** Set by synthesis when the compose file on disk ran another PostgreSQL major than the model now asks for. */
+  public postgresMajorChange?: { readonly from: number; readonly to: number };
+
   private readonly webConcurrency: EnvVar;
+  private readonly composeFile: ComposeFile;
   private readonly workers: number;
 
   constructor(project: Project, options: DjangoStackOptions) {
@@ -248,7 +254,7 @@ export class DjangoStack extends Component {
       .dependsOn(this.web, { healthy: true })
       .publish(hostPort);
 
-    const compose = new ComposeFile(this, () => ({
+    const compose = this.composeFile = new ComposeFile(this, () => ({
       services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE,
     }));
     const requirements = new ManagedFile(this, 'requirements.txt', { render: (marker) => renderRequirements(this.requirements, marker) });
@@ -372,6 +378,26 @@ export class DjangoStack extends Component {
   public preSynthesize(): void {
     const problems = this.validate();
     if (problems.length > 0) throw new StackValidationError(problems);
+    const previous = this.previousPostgresVersion();
+    if (previous !== undefined && previous !== this.postgresVersion) {
+      this.postgresMajorChange = { from: previous, to: this.postgresVersion };
+      this.project.logger.warn(`PostgreSQL ${previous} -> ${this.postgresVersion}: a server refuses the data directory of another major. ` +
+        `Before running the new files against an existing ${this.db.mounts[0]?.volume.name ?? 'data'} volume, dump it with pg_dumpall ` +
+        '(or run pg_upgrade) and restore into the new version.');
+    }
+  }
+
+  /** The PostgreSQL major of the compose file this stack wrote last time, if there is one. */
+  private previousPostgresVersion(): number | undefined {
+    const path = join(this.project.outdir, this.composeFile.path);
+    if (!existsSync(path)) return undefined;
+    try {
+      const image = parse(readFileSync(path, 'utf-8'))?.services?.[this.db.name]?.image;
+      const major = /^postgres:(\d+)/.exec(String(image))?.[1];
+      return major === undefined ? undefined : Number(major);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Directories Django writes to when run outside docker, relative to the repository (kept out of git and the image). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { cleanTempDirs, newStack, readTree } from '../helpers/synth';
+import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);
 
@@ -67,5 +67,19 @@ describe('determinism', () => {
     b.project.synth();
     const strip = (tree: Map<string, unknown>) => { tree.delete('.env'); return tree; };
     expect(strip(readTree(b.outdir))).toEqual(strip(readTree(a.outdir)));
+  });
+});
+
+describe('a change of PostgreSQL major under an existing stack', () => {
+  test('is noticed, from the compose file synthesized before', () => {
+    const first = newStack();
+    first.project.synth();
+    expect(first.stack.postgresMajorChange).toBeUndefined();
+    const upgraded = newStack({ ...TAU, postgres: { version: 18 } }, first.outdir);
+    upgraded.project.synth();
+    expect(upgraded.stack.postgresMajorChange).toEqual({ from: 17, to: 18 });
+    const again = newStack({ ...TAU, postgres: { version: 18 } }, first.outdir);
+    again.project.synth();
+    expect(again.stack.postgresMajorChange).toBeUndefined();
   });
 });
