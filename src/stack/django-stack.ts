@@ -171,14 +171,16 @@ export class DjangoStack extends Component {
     const lower = this.djangoProject.toLowerCase();
     const workdir = this.image.workdir;
 
-    // ---- the environment contract (names first; the services that read them are granted below)
     const webPort = options.web?.port ?? 8000;
     const nginxPort = options.nginx?.port ?? 80;
     const hostPort = options.nginx?.hostPort ?? nginxPort;
     const origin = (host: string) => `http://${host}${hostPort === 80 ? '' : `:${hostPort}`}`;
+
+    // ---- the database's variables first: the db healthcheck names them (services are granted them below)
     const dbName = this.env.add('POSTGRES_DB', { description: 'Name of the PostgreSQL database', default: options.postgres?.database ?? lower });
     const dbUser = this.env.add('POSTGRES_USER', { description: 'PostgreSQL user the app connects as', default: options.postgres?.user ?? lower });
     const dbPassword = this.env.add('POSTGRES_PASSWORD', { description: 'Password of that user', secret: true, generate: 'password' });
+
     // ---- volumes
     const postgresData = this.addVolume('postgres_data', { description: 'PostgreSQL data directory' });
     const staticVolume = this.addVolume('static_volume', { description: 'Static files collected by collectstatic' });
@@ -202,6 +204,7 @@ export class DjangoStack extends Component {
       host: this.env.add('POSTGRES_HOST', { description: 'Host name of the database (the db service)', default: this.db.name }),
       port: this.env.add('POSTGRES_PORT', { description: 'Port of the database', default: String(this.db.port) }),
     };
+    // ---- the rest of the environment contract
     this.djangoEnv = {
       secretKey: this.env.add('DJANGO_SECRET_KEY', { description: 'Django SECRET_KEY: signs sessions and tokens', secret: true, generate: 'django-secret-key' }),
       debug: this.env.add('DJANGO_DEBUG', { description: 'Django DEBUG: 1/true/yes/on or 0/false/no/off; never on in production', default: '0' }),
