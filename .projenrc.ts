@@ -45,6 +45,8 @@ project.testTask.reset();
 project.testTask.exec('tsc --noEmit -p test/tsconfig.json', { name: 'types of src/ and test/' });
 project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types of .projenrc.ts' });
 project.testTask.exec('tsc --noEmit -p bench/tsconfig.json', { name: 'types of bench/' });
+project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/lib/throwaway-postgres.sh test/e2e/images/postgres-entrypoint.sh test/e2e/shims/gunicorn',
+  { name: "shellcheck of the repository's own scripts" });
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.exec('bash test/django/run-tests.sh');
 

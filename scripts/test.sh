@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   python3-django python3-gunicorn python3-uvicorn python3-psycopg2 python3-django-graphene
   python3-whitenoise python3-websockets postgresql nginx shellcheck yamllint docker-compose wrk
+  iproute2 procps util-linux
 )
 
 missing=()

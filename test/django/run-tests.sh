@@ -3,7 +3,7 @@
 # started here and removed afterwards. Extra arguments go to `manage.py test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=../lib/throwaway-postgres.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/throwaway-postgres.sh
 . "$root/test/lib/throwaway-postgres.sh"
 
 trap stop_throwaway_postgres EXIT INT TERM

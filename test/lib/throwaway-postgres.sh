@@ -7,7 +7,7 @@
 
 pg_bindir() {
   local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -n 1)
   [ -n "$dir" ] || { echo "PostgreSQL is not installed: apt-get install postgresql" >&2; return 1; }
   echo "$dir"
 }

@@ -3,7 +3,7 @@
 # PGDATA, the same POSTGRES_* variables, the same first-start initialization (superuser with password,
 # database, password authentication over TCP), then the server in place of this shell.
 set -eu
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 : "${POSTGRES_USER:=postgres}"
 : "${POSTGRES_DB:=$POSTGRES_USER}"
 as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
