@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { join } from 'path';
 import { buildContextFiles, workingTreeFiles } from '../test/lib/build-context';
+import { ROOT, runnableCopy } from '../test/lib/repository-copy';
 import { LogLevel, Project } from 'projen';
 import { DjangoStack } from '../src';
 import { TAU } from '../test/helpers/synth';
@@ -13,7 +14,6 @@ import type { WrkResult } from './serving';
  * shared 2-core machine are noise). Writes bench/RESULTS.md and prints the same table. Never fails on a number.
  */
 
-const ROOT = resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const GROWTH_RUNS = Number(process.env.BENCH_GROWTH_RUNS ?? 11);
 const SIZES = [1, 5, 20];
@@ -55,12 +55,7 @@ function baselineProject(): string {
 
 /** A copy of this repository whose .projenrc.ts adds `extra` services, each with a variable. */
 function grownCopy(extra: number): string {
-  const dir = mkdtempSync(join(tmpdir(), `tau-bench-grown-${extra}-`));
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf-8' }).split('\0').filter(Boolean);
-  execFileSync('tar', ['-C', ROOT, '-cf', join(dir, '.files.tar'), ...files]);
-  execFileSync('tar', ['-C', dir, '-xf', join(dir, '.files.tar')]);
-  rmSync(join(dir, '.files.tar'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const dir = runnableCopy(`tau-bench-grown-${extra}-`);
   const rc = join(dir, '.projenrc.ts');
   writeFileSync(rc, readFileSync(rc, 'utf-8').replace(/^project\.synth\(\);$/m, `${GROW(extra)}\nproject.synth();`));
   timeSynth(dir);

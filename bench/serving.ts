@@ -1,18 +1,18 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { readFileSync, rmSync, writeFileSync } from 'fs';
+import { join } from 'path';
 import { sleep } from '../test/e2e/container';
 import { StackRun } from '../test/e2e/harness';
 import { Client } from '../test/e2e/smoke';
-import { parseEnvFile, readCompose } from '../test/e2e/stack-files';
+import { readCompose } from '../test/e2e/stack-files';
+import { readEnvFile } from '../test/lib/env-file';
+import { synthesizedCopy } from '../test/lib/repository-copy';
 
 /**
  * Serving figures on the end-to-end harness (run inside a private network and PID namespace by bench/run.ts).
  * Prints one JSON object: wrk results for each pair, and the bytes of a CSS file with and without gzip.
  */
 
-const ROOT = resolve(__dirname, '..');
 const CSS = '/static/admin/css/base.css';
 const QUERY = `/graphql/?query=${encodeURIComponent('{ documents(limit: 10) { id title body } }')}`;
 const DURATION = process.env.BENCH_SECONDS ?? '5';
@@ -71,12 +71,7 @@ application = get_asgi_application()
 
 async function main(): Promise<void> {
   spawnSync('ip', ['link', 'set', 'lo', 'up']);
-  const dir = mkdtempSync(join(tmpdir(), 'tau-bench-project-'));
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf-8' }).split('\0').filter(Boolean);
-  execFileSync('tar', ['-C', ROOT, '-cf', join(dir, '.files.tar'), ...files]);
-  execFileSync('tar', ['-C', dir, '-xf', join(dir, '.files.tar')]);
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  execFileSync(process.execPath, ['--import', 'tsx', '.projenrc.ts'], { cwd: dir, stdio: 'ignore' });
+  const dir = synthesizedCopy('tau-bench-project-');
 
   const compose = readCompose(dir);
   const run = new StackRun(compose);
@@ -89,7 +84,7 @@ async function main(): Promise<void> {
     const base = `http://localhost:${nginx.ports[0].host}`;
     // Straight to Gunicorn: where nginx's upstream points.
     const webPort = Number(new RegExp(`server ${web.name}:(\\d+);`).exec(readFileSync(join(dir, 'nginx/default.conf'), 'utf-8'))![1]);
-    const env = parseEnvFile(readFileSync(join(dir, '.env'), 'utf-8'));
+    const env = readEnvFile(join(dir, '.env'));
 
     // Ten documents for the query to read.
     const db = compose.services.find((s) => /^postgres:/.test(s.image))!.name;

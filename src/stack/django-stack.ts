@@ -370,7 +370,6 @@ export class DjangoStack extends Component {
         volumes: this._volumes,
         env: this.env,
         web: this.web,
-        nginx: this.site,
         staticFiles: this.staticFiles,
         mediaFiles: this.mediaFiles,
       }),

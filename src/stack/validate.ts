@@ -1,7 +1,7 @@
 import { checkPattern, pathsOverlap, Problem } from '../core';
 import { Service, Volume } from '../compose';
 import { EnvContract } from '../env';
-import { NginxSite, ServedFiles } from '../nginx';
+import { ServedFiles } from '../nginx';
 
 /** Everything the stack-wide rules look at. */
 export interface StackParts {
@@ -9,7 +9,6 @@ export interface StackParts {
   readonly volumes: readonly Volume[];
   readonly env: EnvContract;
   readonly web: Service;
-  readonly nginx: NginxSite;
   readonly staticFiles: ServedFiles;
   readonly mediaFiles: ServedFiles;
 }

@@ -3,7 +3,8 @@ import { join, resolve } from 'path';
 import { Project } from 'projen';
 import { DjangoStack, DjangoStackOptions } from '../../src';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
-import { readDotEnv, requireTool } from '../validators';
+import { readEnvFile } from '../lib/env-file';
+import { requireTool } from '../validators';
 
 afterAll(cleanTempDirs);
 
@@ -19,7 +20,7 @@ function checkDeploy(options: DjangoStackOptions): { code: number; ids: string[]
   new DjangoStack(project, options);
   project.synth();
   // Production values: the generated .env, with the site's real host name.
-  const env = { ...readDotEnv(join(dir, '.env')), DJANGO_ALLOWED_HOSTS: 'tau.example', DJANGO_CSRF_TRUSTED_ORIGINS: 'https://tau.example' };
+  const env = { ...readEnvFile(join(dir, '.env')), DJANGO_ALLOWED_HOSTS: 'tau.example', DJANGO_CSRF_TRUSTED_ORIGINS: 'https://tau.example' };
   const result = spawnSync('/usr/bin/python3', ['-B', 'manage.py', 'check', '--deploy', '--fail-level', 'WARNING'],
     { cwd: dir, encoding: 'utf-8', env: { PATH: '/usr/bin:/bin', ...env } });
   const output = `${result.stdout}${result.stderr}`;

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { rmSync } from 'fs';
+import { join } from 'path';
 import { Project } from 'projen';
 import { DjangoStack, DjangoStackOptions } from '../../src';
 import { TAU } from '../helpers/synth';
+import { readEnvFile } from '../lib/env-file';
+import { copyRepository, synthesizedCopy } from '../lib/repository-copy';
 import { sleep } from './container';
 import { StackRun } from './harness';
 import * as smoke from './smoke';
@@ -16,32 +17,17 @@ import { readCompose } from './stack-files';
  * and the faults. `npx projen e2e` runs it in a private network and PID namespace.
  */
 
-const ROOT = resolve(__dirname, '..', '..');
-
 /** Another stack the model allows: another web port and published port, PostgreSQL 18 with its own volume path. */
 const VARIANT: DjangoStackOptions = { ...TAU, web: { port: 8123 }, postgres: { version: 18 }, nginx: { ...TAU.nginx, hostPort: 8080 } };
 
-/** A copy of the repository's tracked files, the Django project among them. */
-function copyRepository(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tau-e2e-project-'));
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf-8' }).split('\0').filter(Boolean);
-  execFileSync('tar', ['-C', ROOT, '-cf', join(dir, '.files.tar'), ...files]);
-  execFileSync('tar', ['-C', dir, '-xf', join(dir, '.files.tar')]);
-  rmSync(join(dir, '.files.tar'));
-  return dir;
-}
-
 /** The stack exactly as `npx projen` makes it from .projenrc.ts, in a copy of the repository (with its own .env). */
 function defaultStack(): string {
-  const dir = copyRepository();
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  execFileSync(process.execPath, ['--import', 'tsx', '.projenrc.ts'], { cwd: dir, stdio: 'ignore', env: { ...process.env, PROJEN_DISABLE_POST: '' } });
-  return dir;
+  return synthesizedCopy('tau-e2e-project-');
 }
 
 /** Another stack of the model, synthesized over a copy of the repository. */
 function variantStack(options: DjangoStackOptions): string {
-  const dir = copyRepository();
+  const dir = copyRepository('tau-e2e-project-');
   const project = new Project({ name: 'tau-variant', outdir: dir });
   new DjangoStack(project, options);
   project.synth();
@@ -72,7 +58,7 @@ async function runStack(label: string, dir: string, log: (line: string) => void)
       outcome.failed++;
     }
   };
-  const env = Object.fromEntries(readFileSync(join(dir, '.env'), 'utf-8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const env = readEnvFile(join(dir, '.env'));
   const port = compose.services.find((s) => s.ports.length)!.ports[0].host;
   const client = new smoke.Client(`http://localhost:${port}`);
   const db = compose.services.find((s) => /^postgres:/.test(s.image))!.name;

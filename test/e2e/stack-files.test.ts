@@ -1,4 +1,5 @@
-import { interpolate, parseEnvFile } from './stack-files';
+import { parseEnvFile } from '../lib/env-file';
+import { interpolate } from './stack-files';
 
 describe("compose's interpolation, as the harness reads the compose file", () => {
   test('$$ is a literal $; ${VAR} and $VAR come from .env; defaults apply when unset', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse } from 'yaml';
+import { readEnvFile } from '../lib/env-file';
 
 /**
  * The stack as its own files describe it: what each service runs, its environment and its mounts are read
@@ -10,18 +11,6 @@ import { parse } from 'yaml';
 
 /** The base images' default PATH, which `ENV PATH=...:$PATH` extends. */
 const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Compose's env-file format, as far as the stack writes it: NAME=value lines, comments and blanks skipped. */
-export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    const raw = m[2].trim();
-    env[m[1]] = /^(['"]).*\1$/.test(raw) ? raw.slice(1, -1) : raw;
-  }
-  return env;
-}
 
 /** Compose's interpolation: `$$` is a literal `$`; `${VAR}`, `${VAR:-default}` and `$VAR` come from .env. */
 export function interpolate(value: string, vars: Record<string, string>): string {
@@ -68,7 +57,7 @@ export interface ComposeProject {
 }
 
 export function readCompose(dir: string): ComposeProject {
-  const dotEnv = parseEnvFile(readFileSync(join(dir, '.env'), 'utf-8'));
+  const dotEnv = readEnvFile(join(dir, '.env'));
   const file = interpolateAll(parse(readFileSync(join(dir, 'docker-compose.yml'), 'utf-8')), dotEnv);
   const services = Object.entries<any>(file.services).map(([name, s]): ComposeService => ({
     name,
@@ -96,7 +85,7 @@ export function readCompose(dir: string): ComposeProject {
 
 /** The environment compose gives a container: the image's ENV, then env_file, then environment. */
 export function containerEnv(project: ComposeProject, service: ComposeService, imageEnv: Record<string, string>): Record<string, string> {
-  const fromFiles = Object.assign({}, ...service.envFiles.map((f) => parseEnvFile(readFileSync(join(project.dir, f), 'utf-8'))));
+  const fromFiles = Object.assign({}, ...service.envFiles.map((f) => readEnvFile(join(project.dir, f))));
   return { PATH: BASE_PATH, ...imageEnv, ...fromFiles, ...service.environment };
 }
 

@@ -2,12 +2,9 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'fs
 import { join } from 'path';
 import { parseDotEnvNames } from '../../src';
 import { cleanTempDirs, newStack } from '../helpers/synth';
+import { parseEnvFile as parseDotEnv } from '../lib/env-file';
 
 afterAll(cleanTempDirs);
-
-function parseDotEnv(text: string): Record<string, string> {
-  return Object.fromEntries(text.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
 
 describe('.env', () => {
   test('is created on the first synthesis, mode 0600, with every .env variable of the contract', () => {

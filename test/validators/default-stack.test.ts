@@ -1,8 +1,9 @@
 import { chmodSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { cleanTempDirs, newStack } from '../helpers/synth';
+import { readEnvFile } from '../lib/env-file';
 import {
-  composeSchema, dockerComposeConfig, dockerfilePolicy, importSettings, lintDockerfile, nginxTest, readDotEnv,
+  composeSchema, dockerComposeConfig, dockerfilePolicy, importSettings, lintDockerfile, nginxTest,
   shellcheck, validateInProcess, validateWithRealTools, yamllint,
 } from '.';
 
@@ -78,7 +79,7 @@ describe('a deliberately broken output is caught by the matching tool', () => {
   });
 
   test('the settings module: a missing secret stops the import', () => {
-    const env = readDotEnv(join(outdir, '.env'));
+    const env = readEnvFile(join(outdir, '.env'));
     delete env.DJANGO_SECRET_KEY;
     expect(importSettings(outdir, 'Tau', env).problems).toEqual([expect.stringMatching(/DJANGO_SECRET_KEY is required and not set/)]);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { requireTool, run } from './tools';
@@ -13,13 +13,6 @@ export function yamllint(paths: readonly string[]): string[] {
   requireTool('yamllint');
   const result = run('yamllint', ['-f', 'parsable', '-c', join(__dirname, 'yamllint.yml'), ...paths]);
   return result.code === 0 && result.stdout.trim() === '' ? [] : [`yamllint: ${result.stdout.trim() || result.stderr.trim()}`];
-}
-
-/** The variables of a .env file, as compose's env_file reads them. */
-export function readDotEnv(path: string): Record<string, string> {
-  return Object.fromEntries(readFileSync(path, 'utf-8').split('\n')
-    .filter((l) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(l))
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
 /**

@@ -3,7 +3,8 @@ import { join } from 'path';
 import { DjangoStack } from '../../src';
 import { composeSchema, dockerComposeConfig } from './compose';
 import { dockerfilePolicy, lintDockerfile } from './dockerfile';
-import { importSettings, readDotEnv, shellcheck, yamllint } from './files';
+import { readEnvFile } from '../lib/env-file';
+import { importSettings, shellcheck, yamllint } from './files';
 import { nginxTest } from './nginx';
 
 export * from './compose';
@@ -21,7 +22,7 @@ export function validateInProcess(dir: string): string[] {
 
 /** Every real tool over a synthesized stack; returns each problem found (empty when all pass). */
 export function validateWithRealTools(dir: string, stack: DjangoStack): string[] {
-  const settings = importSettings(dir, stack.djangoProject, readDotEnv(join(dir, stack.envFile)));
+  const settings = importSettings(dir, stack.djangoProject, readEnvFile(join(dir, stack.envFile)));
   const problems = [
     ...nginxTest(readFileSync(join(dir, 'nginx/default.conf'), 'utf-8'), stack.services.map((s) => s.name)),
     ...dockerComposeConfig(dir),

@@ -1,0 +1,30 @@
+import { execFileSync } from 'child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+
+export const ROOT = resolve(__dirname, '..', '..');
+
+/** A copy of the repository's tracked files (the Django project among them) in a new temporary directory. */
+export function copyRepository(prefix = 'tau-copy-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf-8' }).split('\0').filter(Boolean);
+  execFileSync('tar', ['-C', ROOT, '-cf', join(dir, '.files.tar'), ...files]);
+  execFileSync('tar', ['-C', dir, '-xf', join(dir, '.files.tar')]);
+  rmSync(join(dir, '.files.tar'));
+  return dir;
+}
+
+/** A copy that shares this checkout's node_modules, so `npx projen` and `.projenrc.ts` run in it. */
+export function runnableCopy(prefix = 'tau-copy-'): string {
+  const dir = copyRepository(prefix);
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/** The stack exactly as `npx projen` makes it from the real .projenrc.ts, in a copy (with a .env of its own). */
+export function synthesizedCopy(prefix = 'tau-copy-'): string {
+  const dir = runnableCopy(prefix);
+  execFileSync(process.execPath, ['--import', 'tsx', '.projenrc.ts'], { cwd: dir, stdio: 'ignore' });
+  return dir;
+}
