@@ -32,7 +32,12 @@ const stack = new DjangoStack(project, {
   web: { port: 8000 },
   nginx: { port: 80, maxUploadSize: '25m' },
 });
-void stack;
+
+// `npx projen lock` (from DjangoStack) resolves requirements.lock with uv; this repository's own Python tools
+// are locked the same way, and uv comes from their virtualenv (scripts/python-env.sh).
+const lock = project.tasks.tryFind('lock')!;
+lock.env('PATH', '$(echo "$(bash scripts/python-env.sh tools):$PATH")');
+lock.exec(stack.lock.command('requirements.txt').join(' ').replace(/requirements\.(txt|lock)/g, 'test/tools/requirements.$1'));
 
 // `npx projen` runs this file in one process, without type-checking (the test task runs tsc).
 project.defaultTask!.reset('node --import tsx .projenrc.ts');
@@ -45,16 +50,17 @@ project.testTask.reset();
 project.testTask.exec('tsc --noEmit -p test/tsconfig.json', { name: 'types of src/ and test/' });
 project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types of .projenrc.ts' });
 project.testTask.exec('tsc --noEmit -p bench/tsconfig.json', { name: 'types of bench/' });
-project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/lib/throwaway-postgres.sh test/e2e/images/postgres-entrypoint.sh test/e2e/shims/gunicorn',
+project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/lib/throwaway-postgres.sh test/engine/*.sh test/engine/*/*.sh',
   { name: "shellcheck of the repository's own scripts" });
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.exec('bash test/django/run-tests.sh');
 
-// The stack's own files run with real PostgreSQL, Django, Gunicorn/Uvicorn and nginx (test/e2e/harness.ts), in
-// a network and PID namespace of their own: nothing binds the machine's ports, and every process ends with the run.
+// The stack's own files, built and run by a real Docker engine and Docker Compose (test/e2e/run.ts). The engine
+// runs in network, mount and PID namespaces of its own (test/engine/with-engine.sh): nothing binds the
+// machine's ports or touches its Docker state, and every process ends with the run.
 project.addTask('e2e', {
-  description: 'Run the synthesized stack end to end and check it through nginx, with faults',
-  exec: 'unshare --net --pid --fork --kill-child=SIGTERM --mount-proc node --import tsx test/e2e/run.ts',
+  description: 'Build and run the synthesized stack under a real Docker engine and check it through nginx, with faults',
+  exec: 'bash test/engine/with-engine.sh node --import tsx test/e2e/run.ts',
 });
 
 project.addTask('bench', {

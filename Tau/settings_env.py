@@ -7,7 +7,6 @@ in .env; change names, paths and URLs in .projenrc.ts.
 """
 import os
 
-import django
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -48,9 +47,6 @@ SECRET_KEY = _str("DJANGO_SECRET_KEY")
 DEBUG = _bool("DJANGO_DEBUG", "0")
 ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://localhost,http://127.0.0.1")
-if django.VERSION < (4, 0):
-    # Django 3.2 matches trusted origins by host name only; 4.0 and later want the scheme.
-    CSRF_TRUSTED_ORIGINS = [origin.split("://", 1)[-1] for origin in CSRF_TRUSTED_ORIGINS]
 
 DATABASES = {
     "default": {

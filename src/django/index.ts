@@ -4,3 +4,4 @@ export * from './requirements';
 export * from './gunicorn';
 export * from './render-settings';
 export * from './render-entrypoint';
+export * from './requirements-lock';

@@ -40,7 +40,6 @@ in .env; change names, paths and URLs in .projenrc.ts.
 """
 import os
 
-import django
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -81,9 +80,6 @@ SECRET_KEY = ${read('_str', env.secretKey)}
 DEBUG = ${read('_bool', env.debug)}
 ALLOWED_HOSTS = ${read('_list', env.allowedHosts)}
 CSRF_TRUSTED_ORIGINS = ${read('_list', env.csrfTrustedOrigins)}
-if django.VERSION < (4, 0):
-    # Django 3.2 matches trusted origins by host name only; 4.0 and later want the scheme.
-    CSRF_TRUSTED_ORIGINS = [origin.split("://", 1)[-1] for origin in CSRF_TRUSTED_ORIGINS]
 
 DATABASES = {
     "default": {

@@ -17,16 +17,25 @@ export const PRODUCTION_REQUIREMENTS: readonly string[] = [
 ];
 
 /** PEP 503 normalized name, so `Django` and `django` are one package. */
-function normalize(name: string): string {
+export function normalizePackageName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
+/** A requirement line's parts, its name normalized; undefined when the line is not a pinned requirement. */
+export function parseRequirement(spec: string): { name: string; operator: '==' | '~='; version: string } | undefined {
+  const m = REQUIREMENT.exec(spec.replace(/\s+/g, ''));
+  return m ? { name: normalizePackageName(m[1]), operator: m[3] as '==' | '~=', version: m[4] } : undefined;
+}
+
 function packageName(spec: string): string {
-  return normalize(REQUIREMENT.exec(spec.replace(/\s+/g, ''))?.[1] ?? spec);
+  return parseRequirement(spec)?.name ?? normalizePackageName(spec);
 }
 
 /** The app's own requirements plus the production server's, pinned, one per package. */
 export class Requirements {
+  /** The requirements file, relative to the repository: the input of the lock. */
+  public readonly file = 'requirements.txt';
+
   constructor(public readonly app: readonly string[], public readonly production: readonly string[] = PRODUCTION_REQUIREMENTS) {}
 
   /** The production requirements the app did not pin itself. */

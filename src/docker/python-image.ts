@@ -8,8 +8,9 @@ export interface PythonImageOptions {
    */
   readonly baseImage?: string;
   /**
-   * Debian packages of the build stage only, for dependencies that compile (psycopg2 from source needs these).
-   * @default ['gcc', 'libpq-dev']
+   * Debian packages of the build stage only, for dependencies that compile from source (psycopg2 without
+   * `-binary` needs `gcc` and `libpq-dev`).
+   * @default - none: every locked package ships a wheel for the image's platform
    */
   readonly buildPackages?: string[];
   /**
@@ -48,7 +49,7 @@ export class PythonImage {
 
   constructor(options: PythonImageOptions = {}) {
     this.base = Image.fromRegistry(options.baseImage ?? 'python:3.12-slim');
-    this.buildPackages = options.buildPackages ?? ['gcc', 'libpq-dev'];
+    this.buildPackages = options.buildPackages ?? [];
     this.runtimePackages = options.runtimePackages ?? [];
     this.workdir = options.workdir ?? '/app';
     this.user = options.user ?? 'app';

@@ -3,8 +3,8 @@ import { PythonImage } from './python-image';
 /** Everything the Dockerfile says, gathered from the stack. */
 export interface DockerfileModel {
   readonly image: PythonImage;
-  /** The requirements file, relative to the build context. */
-  readonly requirementsFile: string;
+  /** The hash-locked requirements (every package, pinned and hashed), relative to the build context. */
+  readonly lockFile: string;
   /** The entrypoint script, relative to the build context (copied with the code). */
   readonly entrypoint: string;
   readonly command: readonly string[];
@@ -31,6 +31,11 @@ function execForm(argv: readonly string[]): string {
 
 function aptInstall(packages: readonly string[]): string {
   return [
+    // hadolint's DL3008 asks for apt-get install pkg=version. Debian's mirror keeps only the current
+    // version of a package, so an exact pin breaks the build at the next security update; the base
+    // image's tag already pins the release the packages come from.
+    '# The Debian release of the base image pins these; its mirror keeps no older versions to pin to.',
+    '# hadolint ignore=DL3008',
     'RUN apt-get update \\',
     ` && apt-get install -y --no-install-recommends ${packages.join(' ')} \\`,
     ' && rm -rf /var/lib/apt/lists/*',
@@ -45,7 +50,8 @@ export function renderDockerfile(model: DockerfileModel, marker: string): string
   const entrypoint = `${image.workdir}/${model.entrypoint}`;
   const sections: string[] = [
     [
-      '# syntax=docker/dockerfile:1',
+      // No `# syntax=` line: every instruction here is in the engine's built-in BuildKit frontend (RUN --mount
+      // since Docker 18.09), so a build needs no frontend image from a registry, and works where none is reachable.
       `# ${marker}`,
       '# Image of the web service: Django under Gunicorn with Uvicorn workers. No secret is baked in:',
       '# they reach the container at run time from .env.',
@@ -58,9 +64,10 @@ export function renderDockerfile(model: DockerfileModel, marker: string): string
     ...(image.buildPackages.length > 0 ? [aptInstall(image.buildPackages)] : []),
     [`RUN python -m venv ${venv}`, `ENV PATH="${path}"`].join('\n'),
     [
-      '# Dependencies before the code, so that a code change does not reinstall them.',
-      `COPY ${model.requirementsFile} .`,
-      `RUN --mount=type=cache,target=/root/.cache/pip pip install -r ${model.requirementsFile}`,
+      '# Dependencies before the code, so that a code change does not reinstall them. Exactly the locked',
+      '# set: every package pinned, each file checked against its hash, nothing resolved at build time.',
+      `COPY ${model.lockFile} /tmp/${model.lockFile}`,
+      `RUN --mount=type=cache,target=/root/.cache/pip pip install --require-hashes --no-deps -r /tmp/${model.lockFile}`,
     ].join('\n'),
     [
       '# ---- runtime: the virtualenv and the code, run as an unprivileged user',
@@ -87,7 +94,9 @@ export function renderDockerfile(model: DockerfileModel, marker: string): string
       ].join('\n')]
       : []),
     [
-      `USER ${image.user}`,
+      // By number: a runtime that checks "not root" without the image's /etc/passwd (Kubernetes'
+      // runAsNonRoot) can only verify a numeric user.
+      `USER ${image.uid}:${image.uid}`,
       ...(model.port !== undefined ? [`EXPOSE ${model.port}`] : []),
       `ENTRYPOINT ${execForm([entrypoint])}`,
       `CMD ${execForm(model.command)}`,

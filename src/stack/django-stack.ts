@@ -6,7 +6,10 @@ import { Problem, StackValidationError, ManagedFile } from '../core';
 import { CiWorkflow } from '../ci';
 import { StackDocs, StackSummary, StackView } from '../docs';
 import { ComposeFile, Healthcheck, Image, Service, ServiceOptions, Volume, VolumeOptions } from '../compose';
-import { DjangoEnvVars, gunicornCommand, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements, Tls, TlsOptions } from '../django';
+import {
+  DjangoEnvVars, gunicornCommand, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
+  RequirementsLock, RequirementsLockOptions, Tls, TlsOptions,
+} from '../django';
 import { DockerfileFile, DockerIgnore, IgnoreGroup, PythonImage, PythonImageOptions } from '../docker';
 import { DotEnv, EnvContract, EnvExampleFile, EnvVar } from '../env';
 import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
@@ -24,6 +27,11 @@ export interface DjangoOptions {
    * @example ['Django~=5.2.0', 'graphene-django~=3.2.3']
    */
   readonly requirements: string[];
+  /**
+   * The hash-locked dependency set the image installs, made from requirements.txt by `npx projen lock`.
+   * @default - requirements.lock, universal from Python 3.11
+   */
+  readonly lock?: RequirementsLockOptions;
   /**
    * How the web image is built.
    * @default - python:3.12-slim, user app, code in /app
@@ -135,6 +143,7 @@ export class DjangoStack extends Component {
   public readonly postgresVersion: number;
   public readonly image: PythonImage;
   public readonly requirements: Requirements;
+  public readonly lock: RequirementsLock;
   public readonly healthPath: string;
   public readonly tls?: Tls;
 
@@ -164,6 +173,7 @@ export class DjangoStack extends Component {
     this.djangoProject = django.project;
     this.image = new PythonImage(django.image);
     this.requirements = new Requirements(django.requirements);
+    this.lock = new RequirementsLock(django.lock);
     this.healthPath = django.healthPath ?? '/healthz';
     this.postgresVersion = options.postgres?.version ?? 17;
     this.tls = options.tls === true ? new Tls() : options.tls ? new Tls(options.tls) : undefined;
@@ -260,14 +270,20 @@ export class DjangoStack extends Component {
     const compose = this.composeFile = new ComposeFile(this, () => ({
       services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE,
     }));
-    const requirements = new ManagedFile(this, 'requirements.txt', { render: (marker) => renderRequirements(this.requirements, marker) });
+    new ManagedFile(this, this.requirements.file, { render: (marker) => renderRequirements(this.requirements, marker) });
+    // Made by the resolver, not by hand: reviews fold it away like the managed files.
+    project.gitattributes.addAttributes(`/${this.lock.file}`, 'linguist-generated');
+    project.addTask('lock', {
+      description: `Resolve ${this.requirements.file} into ${this.lock.file}: every package pinned and hashed (needs uv)`,
+      exec: this.lock.command(this.requirements.file).join(' '),
+    });
     const entrypoint = new ManagedFile(this, 'docker-entrypoint.sh', {
       executable: true,
       render: (marker) => renderEntrypoint({ server: this.serverCommand[0], databaseTimeoutSeconds: 60 }, marker),
     });
     const dockerfile = new DockerfileFile(this, () => ({
       image: this.image,
-      requirementsFile: requirements.path,
+      lockFile: this.lock.file,
       entrypoint: entrypoint.path,
       command: this.serverCommand,
       env: [
@@ -380,6 +396,11 @@ export class DjangoStack extends Component {
   public preSynthesize(): void {
     const problems = this.validate();
     if (problems.length > 0) throw new StackValidationError(problems);
+    const stale = this.lockFindings();
+    if (stale.length > 0) {
+      // A warning, not a refusal: the lock is made after requirements.txt changes, so it lags one synthesis.
+      this.project.logger.warn(`${this.lock.file} does not match ${this.requirements.file}; the image build would fail:\n  ${stale.join('\n  ')}`);
+    }
     const previous = this.previousPostgresVersion();
     if (previous !== undefined && previous !== this.postgresVersion) {
       this.postgresMajorChange = { from: previous, to: this.postgresVersion };
@@ -387,6 +408,13 @@ export class DjangoStack extends Component {
         `Before running the new files against an existing ${this.db.mounts[0]?.volume.name ?? 'data'} volume, dump it with pg_dumpall ` +
         '(or run pg_upgrade) and restore into the new version.');
     }
+  }
+
+  /** Why the committed lock cannot serve the requirements; empty when it can. */
+  private lockFindings(): string[] {
+    const path = join(this.project.outdir, this.lock.file);
+    if (!existsSync(path)) return [`${this.lock.file} is missing: run \`npx projen lock\` and commit it`];
+    return this.lock.check(this.requirements, readFileSync(path, 'utf-8'));
   }
 
   /** The PostgreSQL major of the compose file this stack wrote last time, if there is one. */

@@ -4,7 +4,7 @@ import { Project } from 'projen';
 import { DjangoStack, DjangoStackOptions } from '../../src';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
-import { requireTool } from '../validators';
+import { appPython } from '../lib/python-env';
 
 afterAll(cleanTempDirs);
 
@@ -12,7 +12,6 @@ const ROOT = resolve(__dirname, '..', '..');
 
 /** `manage.py check --deploy --fail-level WARNING` on the Django project with a stack's settings module and .env. */
 function checkDeploy(options: DjangoStackOptions): { code: number; ids: string[]; output: string } {
-  requireTool('/usr/bin/python3');
   const dir = tempDir();
   execFileSync('tar', ['-C', ROOT, '-cf', join(dir, 'p.tar'), 'manage.py', 'Tau', 'library']);
   execFileSync('tar', ['-C', dir, '-xf', join(dir, 'p.tar')]);
@@ -21,7 +20,7 @@ function checkDeploy(options: DjangoStackOptions): { code: number; ids: string[]
   project.synth();
   // Production values: the generated .env, with the site's real host name.
   const env = { ...readEnvFile(join(dir, '.env')), DJANGO_ALLOWED_HOSTS: 'tau.example', DJANGO_CSRF_TRUSTED_ORIGINS: 'https://tau.example' };
-  const result = spawnSync('/usr/bin/python3', ['-B', 'manage.py', 'check', '--deploy', '--fail-level', 'WARNING'],
+  const result = spawnSync(appPython(), ['-B', 'manage.py', 'check', '--deploy', '--fail-level', 'WARNING'],
     { cwd: dir, encoding: 'utf-8', env: { PATH: '/usr/bin:/bin', ...env } });
   const output = `${result.stdout}${result.stderr}`;
   return { code: result.status ?? -1, ids: [...new Set(output.match(/\(security\.W\d+\)/g) ?? [])].sort(), output };

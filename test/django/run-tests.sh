@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# The Django test suite under Debian's Django (/usr/bin/python3), against a real PostgreSQL cluster
-# started here and removed afterwards. Extra arguments go to `manage.py test`.
+# The Django test suite under the pinned Django, gunicorn and uvicorn (the virtualenv of requirements.lock,
+# as the image installs it), against a real PostgreSQL cluster started here and removed afterwards.
+# Extra arguments go to `manage.py test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../lib/throwaway-postgres.sh
 . "$root/test/lib/throwaway-postgres.sh"
+venv=$(bash "$root/scripts/python-env.sh" app)
 
 trap stop_throwaway_postgres EXIT INT TERM
-password=$(/usr/bin/python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+password=$("$venv/python" -c 'import secrets; print(secrets.token_urlsafe(24))')
 start_throwaway_postgres tau tau "$password"
 
 cd "$root"
 # The variables come from the same contract as .env: names as in .env.example, the database here.
-env -i PATH=/usr/bin:/bin HOME="${HOME:-/root}" LANG=C.UTF-8 \
-  DJANGO_SECRET_KEY="$(/usr/bin/python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+env -i PATH="$venv:/usr/bin:/bin" HOME="${HOME:-/root}" LANG=C.UTF-8 \
+  DJANGO_SECRET_KEY="$("$venv/python" -c 'import secrets; print(secrets.token_urlsafe(48))')" \
   POSTGRES_DB=tau POSTGRES_USER=tau POSTGRES_PASSWORD="$password" \
   POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$PG_PORT" \
-  /usr/bin/python3 manage.py test --noinput -v 2 "$@"
+  "$venv/python" manage.py test --noinput -v 2 "$@"

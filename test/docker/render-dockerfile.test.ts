@@ -2,7 +2,7 @@ import { PythonImage, renderDockerfile } from '../../src';
 
 const model = {
   image: new PythonImage(),
-  requirementsFile: 'requirements.txt',
+  lockFile: 'requirements.lock',
   entrypoint: 'docker-entrypoint.sh',
   command: ['gunicorn', 'Tau.asgi:application'],
   env: [{ name: 'DJANGO_SETTINGS_MODULE', value: 'Tau.settings' }],
@@ -17,23 +17,33 @@ describe('renderDockerfile', () => {
     expect(text.match(/^FROM .*/gm)).toEqual(['FROM python:3.12-slim AS build', 'FROM python:3.12-slim AS runtime']);
   });
 
-  test('build tools only in the build stage', () => {
-    const [build, runtime] = text.split('FROM python:3.12-slim AS runtime');
-    expect(build).toContain('gcc libpq-dev');
+  test('no apt layer by default: every locked package ships a wheel', () => {
+    expect(text).not.toContain('apt-get');
+  });
+
+  test('build tools only in the build stage, with the reason their versions are not pinned', () => {
+    const withGcc = renderDockerfile({ ...model, image: new PythonImage({ buildPackages: ['gcc', 'libpq-dev'] }) }, 'm');
+    const [build, runtime] = withGcc.split('FROM python:3.12-slim AS runtime');
+    expect(build).toContain('apt-get install -y --no-install-recommends gcc libpq-dev');
+    expect(build).toMatch(/# hadolint ignore=DL3008\nRUN apt-get update/);
     expect(runtime).not.toContain('gcc');
   });
 
-  test('dependencies are installed before the code is copied, with a pip cache mount', () => {
-    const install = text.indexOf('RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt');
-    expect(install).toBeGreaterThan(text.indexOf('COPY requirements.txt .'));
+  test('the lock is installed before the code is copied: hashes required, nothing resolved, a pip cache mount', () => {
+    const install = text.indexOf('RUN --mount=type=cache,target=/root/.cache/pip pip install --require-hashes --no-deps -r /tmp/requirements.lock');
+    expect(install).toBeGreaterThan(text.indexOf('COPY requirements.lock /tmp/requirements.lock'));
     expect(install).toBeLessThan(text.indexOf('COPY . .'));
+  });
+
+  test('no syntax directive: the engine\'s built-in frontend builds it, with no image pulled', () => {
+    expect(text).not.toMatch(/^# *syntax=/m);
   });
 
   test('runs as the unprivileged user, who owns the volume mount points', () => {
     expect(text).toContain('chown app:app /app/staticfiles /app/mediafiles');
     expect(instructions.filter((i) => i === 'USER')).toHaveLength(1);
-    expect(text).toMatch(/^USER app$/m);
-    expect(text.indexOf('USER app')).toBeGreaterThan(text.indexOf('COPY . .'));
+    expect(text).toMatch(/^USER 10001:10001$/m);
+    expect(text.indexOf('USER 10001')).toBeGreaterThan(text.indexOf('COPY . .'));
   });
 
   test('sets the Python environment and the given defaults', () => {

@@ -31,10 +31,10 @@ describe('managed files', () => {
     expect(file.content.startsWith('#!/bin/sh\n')).toBe(true);
   });
 
-  test("the Dockerfile's syntax directive stays on the first line, before the marker", () => {
-    const [first, second] = tree.get('Dockerfile')!.content.split('\n');
-    expect(first).toBe('# syntax=docker/dockerfile:1');
-    expect(second).toMatch(new RegExp(`^# ${MARKER.source}`));
+  test('the Dockerfile opens with the marker and has no syntax directive (no frontend image to pull)', () => {
+    const [first] = tree.get('Dockerfile')!.content.split('\n');
+    expect(first).toMatch(new RegExp(`^# ${MARKER.source}`));
+    expect(tree.get('Dockerfile')!.content).not.toMatch(/^# *syntax=/m);
   });
 
   test('.gitignore keeps .env out of git and lets the managed files in', () => {

@@ -3,7 +3,7 @@ import { join } from 'path';
 import { cleanTempDirs, newStack } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
 import {
-  composeSchema, dockerComposeConfig, dockerfilePolicy, importSettings, lintDockerfile, nginxTest,
+  composeSchema, dockerComposeConfig, dockerfilePolicy, hadolint, importSettings, lintDockerfile, nginxTest,
   shellcheck, validateInProcess, validateWithRealTools, yamllint,
 } from '.';
 
@@ -19,7 +19,7 @@ describe('the default Tau stack passes every real consumer', () => {
     expect(validateInProcess(outdir)).toEqual([]);
   });
 
-  test('real tools: nginx -t, docker-compose config, shellcheck, yamllint, the settings module under Python', () => {
+  test('real tools: nginx -t, docker compose config, hadolint, shellcheck, yamllint, the settings module under Python', () => {
     expect(validateWithRealTools(outdir, stack)).toEqual([]);
   });
 });
@@ -53,9 +53,19 @@ describe('a deliberately broken output is caught by the matching tool', () => {
     expect(lintDockerfile(read('Dockerfile').replace('EXPOSE 8000', 'EXPOSE'))).not.toEqual([]);
   });
 
+  test('hadolint: an unpinned apt-get install, and a user by name', () => {
+    const broken = read('Dockerfile')
+      .replace('RUN python -m venv', 'RUN apt-get install -y curl\nRUN python -m venv')
+      .replace('USER 10001:10001', 'USER app');
+    expect(hadolint(broken)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/DL3008 warning: Pin versions in apt get install/),
+      expect.stringMatching(/DL3066 info: Non-numeric user-id/),
+    ]));
+  });
+
   test('Dockerfile policy: root, latest, a baked secret and the source copied first', () => {
     const broken = read('Dockerfile')
-      .replace('USER app', 'USER root')
+      .replace('USER 10001:10001', 'USER root')
       .replace('FROM python:3.12-slim AS build', 'FROM python:latest AS build\nCOPY . .')
       .replace('ENV PYTHONDONTWRITEBYTECODE=1', 'ENV DJANGO_SECRET_KEY=abc PYTHONDONTWRITEBYTECODE=1');
     expect(dockerfilePolicy(broken)).toEqual([

@@ -1,9 +1,20 @@
 import { DockerfileParser, Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
+import { pythonTool } from '../lib/python-env';
+import { run } from './tools';
 
 /** dockerfile-utils' linter: every diagnostic, warnings included, is a problem. */
 export function lintDockerfile(text: string): string[] {
   return validate(text).map((d) => `dockerfile-utils (line ${d.range.start.line + 1}): ${d.message}`);
+}
+
+/**
+ * hadolint, the Dockerfile linter Docker users run (the upstream binary, pinned in test/tools): every finding,
+ * down to style, is a problem. Rules the model ignores on purpose say so in the Dockerfile itself.
+ */
+export function hadolint(text: string): string[] {
+  const result = run(pythonTool('hadolint'), ['--no-color', '--failure-threshold', 'style', '-'], { input: text });
+  return result.code === 0 ? [] : (result.stdout.trim() || result.stderr.trim()).split('\n').map((l) => `hadolint ${l.replace(/^-:/, 'line ')}`);
 }
 
 const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE|CREDENTIAL/i;

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { appPython, pythonTool } from '../lib/python-env';
 import { requireTool, run } from './tools';
 
 export function shellcheck(path: string): string[] {
@@ -10,17 +11,15 @@ export function shellcheck(path: string): string[] {
 }
 
 export function yamllint(paths: readonly string[]): string[] {
-  requireTool('yamllint');
-  const result = run('yamllint', ['-f', 'parsable', '-c', join(__dirname, 'yamllint.yml'), ...paths]);
+  const result = run(pythonTool('yamllint'), ['-f', 'parsable', '-c', join(__dirname, 'yamllint.yml'), ...paths]);
   return result.code === 0 && result.stdout.trim() === '' ? [] : [`yamllint: ${result.stdout.trim() || result.stderr.trim()}`];
 }
 
 /**
- * Compiles the generated settings module and imports it under Debian's Python and Django, with the
- * stack's own .env as the environment; prints the values a deployment depends on.
+ * Compiles the generated settings module and imports it under the pinned Django (the app's virtualenv), with
+ * the stack's own .env as the environment; prints the values a deployment depends on.
  */
 export function importSettings(dir: string, project: string, env: Record<string, string>): { problems: string[]; values?: any } {
-  requireTool('/usr/bin/python3');
   const probe = mkdtempSync(join(tmpdir(), 'tau-settings-'));
   try {
     const script = join(probe, 'probe.py');
@@ -31,7 +30,7 @@ export function importSettings(dir: string, project: string, env: Record<string,
       `import ${project}.settings_env as s`,
       'print(json.dumps({k: getattr(s, k) for k in dir(s) if k.isupper()}, default=str))',
     ].join('\n'));
-    const result = run('/usr/bin/python3', ['-B', script], { env: { PATH: '/usr/bin:/bin', ...env } });
+    const result = run(appPython(), ['-B', script], { env: { PATH: '/usr/bin:/bin', ...env } });
     if (result.code !== 0) return { problems: [`settings module: ${result.stderr.trim()}`] };
     return { problems: [], values: JSON.parse(result.stdout) };
   } finally {

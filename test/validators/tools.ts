@@ -9,10 +9,7 @@ export interface RunResult {
 /** How each real tool is installed; a missing tool fails its test with this command, never skips it. */
 export const INSTALL: Record<string, string> = {
   'nginx': 'apt-get install -y nginx',
-  'docker-compose': 'apt-get install -y --no-install-recommends docker-compose',
   'shellcheck': 'apt-get install -y shellcheck',
-  'yamllint': 'apt-get install -y yamllint',
-  '/usr/bin/python3': 'apt-get install -y python3-django python3-psycopg2',
   'unshare': 'apt-get install -y util-linux',
 };
 

@@ -1,0 +1,109 @@
+import { normalizePackageName, parseRequirement, Requirements } from './requirements';
+
+/**
+ * The hash-locked dependency set: every package the image installs, transitive ones included, pinned with
+ * `==` and the sha256 of each of its files on the package index. It is made from requirements.txt by a
+ * resolver (`npx projen lock`), not by synthesis, and installed with `pip install --require-hashes`, so a
+ * build installs exactly what was locked or fails.
+ */
+export interface RequirementsLockOptions {
+  /**
+   * The lock file, relative to the repository (and the build context).
+   * @default 'requirements.lock'
+   */
+  readonly file?: string;
+  /**
+   * The oldest Python the lock must install on. The lock is universal from this version on: the image's
+   * Python and any newer one, and an older one where tests or tools run it.
+   * @default '3.11'
+   */
+  readonly python?: string;
+}
+
+/** One `name==version` entry of a lock file. */
+export interface LockedPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly hashes: number;
+}
+
+export class RequirementsLock {
+  public readonly file: string;
+  public readonly python: string;
+
+  constructor(options: RequirementsLockOptions = {}) {
+    this.file = options.file ?? 'requirements.lock';
+    this.python = options.python ?? '3.11';
+  }
+
+  /** The resolver that writes the lock: uv, resolving for every platform from `python` on, with hashes. */
+  public command(requirementsFile: string): string[] {
+    return ['uv', 'pip', 'compile', requirementsFile, '--universal', '--python-version', this.python,
+      '--generate-hashes', '--output-file', this.file, '--quiet'];
+  }
+
+  /**
+   * Why the lock cannot serve these requirements: a direct requirement it does not pin, a pin outside the
+   * requirement's range, or a package without hashes. Empty when the lock satisfies them all.
+   */
+  public check(requirements: Requirements, lockText: string): string[] {
+    const locked = parseLock(lockText);
+    const fix = `run \`npx projen lock\` and commit ${this.file}`;
+    const findings: string[] = [];
+    for (const spec of [...requirements.app, ...requirements.server]) {
+      const wanted = parseRequirement(spec);
+      if (!wanted) continue; // Requirements.validate() reports it
+      const pin = locked.get(wanted.name);
+      if (!pin) {
+        findings.push(`${this.file} has no ${wanted.name}, which requirements.txt asks for (${spec}): ${fix}`);
+      } else if (!satisfies(pin.version, wanted.operator, wanted.version)) {
+        findings.push(`${this.file} pins ${pin.name}==${pin.version}, which does not satisfy ${spec} in requirements.txt: ${fix}`);
+      }
+    }
+    for (const pin of locked.values()) {
+      if (pin.hashes === 0) findings.push(`${this.file} has no hash for ${pin.name}==${pin.version}: ${fix}`);
+    }
+    return findings;
+  }
+}
+
+/** The `name==version` entries of a pip-style lock, each with how many `--hash` options follow it. */
+export function parseLock(text: string): Map<string, LockedPackage> {
+  const packages = new Map<string, LockedPackage>();
+  // Continuation lines belong to the entry they continue.
+  const entries = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
+  for (const entry of entries) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;]+)/.exec(entry.trim());
+    if (!m) continue;
+    const name = normalizePackageName(m[1]);
+    packages.set(name, { name, version: m[2], hashes: (entry.match(/--hash=sha256:[0-9a-f]{64}/g) ?? []).length });
+  }
+  return packages;
+}
+
+/** The release numbers of a PEP 440 version (`5.2.19` -> [5, 2, 19]); pre/post/dev parts are not compared. */
+function release(version: string): number[] {
+  return (/^(\d+(?:\.\d+)*)/.exec(version)?.[1] ?? '0').split('.').map(Number);
+}
+
+function compare(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** PEP 440's `==` (with a trailing `.*`) and `~=` (compatible release: `~=5.2.0` is `>=5.2.0, ==5.2.*`). */
+export function satisfies(version: string, operator: '==' | '~=', spec: string): boolean {
+  if (operator === '==') {
+    if (spec.endsWith('.*')) {
+      const prefix = release(spec.slice(0, -2));
+      return compare(release(version).slice(0, prefix.length), prefix) === 0;
+    }
+    return compare(release(version), release(spec)) === 0 && version.replace(/^[\d.]+/, '') === spec.replace(/^[\d.]+/, '');
+  }
+  const floor = release(spec);
+  const series = floor.slice(0, Math.max(1, floor.length - 1));
+  return compare(release(version), floor) >= 0 && compare(release(version).slice(0, series.length), series) === 0;
+}
