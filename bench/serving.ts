@@ -1,16 +1,17 @@
-import { execFileSync, spawnSync } from 'child_process';
-import { readFileSync, rmSync, writeFileSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { rmSync } from 'fs';
 import { join } from 'path';
-import { sleep } from '../test/e2e/container';
-import { StackRun } from '../test/e2e/harness';
+import { ComposeStack, DOCKER, run, sleep } from '../test/e2e/compose-stack';
 import { Client } from '../test/e2e/smoke';
-import { readCompose } from '../test/e2e/stack-files';
 import { readEnvFile } from '../test/lib/env-file';
 import { synthesizedCopy } from '../test/lib/repository-copy';
 
 /**
- * Serving figures on the end-to-end harness (run inside a private network and PID namespace by bench/run.ts).
- * Prints one JSON object: wrk results for each pair, and the bytes of a CSS file with and without gzip.
+ * Serving figures on the default stack, built and run by the real Docker engine (bench/run.ts runs this inside
+ * test/engine/with-engine.sh). wrk runs inside a container's own network namespace against 127.0.0.1, so both
+ * sides of a comparison are reached the same way, with no port-publishing proxy in between.
+ * Prints one JSON object: wrk results for each pair, the bytes of a CSS file with and without gzip, the health
+ * endpoint's latency idle and under load, and the web image's size.
  */
 
 const CSS = '/static/admin/css/base.css';
@@ -30,16 +31,28 @@ function ms(value: string): number {
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
 }
 
-/** wrk with 2 threads and 32 connections for BENCH_SECONDS; percentiles from --latency. */
-function wrk(url: string, headers: Record<string, string> = {}): WrkResult {
-  const args = ['-t2', '-c32', `-d${DURATION}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
-  const out = execFileSync('wrk', args, { encoding: 'utf-8' });
+function parseWrk(out: string): WrkResult {
   return {
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
     p50Ms: ms(/50%\s+(\S+)/.exec(out)![1]),
     p99Ms: ms(/99%\s+(\S+)/.exec(out)![1]),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
   };
+}
+
+/** The arguments of wrk with percentiles; 2 threads and 32 connections unless said otherwise. */
+function wrkArgs(url: string, headers: Record<string, string>, load = ['-t2', '-c32']): string[] {
+  return ['wrk', ...load, `-d${DURATION}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+}
+
+/** The engine's PID of a service's container: wrk joins its network namespace. */
+function containerPid(stack: ComposeStack, service: string): string {
+  return run(DOCKER, ['inspect', '--format', '{{.State.Pid}}', stack.containerId(service)]).output.trim();
+}
+
+/** wrk in a container's network namespace (the machine's wrk binary; only the network is the container's). */
+function wrkIn(pid: string, url: string, headers: Record<string, string> = {}, load?: string[]): WrkResult {
+  return parseWrk(execFileSync('nsenter', ['-t', pid, '-n', '--', ...wrkArgs(url, headers, load)], { encoding: 'utf-8' }));
 }
 
 /** Two setups measured alternately, A B A B, so drift on a shared machine falls on both; the better of each kept. */
@@ -69,58 +82,77 @@ from django.core.asgi import get_asgi_application
 application = get_asgi_application()
 `;
 
-async function main(): Promise<void> {
-  spawnSync('ip', ['link', 'set', 'lo', 'up']);
-  const dir = synthesizedCopy('tau-bench-project-');
+/** The web image's size, and the size of its layer that holds the installed dependencies (the virtualenv). */
+function imageSizes(image: string): { imageBytes: number; dependencyBytes: number; dependencyLayer: string } {
+  const imageBytes = Number(run(DOCKER, ['image', 'inspect', '--format', '{{.Size}}', image]).output.trim());
+  const layers = run(DOCKER, ['history', '--no-trunc', '--human=false', '--format', '{{.Size}}\t{{.CreatedBy}}', image]).output.trim().split('\n')
+    .map((l) => { const [size, ...by] = l.split('\t'); return { size: Number(size), by: by.join('\t') }; });
+  const venv = layers.find((l) => /COPY \/opt\/venv \/opt\/venv/.test(l.by));
+  if (!venv) throw new Error(`no virtualenv layer in ${image}:\n${layers.map((l) => `${l.size} ${l.by}`).join('\n')}`);
+  return { imageBytes, dependencyBytes: venv.size, dependencyLayer: venv.by.replace(/\s+/g, ' ').trim() };
+}
 
-  const compose = readCompose(dir);
-  const run = new StackRun(compose);
-  const cleanup = () => { run.destroy(); rmSync(dir, { recursive: true, force: true }); };
-  process.once('SIGTERM', () => { cleanup(); process.exit(130); });
+async function main(): Promise<void> {
+  const dir = synthesizedCopy('tau-bench-project-');
+  const stack = new ComposeStack(dir, 'tau-bench');
+  const cleanup = async () => {
+    await stack.down({ volumes: true }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGTERM', () => { void cleanup().then(() => process.exit(130)); });
   try {
-    await run.up();
-    const web = compose.services.find((s) => s.build)!;
-    const nginx = compose.services.find((s) => s.ports.length)!;
-    const base = `http://localhost:${nginx.ports[0].host}`;
-    // Straight to Gunicorn: where nginx's upstream points.
-    const webPort = Number(new RegExp(`server ${web.name}:(\\d+);`).exec(readFileSync(join(dir, 'nginx/default.conf'), 'utf-8'))![1]);
+    stack.standIns();
+    const [image] = stack.build();
+    await stack.up();
+    const web = stack.built;
+    const nginx = stack.front.service;
     const env = readEnvFile(join(dir, '.env'));
+    const nginxPid = containerPid(stack, nginx);
+    const webPid = containerPid(stack, web);
+    const webPort = Number(/--bind\s+\S+:(\d+)/.exec(run(DOCKER, ['inspect', '--format', '{{join .Config.Cmd " "}}', stack.containerId(web)]).output)![1]);
+    // nginx's own port in its container, and the app's in web: both reached on 127.0.0.1 of that container.
+    const nginxBase = `http://127.0.0.1:${stack.config.services[nginx].ports![0].target}`;
 
     // Ten documents for the query to read.
-    const db = compose.services.find((s) => /^postgres:/.test(s.image))!.name;
-    run.container(db).exec(['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-qc',
+    stack.exec(stack.db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-qc',
       "INSERT INTO library_document (title, body, attachment, created_at) SELECT 'doc ' || i, repeat('text ', 40), '', now() FROM generate_series(1, 10) i"],
-    { env: { PGPASSWORD: env.POSTGRES_PASSWORD } });
+    { PGPASSWORD: env.POSTGRES_PASSWORD });
 
-    // Django serving the same collected file, under the same server and worker count, on another port.
-    const pid = run.container(web.name).pid!;
-    writeFileSync(`/proc/${pid}/root/tmp/bench_static.py`, DJANGO_STATIC);
-    spawnSync('nsenter', ['-t', String(pid), '-m', '-r', '-w', '-S', readFileSync(join(run.runDir, 'containers', web.name, 'user'), 'utf-8').split(':')[0],
-      '--', 'sh', '-c', `cd /app && PYTHONPATH=/tmp:/app ${Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ')} ` +
-      `setsid python -m gunicorn bench_static:application --bind 127.0.0.1:8999 --worker-class uvicorn_worker.UvicornWorker --workers ${env.WEB_CONCURRENCY ?? 2} >/tmp/bench.log 2>&1 &`]);
-    const django = new Client('http://127.0.0.1:8999');
-    let status = 0;
-    for (let i = 0; i < 60 && status !== 200; i++) {
-      status = await django.request(CSS).then((r) => r.status, () => 0);
-      if (status !== 200) await sleep(250);
+    // Django serving the same collected file, under the same server and worker count, on another port of web.
+    stack.compose(['exec', '-T', web, 'sh', '-c', 'cat > /tmp/bench_static.py'], { input: DJANGO_STATIC });
+    stack.compose(['exec', '-d', '--workdir', '/app', '--env', 'PYTHONPATH=/tmp:/app', web, 'gunicorn', 'bench_static:application',
+      '--bind', '127.0.0.1:8999', '--worker-class', 'uvicorn_worker.UvicornWorker', '--workers', env.WEB_CONCURRENCY ?? '2']);
+    let ready = false;
+    for (let i = 0; i < 120 && !ready; i++) {
+      ready = stack.exec(web, ['python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:8999${CSS}', timeout=2)`]).code === 0;
+      if (!ready) await sleep(250);
     }
-    if (status !== 200) throw new Error(`Django's static serving answers ${status}`);
+    if (!ready) throw new Error(`Django's static serving does not answer:\n${stack.logs(web, 20)}`);
 
-    const [staticNginx, staticDjango] = pair(() => wrk(`${base}${CSS}`), () => wrk(`http://127.0.0.1:8999${CSS}`));
+    const [staticNginx, staticDjango] = pair(() => wrkIn(nginxPid, `${nginxBase}${CSS}`), () => wrkIn(webPid, `http://127.0.0.1:8999${CSS}`));
     const json = { Accept: 'application/json' };
-    const [graphqlNginx, graphqlDirect] = pair(() => wrk(`${base}${QUERY}`, json), () => wrk(`http://127.0.0.1:${webPort}${QUERY}`, { ...json, Host: 'localhost' }));
+    const [graphqlNginx, graphqlDirect] = pair(() => wrkIn(nginxPid, `${nginxBase}${QUERY}`, json),
+      () => wrkIn(webPid, `http://127.0.0.1:${webPort}${QUERY}`, { ...json, Host: 'localhost' }));
 
-    const client = new Client(base);
+    // The health endpoint from one client, idle, then while the GraphQL load runs through nginx.
+    const health = `${nginxBase}/healthz`;
+    const oneClient = ['-t1', '-c1'];
+    const healthIdle = wrkIn(nginxPid, health, {}, oneClient);
+    const load = execFileSync('sh', ['-c', `nsenter -t ${nginxPid} -n -- ${wrkArgs(`${nginxBase}${QUERY}`, json).map((a) => `'${a}'`).join(' ')} >/dev/null & ` +
+      `sleep 0.5; nsenter -t ${nginxPid} -n -- ${wrkArgs(health, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' });
+    const healthLoaded = parseWrk(load);
+
+    const client = new Client(`http://localhost:${stack.front.port}`);
     const plain = await client.request(CSS);
     const zipped = await client.request(CSS, { headers: { 'Accept-Encoding': 'gzip' } });
     process.stdout.write(JSON.stringify({
-      staticNginx, staticDjango, graphqlNginx, graphqlDirect,
+      staticNginx, staticDjango, graphqlNginx, graphqlDirect, healthIdle, healthLoaded,
       css: { path: CSS, plainBytes: plain.body.length, gzipBytes: zipped.body.length, encoding: zipped.headers['content-encoding'] },
+      image: { name: image, ...imageSizes(image) },
       wrk: `wrk -t2 -c32 -d${DURATION}s --latency, A/B alternated twice, best of each`,
     }));
   } finally {
-    await run.down().catch(() => undefined);
-    cleanup();
+    await cleanup();
   }
 }
 

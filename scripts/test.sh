@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test of this repository on a fresh machine: installs what the tests need where it is
-# missing (Debian packages, then the npm packages of package-lock.json), then `npx projen test` and
-# `npx projen e2e`.
+# Runs every test of this repository on a fresh machine: installs what the tests need where it is missing
+# (Debian packages, the npm packages of package-lock.json, the Python virtualenvs of the hash-locked
+# requirements, Docker Compose built from the Go module proxy), then `npx projen test` and `npx projen e2e`.
+# Heavy one-time builds (virtualenvs, stand-in images, compose) are cached in ~/.cache/tau-backend, keyed by
+# their inputs (TAU_CACHE_DIR overrides the place).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The real programs the tests run: Django and its server stack as Debian ships them, PostgreSQL,
-# nginx, and the validators of the generated files.
+# Programs the tests run that are not Python packages: PostgreSQL and nginx (the Django suite and nginx -t),
+# the Docker engine and what it needs to run in a namespace of its own (iptables, slirp4netns for the
+# builds' uplink), mmdebstrap for the stand-in base images, and the linters and load generator.
 DEBIAN_PACKAGES=(
-  python3-django python3-gunicorn python3-uvicorn python3-psycopg2 python3-django-graphene
-  python3-whitenoise python3-websockets postgresql nginx shellcheck yamllint docker-compose wrk
-  iproute2 procps util-linux
+  postgresql nginx docker.io iptables slirp4netns mmdebstrap
+  shellcheck wrk iproute2 procps util-linux ca-certificates
 )
 
 missing=()
@@ -22,13 +24,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || sudo=sudo
   echo "Installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
-  # No recommends: docker-compose would otherwise pull in a whole container engine.
+  # No recommends: docker.io would otherwise pull in apparmor, git and more that the tests do not use.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-fund --no-audit
 fi
+
+# The Python the tests run comes from the locks only (the app's set, and the tools'); Compose is built once.
+bash scripts/python-env.sh app >/dev/null
+bash scripts/python-env.sh tools >/dev/null
+bash test/engine/compose/build-compose.sh >/dev/null
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end.
 npx projen test "$@"

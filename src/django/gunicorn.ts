@@ -5,8 +5,6 @@ export interface GunicornOptions {
   readonly app: string;
   /** The service Gunicorn runs in; it binds the service's port. */
   readonly service: Service;
-  /** Seconds an idle keep-alive connection stays open (longer than the proxy's idle timeout to it). */
-  readonly keepAliveSeconds: number;
 }
 
 /**
@@ -18,7 +16,6 @@ export function gunicornCommand(options: GunicornOptions): string[] {
     'gunicorn', options.app,
     '--bind', `0.0.0.0:${options.service.port}`,
     '--worker-class', 'uvicorn_worker.UvicornWorker',
-    '--keep-alive', String(options.keepAliveSeconds),
     '--access-logfile', '-',
   ];
 }

@@ -15,11 +15,24 @@ export interface NginxSiteOptions {
    */
   readonly behindTlsProxy?: boolean;
   /**
-   * Seconds nginx keeps an idle connection to the app open for reuse. The app server's own keep-alive
-   * is set longer (see `appKeepAliveSeconds`), so nginx never sends on a connection the app just closed.
-   * @default 60
+   * The DNS server nginx asks for the app's address, on every request once the last answer is older than
+   * `resolveValidSeconds`, instead of once at start: a restarted, recreated or scaled app container gets a
+   * new address.
+   * @default '127.0.0.11' - Docker's embedded DNS, on every compose network
    */
-  readonly upstreamKeepaliveSeconds?: number;
+  readonly resolver?: string;
+  /**
+   * How long nginx uses an address it looked up for the app. Within that time after the app's container
+   * goes away, requests still go to its old address and wait for `connectTimeoutSeconds`.
+   * @default 1
+   */
+  readonly resolveValidSeconds?: number;
+  /**
+   * How long nginx waits to connect to the app. The app is on the same network: a connect that takes
+   * longer means its address is gone, and the client gets 504 instead of waiting nginx's default 60 s.
+   * @default 5
+   */
+  readonly connectTimeoutSeconds?: number;
 }
 
 /** Response headers nginx adds to everything it sends. */
@@ -41,14 +54,18 @@ const SIZE = /^[1-9][0-9]*[kmg]?$/;
 export class NginxSite {
   public readonly maxUploadSize: string;
   public readonly behindTlsProxy: boolean;
-  public readonly upstreamKeepaliveSeconds: number;
+  public readonly resolver: string;
+  public readonly resolveValidSeconds: number;
+  public readonly connectTimeoutSeconds: number;
   private _upstream?: Service;
   private readonly _served: ServedFiles[] = [];
 
   constructor(public readonly service: Service, options: NginxSiteOptions = {}) {
     this.maxUploadSize = options.maxUploadSize ?? '25m';
     this.behindTlsProxy = options.behindTlsProxy ?? false;
-    this.upstreamKeepaliveSeconds = options.upstreamKeepaliveSeconds ?? 60;
+    this.resolver = options.resolver ?? '127.0.0.11';
+    this.resolveValidSeconds = options.resolveValidSeconds ?? 1;
+    this.connectTimeoutSeconds = options.connectTimeoutSeconds ?? 5;
   }
 
   /** Proxies every request not served from a volume to `service`, at the port it listens on. */
@@ -64,11 +81,6 @@ export class NginxSite {
     return this;
   }
 
-  /** Keep-alive the app server should use: longer than nginx's idle timeout to it. */
-  public get appKeepAliveSeconds(): number {
-    return this.upstreamKeepaliveSeconds + 5;
-  }
-
   public get upstream(): Service | undefined {
     return this._upstream;
   }
@@ -82,8 +94,13 @@ export class NginxSite {
     const problems: Problem[] = [
       ...checkPattern(component, 'maxUploadSize', this.maxUploadSize, SIZE, 'a size such as 512k, 25m or 1g'),
     ];
-    if (!Number.isInteger(this.upstreamKeepaliveSeconds) || this.upstreamKeepaliveSeconds < 1 || this.upstreamKeepaliveSeconds > 3600) {
-      problems.push({ component, field: 'upstreamKeepaliveSeconds', value: this.upstreamKeepaliveSeconds, allowed: 'a whole number of seconds from 1 to 3600' });
+    for (const [field, value, max] of [['resolveValidSeconds', this.resolveValidSeconds, 3600], ['connectTimeoutSeconds', this.connectTimeoutSeconds, 75]] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > max) {
+        problems.push({ component, field, value, allowed: `a whole number of seconds from 1 to ${max}` });
+      }
+    }
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/.test(this.resolver)) {
+      problems.push({ component, field: 'resolver', value: this.resolver, allowed: 'a DNS server address or name, optionally with :port, e.g. 127.0.0.11' });
     }
     if (this.service.port === undefined) {
       problems.push({ component, field: 'port', value: undefined, allowed: 'nginx listens on a port (nginx: { port: 80 })' });

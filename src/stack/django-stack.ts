@@ -362,7 +362,7 @@ export class DjangoStack extends Component {
 
   /** The web image's command: Gunicorn with Uvicorn workers on the web port. */
   public get serverCommand(): string[] {
-    return gunicornCommand({ app: `${this.djangoProject}.asgi:application`, service: this.web, keepAliveSeconds: this.site.appKeepAliveSeconds });
+    return gunicornCommand({ app: `${this.djangoProject}.asgi:application`, service: this.web });
   }
 
   /** Every problem of the model, across all objects. Empty when the stack can be synthesized. */

@@ -1,20 +1,19 @@
-import { execFileSync, spawnSync } from 'child_process';
-import { rmSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { readFileSync, rmSync } from 'fs';
 import { join } from 'path';
 import { Project } from 'projen';
-import { DjangoStack, DjangoStackOptions } from '../../src';
+import { DjangoStack, DjangoStackOptions, parseRequirement } from '../../src';
 import { TAU } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
 import { copyRepository, synthesizedCopy } from '../lib/repository-copy';
-import { sleep } from './container';
-import { StackRun } from './harness';
+import { dockerCompose } from '../lib/docker-compose';
+import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import * as smoke from './smoke';
-import { readCompose } from './stack-files';
 
 /**
- * The end-to-end run: the synthesized stack's own files, run with Debian's PostgreSQL, Django, Gunicorn,
- * Uvicorn and nginx, each service isolated as in its container (see harness.ts), then the smoke checks
- * and the faults. `npx projen e2e` runs it in a private network and PID namespace.
+ * The end-to-end run: each synthesized stack built and brought up by the real Docker engine and Docker
+ * Compose from its own unmodified files, then the smoke checks and the faults through nginx's published
+ * port. `npx projen e2e` runs it inside test/engine/with-engine.sh (the engine in namespaces of its own).
  */
 
 /** Another stack the model allows: another web port and published port, PostgreSQL 18 with its own volume path. */
@@ -36,43 +35,63 @@ function variantStack(options: DjangoStackOptions): string {
 
 interface Outcome { passed: number; failed: number }
 
+/** What each service runs: the pinned Python packages in web, and the servers' own versions. */
+function versions(stack: ComposeStack): string[] {
+  const names = readFileSync(join(stack.dir, 'requirements.txt'), 'utf-8').split('\n')
+    .map((l) => parseRequirement(l.trim())?.name).filter((n): n is string => !!n);
+  const probe = [
+    'import platform, importlib.metadata as m',
+    `print(", ".join(["Python " + platform.python_version()] + [m.metadata(n)["Name"] + " " + m.version(n) for n in ${JSON.stringify(names)}]))`,
+  ].join('\n');
+  const web = stack.exec(stack.built, ['python', '-c', probe]).output.trim();
+  const nginx = stack.exec(stack.front.service, ['nginx', '-v']).output.trim().replace(/^nginx version: /, '');
+  const db = stack.exec(stack.db, ['postgres', '--version']).output.trim();
+  return [`${stack.built}: ${web}`, `${stack.front.service}: ${nginx}`, `${stack.db}: ${db}`];
+}
+
 async function runStack(label: string, dir: string, log: (line: string) => void): Promise<Outcome> {
   const outcome: Outcome = { passed: 0, failed: 0 };
-  const compose = readCompose(dir);
-  const run = new StackRun(compose);
+  const stack = new ComposeStack(dir, `tau-e2e-${label.split(' ')[0]}`);
+  const web = stack.built;
+  const db = stack.db;
   const onSignal = () => {
-    run.destroy();
+    void stack.down({ volumes: true }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const web = compose.services.find((s) => s.build)!.name;
   const check = async (name: string, body: () => Promise<string>) => {
     try {
       log(`  ✓ ${name}: ${await body()}`);
       outcome.passed++;
     } catch (e) {
       log(`  ✗ ${name}: ${(e as Error).message}`);
-      log(`    last lines of ${web}:\n${run.tail(web, 60).replace(/^/gm, '      ')}`);
+      log(`    last lines of ${web}:\n${stack.logs(web, 40).replace(/^/gm, '      ')}`);
       outcome.failed++;
     }
   };
   const env = readEnvFile(join(dir, '.env'));
-  const port = compose.services.find((s) => s.ports.length)!.ports[0].host;
-  const client = new smoke.Client(`http://localhost:${port}`);
-  const db = compose.services.find((s) => /^postgres:/.test(s.image))!.name;
-  const psql = (sql: string) => run.container(db).exec(['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-tAc', sql], { env: { PGPASSWORD: env.POSTGRES_PASSWORD } });
+  const client = new smoke.Client(`http://localhost:${stack.front.port}`);
+  const psql = (sql: string) => stack.exec(db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-tAc', sql],
+    { PGPASSWORD: env.POSTGRES_PASSWORD });
   const password = 'e2e-' + Math.random().toString(36).slice(2) + '-Passw0rd';
   const title = `e2e ${label}`;
   const content = Buffer.from(`uploaded in the ${label} run\n`);
   let mediaUrl = '';
 
-  log(`${label}: ${compose.services.map((s) => `${s.name} (${s.build ? 'built' : s.image})`).join(', ')}; ${client.base}`);
+  log(`${label}: ${stack.services.map((s) => `${s}${stack.config.services[s].build ? ' (built)' : ` (${stack.config.services[s].image})`}`).join(', ')}; ${client.base}`);
   try {
-    const started = Date.now();
-    await run.up();
-    log(`  stack up in ${((Date.now() - started) / 1000).toFixed(1)} s, in the order ${run.order.join(' -> ')}`);
+    let started = Date.now();
+    stack.standIns();
+    log(`  stand-ins of ${stack.baseImages.join(', ')} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (test/engine/README.md)`);
+    started = Date.now();
+    const images = stack.build();
+    log(`  docker build of ${images.join(', ')}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    started = Date.now();
+    await stack.up();
+    log(`  docker compose up: every healthcheck healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const line of versions(stack)) log(`  ${line}`);
 
     await check('1. the entrypoint migrated and collected static files; health 200 through nginx', async () => {
       const migrations = psql('SELECT count(*) FROM django_migrations');
@@ -80,53 +99,59 @@ async function runStack(label: string, dir: string, log: (line: string) => void)
       return `${migrations.output.trim()} migrations applied; ${await smoke.checkHealth(client)}`;
     });
     await check('2. static files served by nginx itself', () => smoke.checkStatic(client));
-    const superuser = run.container(web).exec(['python', 'manage.py', 'createsuperuser', '--noinput'], {
-      env: { DJANGO_SUPERUSER_USERNAME: 'admin', DJANGO_SUPERUSER_EMAIL: 'admin@example.com', DJANGO_SUPERUSER_PASSWORD: password },
+    const superuser = stack.exec(web, ['python', 'manage.py', 'createsuperuser', '--noinput'], {
+      DJANGO_SUPERUSER_USERNAME: 'admin', DJANGO_SUPERUSER_EMAIL: 'admin@example.com', DJANGO_SUPERUSER_PASSWORD: password,
     });
     smoke.expect(superuser.code === 0, `createsuperuser: ${superuser.output}`);
     await check('3. admin login with its CSRF token behind the proxy', () => smoke.login(client, 'admin', password));
-    await check('3. the app sees the forwarded client address and scheme', () => smoke.checkForwarded(client, '127.0.0.2'));
-    await check('2. an uploaded media file is served from /media/', async () => {
+    // Published ports reach nginx through the engine's proxy, from the compose network's gateway: that is
+    // the client nginx sees, and the app must see the same address, not nginx's own.
+    await check('4. the app sees the forwarded client address and scheme', () => smoke.checkForwarded(client, undefined, stack.gateway()));
+    await check('5. an uploaded media file is served from /media/', async () => {
       mediaUrl = await smoke.uploadMedia(client, `${title} file`, content);
       return smoke.checkMedia(client, mediaUrl, content);
     });
-    await check('4. GraphQL mutation through nginx, read by a query, row in PostgreSQL', async () => {
+    await check('6. GraphQL mutation through nginx, read by a query, row in PostgreSQL', async () => {
       const result = await smoke.checkGraphql(client, title);
       const row = psql(`SELECT body FROM library_document WHERE title = '${title}'`);
       smoke.expect(row.output.trim() === 'end to end', `the row in PostgreSQL: ${row.output}`);
       return `${result}; the row is in PostgreSQL`;
     });
-    await check('5. websocket handshake through nginx', () => smoke.checkWebsocket(client));
-    await check('6. unknown Host gets 400', () => smoke.checkUnknownHost(client));
+    await check('7. websocket handshake through nginx', () => smoke.checkWebsocket(client));
+    await check('8. unknown Host gets 400', () => smoke.checkUnknownHost(client));
 
-    await check('6. web killed: 502 at once, recovers when web is back', async () => {
-      await run.container(web).kill();
+    await check('9. web killed: 502 at once once nginx\'s answer for web expires; recovers when web is back', async () => {
+      // nginx uses an address it looked up for `valid=` seconds (nginx/default.conf); after that, web's name no
+      // longer resolves and nginx answers 502 at once, with no wait on the dead address.
+      const valid = Number(/resolver \S+ valid=(\d+)s/.exec(readFileSync(join(dir, 'nginx', 'default.conf'), 'utf-8'))?.[1] ?? 0);
+      stack.composeOrThrow(['kill', web]);
+      await sleep(valid * 1000 + 500);
       const down = await smoke.checkAppDown(client);
-      await run.start(web);
-      await run.waitHealthy(web);
+      stack.composeOrThrow(['start', web]);
+      await stack.waitHealthy(web);
+      for (let i = 0; i < 20 && (await client.request('/healthz')).status !== 200; i++) await sleep(250);
       return `${down}; back: ${await smoke.checkHealth(client)}`;
     });
-    await check('6. PostgreSQL restarted: the app serves again with no manual step', async () => {
-      await run.container(db).stop();
+    await check('10. PostgreSQL stopped: 503 meanwhile; started: the app serves again with no manual step', async () => {
+      stack.composeOrThrow(['stop', db]);
       const during = await client.request('/healthz');
       smoke.expect(during.status === 503, `health with the database down: ${during.status}`);
-      await run.start(db);
-      await run.waitHealthy(db);
+      stack.composeOrThrow(['start', db]);
+      await stack.waitHealthy(db);
       for (let i = 0; i < 20 && (await client.request('/healthz')).status !== 200; i++) await sleep(250);
       return `health 503 while down; then ${await smoke.checkHealth(client)}; ${await smoke.findDocument(client, title)}`;
     });
-    await check('6. whole stack stopped and started: data and media kept', async () => {
-      await run.down();
-      await run.up();
+    await check('11. whole stack down and up again: data and media kept in the named volumes', async () => {
+      await stack.down();
+      await stack.up();
       return `${await smoke.findDocument(client, title)}; ${await smoke.checkMedia(client, mediaUrl, content)}`;
     });
   } catch (e) {
     outcome.failed++;
     log(`  ✗ ${label}: ${(e as Error).message}`);
-    for (const s of compose.services) log(`  --- ${s.name} output:\n${run.tail(s.name, 15)}`);
+    for (const s of stack.services) log(`  --- ${s} output:\n${stack.logs(s, 15)}`);
   } finally {
-    await run.down().catch(() => undefined);
-    run.destroy();
+    await stack.down({ volumes: true }).catch((e) => log(`  (down: ${(e as Error).message})`));
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     rmSync(dir, { recursive: true, force: true });
@@ -135,18 +160,18 @@ async function runStack(label: string, dir: string, log: (line: string) => void)
 }
 
 async function main(): Promise<void> {
-  // Never on the machine's own network: ports 80, 8000 and 5432 are the stack's only in a namespace of its own.
-  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf-8' }).trim().split('\n');
-  if (links.length !== 1 || !/^\d+: lo:/.test(links[0])) {
-    console.error('Run the end-to-end tests in a private network namespace: npx projen e2e');
+  if (!process.env.DOCKER_HOST) {
+    console.error('Run the end-to-end tests with their own Docker engine: npx projen e2e');
     process.exit(2);
   }
-  spawnSync('ip', ['link', 'set', 'lo', 'up']);
   const log = (line: string) => console.log(line);
   const started = Date.now();
+  const engine = run(DOCKER, ['version', '--format', '{{.Server.Version}}']).output.trim();
+  const composeVersion = execFileSync(dockerCompose(), ['version', '--short'], { encoding: 'utf-8' }).trim();
+  log(`engine: Docker ${engine} (Debian's docker.io); compose: Docker Compose ${composeVersion}`);
   let passed = 0;
   let failed = 0;
-  for (const [label, make] of [['default stack', defaultStack], ['variant (web :8123, PostgreSQL 18, published :8080)', () => variantStack(VARIANT)]] as const) {
+  for (const [label, make] of [['default stack', defaultStack], ['variant stack (web :8123, PostgreSQL 18, published :8080)', () => variantStack(VARIANT)]] as const) {
     const outcome = await runStack(label, make(), log);
     passed += outcome.passed;
     failed += outcome.failed;

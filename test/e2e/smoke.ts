@@ -125,12 +125,16 @@ export async function login(client: Client, username: string, password: string):
   return 'admin login with CSRF token -> 302 /admin/, session works';
 }
 
-/** 3. The app sees the client's address and scheme as nginx forwarded them, not nginx's own. */
-export async function checkForwarded(client: Client, clientAddress?: string): Promise<string> {
+/**
+ * 3. The app sees the client's address and scheme as nginx forwarded them, not nginx's own. `clientAddress`
+ * is the source address to connect from; `expected` the address nginx sees for it (the same, unless a
+ * proxy such as the engine's port publishing stands between).
+ */
+export async function checkForwarded(client: Client, clientAddress?: string, expected = clientAddress): Promise<string> {
   const r = await client.request('/healthz', { localAddress: clientAddress, headers: { 'X-Forwarded-Proto': 'https' } });
   const seen = JSON.parse(r.body.toString()).client;
   expect(seen, 'the health answer does not say what the app sees of the client');
-  if (clientAddress) expect(seen.address === clientAddress, `the app sees ${seen.address}, the client is ${clientAddress}`);
+  if (expected) expect(seen.address === expected, `the app sees ${seen.address}, nginx's client is ${expected}`);
   expect(seen.secure === false, 'a client-sent X-Forwarded-Proto: https reached the app (nginx must overwrite it)');
   return `the app sees client ${seen.address}, scheme ${seen.secure ? 'https' : 'http'} (a spoofed https header was replaced)`;
 }

@@ -1,14 +1,18 @@
 import { execFileSync } from 'child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
-/** A copy of the repository's tracked files (the Django project among them) in a new temporary directory. */
+/**
+ * A copy of the repository's files as the working tree has them (the Django project among them) in a new
+ * temporary directory: tracked files that exist, and new files git does not ignore.
+ */
 export function copyRepository(prefix = 'tau-copy-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf-8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf-8' })
+    .split('\0').filter((f) => f && existsSync(join(ROOT, f)));
   execFileSync('tar', ['-C', ROOT, '-cf', join(dir, '.files.tar'), ...files]);
   execFileSync('tar', ['-C', dir, '-xf', join(dir, '.files.tar')]);
   rmSync(join(dir, '.files.tar'));

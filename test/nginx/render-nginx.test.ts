@@ -22,10 +22,28 @@ function location(conf: string, prefix: string): string[] {
 describe('renderNginxConf', () => {
   const conf = renderNginxConf(site(), 'marker');
 
-  test('the upstream is the web service at its port, with keepalive shorter than the app server\'s', () => {
-    expect(conf).toContain('upstream web {\n    server web:8000;');
-    expect(conf).toContain('keepalive_timeout 60s;');
-    expect(site().appKeepAliveSeconds).toBe(65);
+  test('the app is the web service at its port, its address looked up at run time through the resolver', () => {
+    expect(location(conf, '/')).toEqual(expect.arrayContaining([
+      'resolver 127.0.0.11 valid=1s ipv6=off;',
+      'set $web_upstream http://web:8000;',
+      'proxy_pass $web_upstream;',
+      'proxy_connect_timeout 5s;',
+    ]));
+    // Not an upstream block: nginx resolves those once, at start.
+    expect(conf).not.toMatch(/^\s*upstream /m);
+  });
+
+  test('resolver, how long an address is used and the connect timeout are options', () => {
+    const other = renderNginxConf(site({ resolver: '10.96.0.10:53', resolveValidSeconds: 10, connectTimeoutSeconds: 2 }), 'm');
+    expect(location(other, '/')).toEqual(expect.arrayContaining(['resolver 10.96.0.10:53 valid=10s ipv6=off;', 'proxy_connect_timeout 2s;']));
+  });
+
+  test.each([
+    [{ resolveValidSeconds: 0 }, 'resolveValidSeconds'],
+    [{ connectTimeoutSeconds: 1.5 }, 'connectTimeoutSeconds'],
+    [{ resolver: 'dns server; evil' }, 'resolver'],
+  ])('%j is refused, naming %s', (options, field) => {
+    expect(site(options).validate()).toEqual([expect.objectContaining({ component: 'nginx', field })]);
   });
 
   test('volumes are served from where nginx mounts them', () => {
@@ -51,7 +69,7 @@ describe('renderNginxConf', () => {
     expect(location(conf, '/')).toContain('proxy_hide_header X-Frame-Options;');
   });
 
-  test('proxy headers and the websocket upgrade that keeps upstream keepalive', () => {
+  test('proxy headers and the websocket upgrade', () => {
     expect(location(conf, '/')).toEqual(expect.arrayContaining([
       'proxy_set_header Host $http_host;',
       'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',

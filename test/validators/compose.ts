@@ -3,13 +3,13 @@ import { dirname, join } from 'path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { requireTool, run } from './tools';
+import { dockerCompose } from '../lib/docker-compose';
+import { run } from './tools';
 
-/** Debian's docker-compose (1.29) parses and validates the file, with the stack's .env beside it; no daemon needed. */
+/** Docker Compose v2 parses and validates the file, with the stack's .env beside it; no daemon needed. */
 export function dockerComposeConfig(dir: string): string[] {
-  requireTool('docker-compose');
-  const result = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: dir });
-  return result.code === 0 && result.stderr.trim() === '' ? [] : [`docker-compose config: ${result.stderr.trim() || `exit ${result.code}`}`];
+  const result = run(dockerCompose(), ['--file', 'docker-compose.yml', 'config', '--quiet'], { cwd: dir });
+  return result.code === 0 && result.stderr.trim() === '' ? [] : [`docker compose config: ${result.stderr.trim() || `exit ${result.code}`}`];
 }
 
 let validateSchema: ReturnType<Ajv['compile']> | undefined;

@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { DjangoStack } from '../../src';
 import { composeSchema, dockerComposeConfig } from './compose';
-import { dockerfilePolicy, lintDockerfile } from './dockerfile';
+import { dockerfilePolicy, hadolint, lintDockerfile } from './dockerfile';
 import { readEnvFile } from '../lib/env-file';
 import { importSettings, shellcheck, yamllint } from './files';
 import { nginxTest } from './nginx';
@@ -26,6 +26,7 @@ export function validateWithRealTools(dir: string, stack: DjangoStack): string[]
   const problems = [
     ...nginxTest(readFileSync(join(dir, 'nginx/default.conf'), 'utf-8'), stack.services.map((s) => s.name)),
     ...dockerComposeConfig(dir),
+    ...hadolint(readFileSync(join(dir, 'Dockerfile'), 'utf-8')),
     ...shellcheck(join(dir, 'docker-entrypoint.sh')),
     ...yamllint([join(dir, 'docker-compose.yml'), join(dir, '.github/workflows/ci.yml')]),
     ...settings.problems,

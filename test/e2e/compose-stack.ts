@@ -1,0 +1,182 @@
+import { spawnSync } from 'child_process';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { dockerCompose } from '../lib/docker-compose';
+
+/**
+ * A synthesized stack run by the real Docker engine and Docker Compose, from its own unmodified files.
+ * Runs inside test/engine/with-engine.sh, which starts the engine in a namespace of its own and exports
+ * DOCKER_HOST. Everything about the stack (services, images, ports, volumes, healthchecks) is what
+ * `docker compose config` makes of docker-compose.yml and .env: the harness restates nothing.
+ */
+
+/** The Docker CLI of Debian's docker.io, the same release as the engine. */
+export const DOCKER = process.env.DOCKER ?? '/usr/bin/docker';
+
+export interface Result {
+  readonly code: number;
+  readonly output: string;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Runs a program; its stdout and stderr together are the output. Never throws on a non-zero exit. */
+export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Result {
+  const r = spawnSync(command, args, {
+    cwd: options.cwd, env: { ...process.env, ...options.env }, input: options.input, encoding: 'utf-8',
+    timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error) return { code: -1, output: `${r.error.message}\n${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+}
+
+/** The part of `docker compose config --format json` the checks read. */
+export interface ComposeConfig {
+  readonly name: string;
+  readonly services: Record<string, {
+    readonly image?: string;
+    readonly build?: { readonly context: string; readonly dockerfile: string };
+    readonly ports?: { readonly target: number; readonly published: string | number }[];
+    readonly environment?: Record<string, string | null>;
+    readonly healthcheck?: unknown;
+  }>;
+  readonly networks?: Record<string, { readonly name: string }>;
+}
+
+export class ComposeStack {
+  public readonly config: ComposeConfig;
+
+  /** `project` names the compose project: containers, networks and volumes are prefixed with it. */
+  constructor(public readonly dir: string, public readonly project: string) {
+    this.config = JSON.parse(this.composeOrThrow(['config', '--format', 'json']));
+  }
+
+  public get services(): string[] {
+    return Object.keys(this.config.services);
+  }
+
+  /** The service built from the Dockerfile (web). */
+  public get built(): string {
+    return this.services.find((s) => this.config.services[s].build)!;
+  }
+
+  /** The service whose port is published on the host (nginx), and that port. */
+  public get front(): { service: string; port: number } {
+    for (const s of this.services) {
+      const p = this.config.services[s].ports?.[0];
+      if (p) return { service: s, port: Number(p.published) };
+    }
+    throw new Error('no service publishes a port');
+  }
+
+  /** The PostgreSQL service. */
+  public get db(): string {
+    return this.services.find((s) => /^postgres:/.test(this.config.services[s].image ?? ''))!;
+  }
+
+  public compose(args: readonly string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Result {
+    return run(dockerCompose(), ['--project-name', this.project, '--project-directory', this.dir, '--file', join(this.dir, 'docker-compose.yml'), ...args],
+      { cwd: this.dir, ...options });
+  }
+
+  public composeOrThrow(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): string {
+    const r = this.compose(args, options);
+    if (r.code !== 0) throw new Error(`docker compose ${args.join(' ')} (exit ${r.code}):\n${r.output.trim()}`);
+    return r.output;
+  }
+
+  /** The images the stack pulls: those its services run as they are, and the bases of those it builds. */
+  public get baseImages(): string[] {
+    const images = new Set<string>();
+    for (const s of Object.values(this.config.services)) {
+      if (!s.build) {
+        images.add(s.image!);
+        continue;
+      }
+      const dockerfile = readFileSync(join(s.build.context, s.build.dockerfile), 'utf-8');
+      const stages = new Set<string>();
+      for (const m of dockerfile.matchAll(/^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/gim)) {
+        if (!stages.has(m[1])) images.add(m[1]);
+        if (m[2]) stages.add(m[2]);
+      }
+    }
+    return [...images];
+  }
+
+  /**
+   * The base images, where no registry can be reached: stand-ins built from Debian packages and tagged with
+   * the names the stack uses (test/engine/standin-images.sh; cached, keyed by their recipe).
+   */
+  public standIns(): void {
+    const r = run('bash', [join(__dirname, '..', 'engine', 'standin-images.sh'), ...this.baseImages], { timeoutMs: 900_000 });
+    if (r.code !== 0) throw new Error(`stand-in images (exit ${r.code}):\n${r.output.trim()}`);
+  }
+
+  /**
+   * Builds each image the compose file builds, with the engine's BuildKit, as `docker build` does: the
+   * Dockerfile and context it names, tagged with the image name it gives.
+   */
+  public build(): string[] {
+    const built: string[] = [];
+    for (const [name, s] of Object.entries(this.config.services)) {
+      if (!s.build) continue;
+      const r = run(DOCKER, ['build', '--tag', s.image!, '--file', join(s.build.context, s.build.dockerfile), s.build.context],
+        { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 900_000 });
+      if (r.code !== 0) throw new Error(`docker build of ${name} (exit ${r.code}):\n${r.output.trim().split('\n').slice(-40).join('\n')}`);
+      built.push(s.image!);
+    }
+    return built;
+  }
+
+  /** `docker compose up -d`, then waits until every service with a healthcheck is healthy. */
+  public async up(): Promise<void> {
+    this.composeOrThrow(['up', '--detach', '--no-build', '--quiet-pull'], { timeoutMs: 300_000 });
+    for (const s of this.services) if (this.config.services[s].healthcheck) await this.waitHealthy(s);
+  }
+
+  public async down(options: { volumes?: boolean } = {}): Promise<void> {
+    this.composeOrThrow(['down', '--timeout', '20', ...(options.volumes ? ['--volumes'] : [])], { timeoutMs: 120_000 });
+  }
+
+  public containerId(service: string): string {
+    return this.composeOrThrow(['ps', '--all', '--quiet', service]).trim().split('\n')[0];
+  }
+
+  /** The engine's view of a service's container: running, health. */
+  public state(service: string): { status: string; health?: string } {
+    const id = this.containerId(service);
+    const r = run(DOCKER, ['inspect', '--format', '{{json .State}}', id]);
+    const state = JSON.parse(r.output);
+    return { status: state.Status, health: state.Health?.Status };
+  }
+
+  /** Polls the engine's health status (the compose file's own healthcheck, run by the engine). */
+  public async waitHealthy(service: string, timeoutMs = 180_000): Promise<number> {
+    const started = Date.now();
+    let last: { status: string; health?: string } = { status: 'unknown' };
+    while (Date.now() - started < timeoutMs) {
+      last = this.state(service);
+      if (last.health === 'healthy') return Date.now() - started;
+      if (last.status === 'exited' || last.status === 'dead') break;
+      await sleep(500);
+    }
+    throw new Error(`${service} is not healthy after ${((Date.now() - started) / 1000).toFixed(0)} s (${last.status}, ${last.health ?? 'no health'}):\n${this.logs(service, 30)}`);
+  }
+
+  /** Runs a command in a service's running container (`docker compose exec -T`). */
+  public exec(service: string, argv: readonly string[], env: Record<string, string> = {}): Result {
+    return this.compose(['exec', '-T', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), service, ...argv]);
+  }
+
+  public logs(service: string, lines: number): string {
+    return this.compose(['logs', '--no-color', '--tail', String(lines), service]).output.trim();
+  }
+
+  /** The gateway of the compose network: the address the engine's port publishing connects from. */
+  public gateway(): string {
+    const network = Object.values(this.config.networks ?? {})[0]?.name ?? `${this.project}_default`;
+    return run(DOCKER, ['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Gateway}}', network]).output.trim();
+  }
+}
