@@ -1,5 +1,5 @@
 import { javascript, typescript } from 'projen';
-import { DjangoStack } from './src';
+import { CiWorkflow, DjangoStack } from './src';
 
 const project = new typescript.TypeScriptProject({
   name: 'tau-backend',
@@ -32,6 +32,15 @@ const stack = new DjangoStack(project, {
   web: { port: 8000 },
   nginx: { port: 80, maxUploadSize: '25m' },
 });
+
+// This repository's own files that the image does not need: its CI, scripts, the TypeScript of the model and
+// its tests, benchmarks and docs.
+stack.dockerIgnore.addGroup({
+  why: 'This repository\'s CI, scripts, model sources, tests, benchmarks and docs',
+  patterns: ['.github', '.ci', 'scripts', 'projenrc', 'src', 'test', 'test-reports', 'coverage', 'bench', 'docs'],
+});
+// Tests and the drift check on every push and pull request.
+new CiWorkflow(project, { script: '.ci/run' });
 
 // `npx projen lock` (from DjangoStack) resolves requirements.lock with uv; this repository's own Python tools
 // are locked the same way, and uv comes from their virtualenv (scripts/python-env.sh).

@@ -1,4 +1,5 @@
 export * from './core';
+export * from './model';
 export * from './compose';
 export * from './env';
 export * from './docker';

@@ -4,11 +4,6 @@ import { YamlFile } from 'projen';
 export interface CiWorkflowOptions {
   /** The script that installs what the tests need, runs them, then checks for drift. */
   readonly script: string;
-  /**
-   * Image of the job's container: Debian bookworm with Node 20, the same packages the tests are written against.
-   * @default 'node:20-bookworm'
-   */
-  readonly image?: string;
 }
 
 /**
@@ -27,8 +22,9 @@ export class CiWorkflow extends YamlFile {
             'runs-on': 'ubuntu-24.04',
             'timeout-minutes': 60,
             container: {
-              image: options.image ?? 'node:20-bookworm',
-              // The end-to-end tests give each service its own mount and network namespace.
+              // Debian bookworm with Node 20: the packages the tests are written against.
+              image: 'node:20-bookworm',
+              // The end-to-end tests run a Docker engine in network and mount namespaces of their own.
               options: '--privileged',
             },
             steps: [

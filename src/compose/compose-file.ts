@@ -4,7 +4,9 @@ import { ComposeModel, renderComposeYaml } from './render-compose';
 
 /** `docker-compose.yml`, rendered from the model when projen synthesizes. */
 export class ComposeFile extends ManagedFile {
-  constructor(scope: IConstruct, model: () => ComposeModel, filePath = 'docker-compose.yml') {
-    super(scope, filePath, { render: (marker) => renderComposeYaml(model(), marker) });
+  public static readonly PATH = 'docker-compose.yml';
+
+  constructor(scope: IConstruct, model: () => ComposeModel) {
+    super(scope, ComposeFile.PATH, { render: (marker) => renderComposeYaml(model(), marker) });
   }
 }

@@ -13,7 +13,6 @@ export interface ComposeServiceSchema {
   readonly command?: string[];
   readonly restart?: string;
   readonly depends_on?: Record<string, { readonly condition: 'service_started' | 'service_healthy' }>;
-  readonly env_file?: string[];
   readonly environment?: Record<string, string>;
   readonly ports?: string[];
   readonly volumes?: string[];

@@ -1,16 +1,16 @@
 import { Document, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import type { EnvContract } from '../env';
+import { EnvContract, EnvVar, Healthcheck, Service, Volume } from '../model';
 import { ComposeFileSchema, ComposeHealthcheckSchema, ComposeServiceSchema } from './compose-schema';
-import { Healthcheck } from './healthcheck';
-import { Service } from './service';
-import { Volume } from './volume';
 
 /** What the compose file is made from. */
 export interface ComposeModel {
   readonly services: readonly Service[];
   readonly volumes: readonly Volume[];
   readonly env: EnvContract;
-  /** The env file services read their `.env` variables from. */
+  /**
+   * The env file beside the compose file that holds the variables read from it. Compose reads `.env` for
+   * interpolation by itself; each service's `environment:` takes from it exactly the variables it reads.
+   */
   readonly envFile: string;
   /**
    * Where the stack is explained, named in the file's header.
@@ -31,23 +31,33 @@ function literal(value: string): string {
 }
 
 function renderHealthcheck(healthcheck: Healthcheck): ComposeHealthcheckSchema {
+  const probe = healthcheck.probe;
   return {
-    test: healthcheck.test.map(literal),
-    interval: healthcheck.interval,
-    timeout: healthcheck.timeout,
+    test: probe.kind === 'command' ? ['CMD', ...probe.argv.map(literal)] : ['CMD-SHELL', literal(probe.script)],
+    interval: healthcheck.interval.toString(),
+    timeout: healthcheck.timeout.toString(),
     retries: healthcheck.retries,
-    start_period: healthcheck.startPeriod,
+    start_period: healthcheck.startPeriod.toString(),
   };
+}
+
+/**
+ * A variable taken from the env file by interpolation: `${NAME:-default}` where the model has a default
+ * (compose's own `$$` escaping for a `$` in it), `${NAME:?...}` where the variable must be set, so that
+ * `docker compose` stops with its name rather than start a container with an empty secret.
+ */
+function fromEnvFile(v: EnvVar, envFile: string): string {
+  if (v.default !== undefined) return `\${${v.name}:-${literal(v.default)}}`;
+  return `\${${v.name}:?${v.name} must be set in ${envFile}}`;
 }
 
 function renderService(service: Service, model: ComposeModel, notes: Note[]): ComposeServiceSchema {
   const at = (...path: (string | number)[]) => ['services', service.name, ...path];
   const vars = model.env.forService(service);
-  const fixed = vars.filter((v) => !v.fromDotEnv);
-  fixed.forEach((v) => notes.push({ path: at('environment', v.name), text: v.description }));
+  vars.filter((v) => !v.fromDotEnv).forEach((v) => notes.push({ path: at('environment', v.name), text: v.description }));
 
   const volumes = [
-    ...service.fileMounts.map((m) => ({ spec: `./${m.source}:${m.path}${m.readOnly ? ':ro' : ''}`, note: m.note })),
+    ...service.fileMounts.map((m) => ({ spec: `./${m.source}:${m.path}:ro`, note: m.note })),
     ...service.mounts.map((m) => ({ spec: `${m.volume.name}:${m.path}${m.readOnly ? ':ro' : ''}`, note: m.note })),
   ];
   volumes.forEach((v, i) => v.note && notes.push({ path: at('volumes', i), text: v.note }));
@@ -57,7 +67,8 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
     ...(service.image.build ? { build: { ...service.image.build } } : {}),
     image: service.image.ref,
     ...(service.command ? { command: service.command.map(literal) } : {}),
-    restart: service.restart,
+    // Brought back after a crash and after the host restarts, until stopped on purpose.
+    restart: 'unless-stopped',
     ...(dependencies.length > 0
       ? {
         depends_on: Object.fromEntries(dependencies.map((d) => [
@@ -65,8 +76,9 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
         ])),
       }
       : {}),
-    ...(vars.some((v) => v.fromDotEnv) ? { env_file: [model.envFile] } : {}),
-    ...(fixed.length > 0 ? { environment: Object.fromEntries(fixed.map((v) => [v.name, literal(v.value!)])) } : {}),
+    ...(vars.length > 0
+      ? { environment: Object.fromEntries(vars.map((v) => [v.name, v.fromDotEnv ? fromEnvFile(v, model.envFile) : literal(v.value!)])) }
+      : {}),
     ...(service.publishedPorts.length > 0 ? { ports: service.publishedPorts.map((p) => `${p.host}:${p.container}`) } : {}),
     ...(volumes.length > 0 ? { volumes: volumes.map((v) => v.spec) } : {}),
     ...(service.healthcheck ? { healthcheck: renderHealthcheck(service.healthcheck) } : {}),

@@ -35,3 +35,13 @@ export function pathsOverlap(a: string, b: string): boolean {
   const inside = (x: string, y: string) => x === y || x.startsWith(y.endsWith('/') ? y : `${y}/`);
   return inside(a, b) || inside(b, a);
 }
+
+/**
+ * A one-line description for the docs: a line break or a backtick would break the Markdown and the
+ * diagram it is written into.
+ */
+export function checkDescription(component: string, field: string, value: string | undefined): Problem[] {
+  if (value === undefined) return [];
+  return /^[^\r\n`\0-\x1f]*$/.test(value) && value.length <= 200 ? []
+    : [{ component, field, value, allowed: 'one line of at most 200 characters, without backticks or control characters' }];
+}

@@ -1,3 +1,5 @@
 export * from './problem';
 export * from './checks';
 export * from './managed-file';
+export * from './duration';
+export * from './options';

@@ -39,3 +39,21 @@ export class StackValidationError extends Error {
     this.problems = [...problems];
   }
 }
+
+let reporting = false;
+
+/**
+ * Makes a refused synthesis read like a compiler's refusal: `npx projen` prints the list of problems alone and
+ * exits 1, without a stack trace or a code frame (`npx projen --debug`, which sets DEBUG, shows them). Any
+ * other error is reported as Node reports it. Installed once per process, by the stack; not under a test
+ * runner, where a thrown error is the test's to catch.
+ */
+export function reportStackValidationErrorsPlainly(): void {
+  if (reporting || process.env.JEST_WORKER_ID !== undefined) return;
+  reporting = true;
+  process.on('uncaughtException', (error) => {
+    const debug = /^(1|true|yes)$/i.test(process.env.DEBUG ?? '');
+    process.stderr.write(error instanceof StackValidationError && !debug ? `${error.message}\n` : `${error?.stack ?? error}\n`);
+    process.exit(1);
+  });
+}

@@ -1,4 +1,4 @@
-import { EnvVar } from '../env';
+import { EnvVar } from '../model';
 
 /** The variables the settings module reads, by role. The names live on the `EnvVar`s. */
 export interface DjangoEnvVars {

@@ -1,4 +1,4 @@
-import { Service } from '../compose';
+import { Service } from '../model';
 
 export interface GunicornOptions {
   /** The ASGI application, `module:attribute`. */

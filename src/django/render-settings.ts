@@ -1,5 +1,5 @@
-import { Service } from '../compose';
-import { EnvVar } from '../env';
+import { Service } from '../model';
+import { EnvVar } from '../model';
 import { ServedFiles } from '../nginx';
 import { DjangoEnvVars, PostgresEnvVars } from './django-env';
 import { Tls } from './tls';

@@ -1,3 +1,4 @@
+import { Problem } from '../core';
 import { normalizePackageName, parseRequirement, Requirements } from './requirements';
 
 /**
@@ -34,6 +35,17 @@ export class RequirementsLock {
   constructor(options: RequirementsLockOptions = {}) {
     this.file = options.file ?? 'requirements.lock';
     this.python = options.python ?? '3.11';
+  }
+
+  public validate(): Problem[] {
+    const problems: Problem[] = [];
+    if (!/^3\.(1[0-9]|[89])$/.test(this.python)) {
+      problems.push({ component: 'django.lock', field: 'python', value: this.python, allowed: 'a Python 3 minor version such as 3.11' });
+    }
+    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(this.file) || this.file.split('/').includes('..')) {
+      problems.push({ component: 'django.lock', field: 'file', value: this.file, allowed: 'a path inside the repository such as requirements.lock' });
+    }
+    return problems;
   }
 
   /** The resolver that writes the lock: uv, resolving for every platform from `python` on, with hashes. */

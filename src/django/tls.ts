@@ -1,3 +1,5 @@
+import { optionKeys } from '../core';
+
 export interface TlsOptions {
   /**
    * Seconds browsers remember to use HTTPS only (Strict-Transport-Security). Start low when trying it out.
@@ -15,6 +17,8 @@ export interface TlsOptions {
    */
   readonly hstsPreload?: boolean;
 }
+
+export const TLS_OPTION_KEYS = optionKeys<TlsOptions>()({ hstsSeconds: true, hstsIncludeSubdomains: true, hstsPreload: true });
 
 /**
  * TLS terminated in front of the stack (a load balancer or an ingress that speaks HTTPS to clients and

@@ -12,10 +12,16 @@ export interface IgnoreGroup {
  * the build context, so `docker build` sends only what the image needs and never `.env`.
  */
 export class DockerIgnore extends IgnoreFile {
+  private groups = 0;
+
   constructor(scope: IConstruct, groups: readonly IgnoreGroup[]) {
     super(Project.of(scope), '.dockerignore', { filterCommentLines: false, filterEmptyLines: false });
-    groups.forEach((group, i) => {
-      this.addPatterns(...(i > 0 ? [''] : []), `# ${group.why}`, ...group.patterns);
-    });
+    groups.forEach((group) => this.addGroup(group));
+  }
+
+  /** Adds patterns under a comment that says why they stay out of the image. */
+  public addGroup(group: IgnoreGroup): this {
+    this.addPatterns(...(this.groups++ > 0 ? [''] : []), `# ${group.why}`, ...group.patterns);
+    return this;
   }
 }

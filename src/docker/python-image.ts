@@ -1,5 +1,5 @@
-import { checkContainerPath, checkPattern, Problem } from '../core';
-import { Image } from '../compose';
+import { checkContainerPath, checkPattern, optionKeys, Problem } from '../core';
+import { Image } from '../model';
 
 export interface PythonImageOptions {
   /**
@@ -34,6 +34,10 @@ export interface PythonImageOptions {
    */
   readonly uid?: number;
 }
+
+export const PYTHON_IMAGE_OPTION_KEYS = optionKeys<PythonImageOptions>()({
+  baseImage: true, buildPackages: true, runtimePackages: true, workdir: true, user: true, uid: true,
+});
 
 const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;

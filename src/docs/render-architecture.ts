@@ -1,8 +1,24 @@
-import { Healthcheck, Service } from '../compose';
+import { Healthcheck, Service } from '../model';
 import { StackView } from './stack-view';
 
-/** Mermaid node ids: letters, digits and `_` only. */
-const id = (kind: 'svc' | 'vol', name: string) => `${kind}_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
+/**
+ * Mermaid node ids: letters, digits and `_` only. Names that read the same that way (`a-b`, `a_b`, `a.b`) get
+ * a number after the first, so every node keeps an id of its own.
+ */
+function nodeIds(view: StackView): (kind: 'svc' | 'vol', name: string) => string {
+  const ids = new Map<string, string>();
+  const taken = new Set<string>();
+  const entries = [...view.services.map((s) => ['svc', s.name]), ...view.volumes.map((v) => ['vol', v.name])];
+  for (const [kind, name] of entries) {
+    const base = `${kind}_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
+    let candidate = base;
+    for (let n = 2; taken.has(candidate); n++) candidate = `${base}_${n}`;
+    taken.add(candidate);
+    ids.set(`${kind}:${name}`, candidate);
+  }
+  return (kind, name) => ids.get(`${kind}:${name}`) ?? `${kind}_unknown`;
+}
+const cell = (text: string) => text.replace(/\|/g, '\\|');
 const q = (text: string) => `"${text.replace(/"/g, '#quot;')}"`;
 const code = (text: string) => `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 
@@ -11,14 +27,12 @@ function imageLabel(service: Service): string {
 }
 
 function describeHealthcheck(h: Healthcheck | undefined): string {
-  if (!h) return 'none';
-  const [kind, ...rest] = h.test;
-  const command = kind === 'CMD-SHELL' ? rest[0] : rest.join(' ');
-  return `${code(command)} every ${h.interval}`;
+  return h ? `${code(h.describe)} every ${h.interval.toHuman()}` : 'none';
 }
 
 /** The Mermaid graph: who reaches whom, on which port, and which volumes each service mounts. */
 export function renderMermaid(view: StackView): string {
+  const id = nodeIds(view);
   const lines = ['graph LR', `  client((Client))`];
   for (const s of view.services) {
     const port = s.port !== undefined ? `<br/>:${s.port}` : '';
@@ -64,23 +78,22 @@ export function renderArchitecture(view: StackView, marker: string): string {
     '',
     '## Services',
     '',
-    ...table(['Service', 'Image', 'Command', 'Listens on', 'Published', 'Healthcheck', 'Restart', 'Starts after'], view.services.map((s) => {
+    ...table(['Service', 'Image', 'Command', 'Listens on', 'Published', 'Healthcheck', 'Starts after'], view.services.map((s) => {
       const command = s.command ?? view.imageCommand(s);
       return [
-        `**${s.name}**${s.description ? `: ${s.description}` : ''}`,
+        `**${s.name}**${s.description ? `: ${cell(s.description)}` : ''}`,
         code(imageLabel(s)),
         command ? code(command.join(' ')) : 'the image\'s own',
         s.port !== undefined ? String(s.port) : '-',
         s.publishedPorts.map((p) => `${p.host} -> ${p.container}`).join(', ') || '-',
         describeHealthcheck(s.healthcheck),
-        s.restart,
         s.dependencies.map((d) => `${d.service.name}${d.healthy ? ' (healthy)' : ''}`).join(', ') || '-',
       ];
     })),
     '',
     '## Volumes',
     '',
-    ...table(['Volume', 'Holds', 'Mounted by'], view.volumes.map((v) => [`**${v.name}**`, v.description ?? '-', mountsOf(v.name).join('; ') || '-'])),
+    ...table(['Volume', 'Holds', 'Mounted by'], view.volumes.map((v) => [`**${v.name}**`, v.description ? cell(v.description) : '-', mountsOf(v.name).join('; ') || '-'])),
     '',
     `Every variable the services receive is listed in [ENVIRONMENT.md](ENVIRONMENT.md).`,
     '',

@@ -15,7 +15,7 @@ export function renderSummary(view: StackView, dotEnv: DotEnvStatus | undefined)
   });
   const env = !dotEnv ? '' : dotEnv.state === 'created'
     ? `created now with fresh secrets, mode 600${dotEnv.unfilled.length ? `; fill in: ${dotEnv.unfilled.join(', ')}` : ''}`
-    : `present, left untouched${dotEnv.missing.length ? `; it lacks ${dotEnv.missing.join(', ')} (see .env.example)` : ''}`;
+    : `present, left untouched${dotEnv.missing.length ? `; it lacks ${dotEnv.missing.join(', ')} (see ${view.envExample})` : ''}`;
   return [
     `${view.name} stack: ${chain.join(' -> ')}${others.length ? ` (+ ${others.length > 4 ? `${others.slice(0, 3).map((s) => s.name).join(', ')} and ${others.length - 3} more` : others.map((s) => s.name).join(', ')})` : ''}`,
     `  volumes: ${volumes.join(', ')}`,

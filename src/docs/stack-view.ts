@@ -1,5 +1,5 @@
-import { Service, Volume } from '../compose';
-import { EnvContract } from '../env';
+import { Service, Volume } from '../model';
+import { EnvContract } from '../model';
 import { NginxSite } from '../nginx';
 
 /** What the docs and the summary describe: the stack's parts, read-only. */
@@ -11,6 +11,8 @@ export interface StackView {
   readonly site: NginxSite;
   readonly db: Service;
   readonly envFile: string;
+  readonly envExample: string;
+  readonly composeFile: string;
   /** The command a service runs when compose does not override it (the web image's CMD). */
   readonly imageCommand: (service: Service) => readonly string[] | undefined;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import { SecretKind } from './env-var';
+import { SecretKind } from '../model';
 
 /**
  * A fresh random secret. Base64url keeps to `A-Z a-z 0-9 - _`: no `$` for compose to interpolate,

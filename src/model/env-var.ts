@@ -1,7 +1,23 @@
-import { checkPattern, Problem } from '../core';
-import type { Service } from '../compose';
+import { checkDescription, checkOptionKeys, checkPattern, optionKeys, Problem } from '../core';
 
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * Names a container gets from its image or its platform, or that the app's image sets itself: a variable of
+ * the stack under one of these names would replace it (PATH) or fight the image (DJANGO_SETTINGS_MODULE).
+ */
+export const RESERVED_ENV_NAMES: readonly string[] = [
+  'PATH', 'HOME', 'HOSTNAME', 'PWD', 'USER', 'SHELL', 'TERM', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'LD_PRELOAD', 'LD_LIBRARY_PATH',
+  'PYTHONPATH', 'PYTHONHOME', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'VIRTUAL_ENV', 'DJANGO_SETTINGS_MODULE', 'PGDATA',
+];
+
+/**
+ * A default goes into .env between single quotes, which docker compose and python-dotenv both read literally
+ * (no `$` interpolation, no `#` comment, no escapes), and into the compose file as `${NAME:-default}`. What
+ * those cannot carry is refused: a single quote, a `}` (it would end the interpolation), a line break and
+ * control characters.
+ */
+const ENV_FILE_VALUE = /^[^'}\0-\x1f\x7f]*$/;
 
 /** How `npx projen` fills a secret when it first creates `.env`. */
 export type SecretKind =
@@ -13,11 +29,6 @@ export type SecretKind =
 export interface EnvVarOptions {
   /** What the variable does, one line; used in `.env.example` and the generated docs. */
   readonly description: string;
-  /**
-   * The services that receive the variable.
-   * @default - none yet; add them with `grant()`
-   */
-  readonly for?: Service[];
   /**
    * A secret: never given a value in `.projenrc.ts`, left empty in `.env.example`, generated into `.env`.
    * @default false
@@ -41,7 +52,9 @@ export interface EnvVarOptions {
   readonly value?: string;
 }
 
-/** One variable of the stack's environment contract. */
+const ENV_VAR_KEYS = optionKeys<EnvVarOptions>()({ description: true, secret: true, generate: true, default: true, value: true });
+
+/** One variable of the stack's environment contract. The services that read it hold it (`service.reads`). */
 export class EnvVar {
   public readonly name: string;
   public readonly description: string;
@@ -49,35 +62,22 @@ export class EnvVar {
   public readonly generate?: SecretKind;
   public readonly default?: string;
   public readonly value?: string;
-  private readonly _readers: Service[] = [];
+  private readonly options: EnvVarOptions;
 
+  /** Declared through `EnvContract.add`, which also gives it to the services that read it. */
   constructor(name: string, options: EnvVarOptions) {
     this.name = name;
+    this.options = options;
     this.description = options.description;
     this.secret = options.secret ?? false;
     this.generate = options.generate;
     this.default = options.default;
     this.value = options.value;
-    for (const service of options.for ?? []) this.grant(service);
   }
 
   /** True when the value comes from `.env` (and so appears in `.env.example`), not from the stack. */
   public get fromDotEnv(): boolean {
     return this.value === undefined;
-  }
-
-  /** Gives the variable to one more service. */
-  public grant(service: Service): this {
-    if (!this._readers.includes(service)) this._readers.push(service);
-    return this;
-  }
-
-  public get readers(): Service[] {
-    return [...this._readers];
-  }
-
-  public isFor(service: Service): boolean {
-    return this._readers.includes(service);
   }
 
   /** `${NAME}`, for a shell in the container (e.g. a healthcheck script). */
@@ -87,8 +87,15 @@ export class EnvVar {
 
   public validate(): Problem[] {
     const component = `env "${this.name}"`;
-    const problems = checkPattern(component, 'name', this.name, ENV_NAME,
-      'an environment variable name is upper-case letters, digits and "_", starting with a letter');
+    const problems = [
+      ...checkOptionKeys(component, this.options, ENV_VAR_KEYS),
+      ...checkPattern(component, 'name', this.name, ENV_NAME,
+        'an environment variable name is upper-case letters, digits and "_", starting with a letter'),
+    ];
+    if (RESERVED_ENV_NAMES.includes(this.name)) {
+      problems.push({ component, field: 'name', value: this.name,
+        allowed: `a name of the stack's own: ${this.name} is set by the image or the platform (reserved: ${RESERVED_ENV_NAMES.join(', ')})` });
+    }
     if (this.secret && this.value !== undefined) {
       problems.push({ component, field: 'value', value: '(a literal secret)',
         allowed: 'a secret is never written in .projenrc.ts; leave value out and let npx projen generate it into .env (generate:) or fill .env by hand' });
@@ -103,11 +110,13 @@ export class EnvVar {
     if (this.value !== undefined && this.default !== undefined) {
       problems.push({ component, field: 'default', value: this.default, allowed: 'a variable with a fixed value has no default; give one of value or default' });
     }
-    if (this._readers.length === 0) {
-      problems.push({ component, field: 'for', value: [], allowed: 'a variable is given to at least one service (for: [stack.web])' });
+    problems.push(...checkDescription(component, 'description', this.description));
+    if (this.default !== undefined && !ENV_FILE_VALUE.test(this.default)) {
+      problems.push({ component, field: 'default', value: this.default,
+        allowed: 'one line without a single quote, "}" or control character: .env holds it between single quotes, which docker compose and python-dotenv both read literally, and compose as ${NAME:-default}' });
     }
-    if (/[\r\n]/.test(`${this.description}${this.default ?? ''}${this.value ?? ''}`)) {
-      problems.push({ component, field: 'description/default/value', value: '(contains a line break)', allowed: 'one line each' });
+    if (this.value !== undefined && /[\r\n\0]/.test(this.value)) {
+      problems.push({ component, field: 'value', value: this.value, allowed: 'one line' });
     }
     return problems;
   }

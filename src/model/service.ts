@@ -1,37 +1,33 @@
-import { checkContainerPath, checkPattern, checkPort, Problem } from '../core';
+import { checkContainerPath, checkDescription, checkOptionKeys, checkPort, optionKeys, Problem } from '../core';
+import { EnvVar } from './env-var';
 import { Healthcheck } from './healthcheck';
 import { Image } from './image';
 import { Volume } from './volume';
 
-/** Service names are also host names on the compose network, so no dots or upper case. */
-const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-
-export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
-const RESTART_POLICIES: readonly RestartPolicy[] = ['no', 'always', 'on-failure', 'unless-stopped'];
+/**
+ * A service name is its host name on every target: a DNS label (RFC 1123) as Kubernetes requires it, so
+ * lowercase letters, digits and "-", at most 63 characters, starting with a letter.
+ */
+const SERVICE_NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export interface ServiceOptions {
   /** What the service runs; a string is an image from a registry, e.g. `'redis:7.4-alpine'`. */
   readonly image: Image | string;
   /**
-   * The port the service listens on inside the compose network. Other services reach it as `name:port`.
+   * The port the service listens on. Other services reach it as `name:port`.
    * @default - the service listens on no port
    */
   readonly port?: number;
   /**
-   * The command, overriding the image's `CMD`.
+   * The command, overriding the image's own.
    * @default - the image's command
    */
   readonly command?: string[];
   /**
-   * How compose tells the service is ready; `dependsOn(service, { healthy: true })` needs one.
+   * How the platform tells the service is ready; `dependsOn(service, { healthy: true })` needs one.
    * @default - none
    */
   readonly healthcheck?: Healthcheck;
-  /**
-   * Restart policy. `unless-stopped` brings the stack back after a crash or a reboot of the host.
-   * @default 'unless-stopped'
-   */
-  readonly restart?: RestartPolicy;
   /**
    * What the service is for, one line, for the generated docs.
    * @default - none
@@ -39,23 +35,25 @@ export interface ServiceOptions {
   readonly description?: string;
 }
 
+const SERVICE_KEYS = optionKeys<ServiceOptions>()({ image: true, port: true, command: true, healthcheck: true, description: true });
+
 /** A named volume mounted into a service. */
 export interface VolumeMount {
   readonly volume: Volume;
   readonly path: string;
   readonly readOnly: boolean;
-  /** Why the mount is where it is, written as a comment above it in the compose file. */
+  /** Why the mount is where it is, written as a comment beside it. */
   readonly note?: string;
 }
 
-/** A file of this repository bind-mounted into a service (nginx's config). */
+/** A file of this repository given to a service at a path (nginx's config); always read-only. */
 export interface FileMount {
   readonly source: string;
   readonly path: string;
-  readonly readOnly: boolean;
   readonly note?: string;
 }
 
+/** A port by which the service is reached from outside the stack (the host, a load balancer). */
 export interface PublishedPort {
   readonly host: number;
   readonly container: number;
@@ -69,7 +67,7 @@ export interface Dependency {
 
 export interface DependsOnOptions {
   /**
-   * Wait until the dependency's healthcheck passes (`condition: service_healthy`).
+   * Wait until the dependency's healthcheck passes.
    * @default false
    */
   readonly healthy?: boolean;
@@ -77,20 +75,23 @@ export interface DependsOnOptions {
 
 export interface MountOptions {
   /**
-   * Mount read-only (`:ro`).
+   * Mount read-only.
    * @default false
    */
   readonly readOnly?: boolean;
   /**
-   * Why the mount is where it is, written as a comment above it in the compose file.
+   * Why the mount is where it is, written as a comment beside it.
    * @default - none
    */
   readonly note?: string;
 }
 
 /**
- * One service of the compose file. Mounts, published ports and dependencies reference other model
- * objects, so a renamed volume or service is renamed everywhere at once.
+ * One service of the stack: an image, the port it listens on, what it mounts, the variables it reads, how
+ * its health is checked and what it waits for. Mounts, dependencies and variables reference other model
+ * objects, so a renamed volume, service or variable is renamed everywhere at once. Mistakes made while
+ * declaring (a path mounted twice, a service waiting for itself) are kept and reported with every other
+ * problem of the stack, not thrown at the call.
  */
 export class Service {
   public readonly name: string;
@@ -98,51 +99,61 @@ export class Service {
   public readonly port?: number;
   public readonly command?: readonly string[];
   public readonly healthcheck?: Healthcheck;
-  public readonly restart: RestartPolicy;
   public readonly description?: string;
 
+  private readonly options: ServiceOptions;
   private readonly _mounts: VolumeMount[] = [];
   private readonly _fileMounts: FileMount[] = [];
   private readonly _published: PublishedPort[] = [];
   private readonly _dependencies: Dependency[] = [];
+  private readonly _environment: EnvVar[] = [];
+  private readonly _problems: Problem[] = [];
 
   constructor(name: string, options: ServiceOptions) {
     this.name = name;
+    this.options = options;
     this.image = typeof options.image === 'string' ? Image.fromRegistry(options.image) : options.image;
     this.port = options.port;
     this.command = options.command ? [...options.command] : undefined;
     this.healthcheck = options.healthcheck;
-    this.restart = options.restart ?? 'unless-stopped';
     this.description = options.description;
+  }
+
+  private get component(): string {
+    return `service "${this.name}"`;
+  }
+
+  private taken(path: string): boolean {
+    if (this._mounts.some((m) => m.path === path) || this._fileMounts.some((m) => m.path === path)) {
+      this._problems.push({ component: this.component, field: 'mounts', value: path, allowed: 'one mount per path' });
+      return true;
+    }
+    return false;
   }
 
   /** Mounts a named volume at `path` in the container. */
   public mount(path: string, volume: Volume, options: MountOptions = {}): this {
-    if (this._mounts.some((m) => m.path === path) || this._fileMounts.some((m) => m.path === path)) {
-      throw new Error(`service "${this.name}": something is already mounted at ${path}`);
-    }
-    this._mounts.push({ volume, path, readOnly: options.readOnly ?? false, note: options.note });
+    if (!this.taken(path)) this._mounts.push({ volume, path, readOnly: options.readOnly ?? false, note: options.note });
     return this;
   }
 
-  /** Bind-mounts a file of this repository (path relative to the repository root) at `path`. */
-  public mountFile(source: string, path: string, options: MountOptions = {}): this {
-    if (this._mounts.some((m) => m.path === path) || this._fileMounts.some((m) => m.path === path)) {
-      throw new Error(`service "${this.name}": something is already mounted at ${path}`);
-    }
-    this._fileMounts.push({ source, path, readOnly: options.readOnly ?? false, note: options.note });
+  /** Gives the service a file of this repository (path relative to the repository root), read-only, at `path`. */
+  public mountFile(source: string, path: string, options: { readonly note?: string } = {}): this {
+    if (!this.taken(path)) this._fileMounts.push({ source, path, note: options.note });
     return this;
   }
 
   /**
-   * Publishes a port on the host.
-   * @param hostPort the port on the host
-   * @param containerPort the port in the container; defaults to the service's `port`
+   * Makes the service reachable from outside the stack.
+   * @param hostPort the port outside
+   * @param containerPort the port the service listens on; defaults to the service's `port`
    */
   public publish(hostPort: number, containerPort?: number): this {
     const container = containerPort ?? this.port;
     if (container === undefined) {
-      throw new Error(`service "${this.name}": publish(${hostPort}) needs a container port; the service declares no port`);
+      this._problems.push({ component: this.component, field: 'ports', value: hostPort,
+        allowed: `publish(${hostPort}) needs the port the service listens on: give the service a port, or publish(${hostPort}, containerPort)` });
+      return this;
     }
     this._published.push({ host: hostPort, container });
     return this;
@@ -150,15 +161,23 @@ export class Service {
 
   /** Starts this service after `service` (after it is healthy with `{ healthy: true }`). */
   public dependsOn(service: Service, options: DependsOnOptions = {}): this {
-    if (service === this) throw new Error(`service "${this.name}" cannot depend on itself`);
-    if (this._dependencies.some((d) => d.service === service)) {
-      throw new Error(`service "${this.name}" already depends on "${service.name}"`);
+    if (service === this) {
+      this._problems.push({ component: this.component, field: 'dependsOn', value: service.name, allowed: 'another service: a service cannot wait for itself' });
+    } else if (this._dependencies.some((d) => d.service === service)) {
+      this._problems.push({ component: this.component, field: 'dependsOn', value: service.name, allowed: 'each dependency once' });
+    } else {
+      this._dependencies.push({ service, healthy: options.healthy ?? false });
     }
-    this._dependencies.push({ service, healthy: options.healthy ?? false });
     return this;
   }
 
-  /** The service's address on the compose network as a URL: `redis.url('redis', 6379, '/0')`. */
+  /** The service reads these variables of the stack's environment contract. */
+  public reads(...variables: EnvVar[]): this {
+    for (const v of variables) if (!this._environment.includes(v)) this._environment.push(v);
+    return this;
+  }
+
+  /** The service's address inside the stack as a URL: `redis.url('redis', 6379, '/0')`. */
   public url(scheme: string, port: number | undefined = this.port, path = ''): string {
     return `${scheme}://${this.name}${port === undefined ? '' : `:${port}`}${path}`;
   }
@@ -184,24 +203,31 @@ export class Service {
     return [...this._dependencies];
   }
 
+  /** The variables the service reads, in the order it was given them. */
+  public get environment(): EnvVar[] {
+    return [...this._environment];
+  }
+
   /** Problems local to this service; rules that span services are checked by the stack. */
   public validate(): Problem[] {
-    const component = `service "${this.name}"`;
+    const component = this.component;
     const problems: Problem[] = [
-      ...checkPattern(component, 'name', this.name, SERVICE_NAME,
-        'a service name is lowercase letters, digits, "_" and "-", starting with a letter or digit (it is also a host name)'),
+      ...checkOptionKeys(component, this.options, SERVICE_KEYS),
+      ...(SERVICE_NAME.test(this.name) ? [] : [{ component, field: 'name', value: this.name,
+        allowed: 'a DNS label, the service\'s host name on every target: lowercase letters, digits and "-", starting with a letter, at most 63 characters' }]),
       ...this.image.validate(component),
       ...checkPort(component, 'port', this.port),
       ...(this.healthcheck?.validate(component) ?? []),
+      ...checkDescription(component, 'description', this.description),
+      ...this._problems,
     ];
-    if (!RESTART_POLICIES.includes(this.restart)) {
-      problems.push({ component, field: 'restart', value: this.restart, allowed: `one of ${RESTART_POLICIES.join(', ')}` });
-    }
     this._published.forEach((p, i) => {
       problems.push(...checkPort(component, `ports[${i}].host`, p.host), ...checkPort(component, `ports[${i}].container`, p.container));
     });
     for (const m of [...this._mounts, ...this._fileMounts]) {
-      problems.push(...checkContainerPath(component, `mount path of ${'volume' in m ? `volume "${m.volume.name}"` : m.source}`, m.path));
+      const field = `mount path of ${'volume' in m ? `volume "${m.volume.name}"` : m.source}`;
+      problems.push(...checkContainerPath(component, field, m.path));
+      if (m.path === '/') problems.push({ component, field, value: m.path, allowed: 'a directory below /: a mount at / would hide the whole image' });
     }
     return problems;
   }

@@ -1,5 +1,5 @@
-import { checkPattern, Problem } from '../core';
-import { Service } from '../compose';
+import { Problem } from '../core';
+import { Service } from '../model';
 import { ServedFiles } from './served-files';
 
 export interface NginxSiteOptions {
@@ -91,9 +91,11 @@ export class NginxSite {
 
   public validate(): Problem[] {
     const component = 'nginx';
-    const problems: Problem[] = [
-      ...checkPattern(component, 'maxUploadSize', this.maxUploadSize, SIZE, 'a size such as 512k, 25m or 1g'),
-    ];
+    const problems: Problem[] = [];
+    const bytes = SIZE.test(this.maxUploadSize) ? parseInt(this.maxUploadSize, 10) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[this.maxUploadSize.slice(-1)] ?? 1) : NaN;
+    if (!(bytes <= 1024 ** 4)) {
+      problems.push({ component, field: 'maxUploadSize', value: this.maxUploadSize, allowed: 'a size such as 512k, 25m or 1g, at most 1024g' });
+    }
     for (const [field, value, max] of [['resolveValidSeconds', this.resolveValidSeconds, 3600], ['connectTimeoutSeconds', this.connectTimeoutSeconds, 75]] as const) {
       if (!Number.isInteger(value) || value < 1 || value > max) {
         problems.push({ component, field, value, allowed: `a whole number of seconds from 1 to ${max}` });

@@ -1,5 +1,5 @@
 import { checkPattern, Problem } from '../core';
-import { Volume } from '../compose';
+import { Volume } from '../model';
 
 export interface ServedFilesOptions {
   /**

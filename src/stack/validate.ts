@@ -1,21 +1,21 @@
-import { checkPattern, pathsOverlap, Problem } from '../core';
-import { Service, Volume } from '../compose';
-import { EnvContract } from '../env';
+import { pathsOverlap, Problem } from '../core';
+import { Service, Volume } from '../model';
 import { ServedFiles } from '../nginx';
 
 /** Everything the stack-wide rules look at. */
 export interface StackParts {
   readonly services: readonly Service[];
   readonly volumes: readonly Volume[];
-  readonly env: EnvContract;
   readonly web: Service;
+  /** Where the web image keeps its code. */
+  readonly workdir: string;
   readonly staticFiles: ServedFiles;
   readonly mediaFiles: ServedFiles;
 }
 
 /** Rules that span objects: references resolve inside the stack, ports and paths do not collide. */
 export function validateStackParts(parts: StackParts): Problem[] {
-  const { services, volumes, env, web, staticFiles, mediaFiles } = parts;
+  const { services, volumes, web, workdir, staticFiles, mediaFiles } = parts;
   const problems: Problem[] = [];
   const declaredVolumes = volumes.map((v) => v.name).join(', ') || '(none)';
   const declaredServices = services.map((s) => s.name).join(', ');
@@ -53,11 +53,13 @@ export function validateStackParts(parts: StackParts): Problem[] {
     }
   }
 
-  for (const v of env.all) {
-    for (const reader of v.readers) {
-      if (!services.includes(reader)) {
-        problems.push({ component: `env "${v.name}"`, field: 'for', value: reader.name,
-          allowed: `give it to services of the stack: ${declaredServices}` });
+  // Every service that runs the web image (web, a worker) has its code at the workdir: a mount there, or on
+  // a directory holding it, hides the code the image ships.
+  for (const service of services.filter((s) => s.image === web.image)) {
+    for (const m of [...service.mounts, ...service.fileMounts]) {
+      if (workdir === m.path || workdir.startsWith(`${m.path}/`)) {
+        problems.push({ component: `service "${service.name}"`, field: `mount path of ${'volume' in m ? `volume "${m.volume.name}"` : m.source}`, value: m.path,
+          allowed: `a path outside ${workdir} and the directories above it: a mount there hides the code of the image (django.image.workdir)` });
       }
     }
   }
@@ -102,14 +104,4 @@ function dependencyCycles(services: readonly Service[]): Problem[] {
   };
   for (const service of services) visit(service, []);
   return problems;
-}
-
-export function checkProjectName(name: string): Problem[] {
-  return checkPattern('django', 'project', name, /^[A-Za-z_][A-Za-z0-9_]*$/,
-    'the Django project package: a Python identifier such as Tau');
-}
-
-export function checkHealthPath(path: string): Problem[] {
-  return checkPattern('django', 'healthPath', path, /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
-    'a URL path such as /healthz');
 }

@@ -7,8 +7,9 @@ function model() {
   db.mount('/var/lib/postgresql/data', data, { note: 'why here' });
   const app = new Service('app', { image: Image.build({ tag: 'tau-web' }), port: 8000, command: ['run', '$HOME'] });
   app.dependsOn(db, { healthy: true }).publish(8080);
-  const env = new EnvContract();
+  const env = new EnvContract(() => [db, app]);
   env.add('SECRET', { description: 'a secret', secret: true, for: [app] });
+  env.add('LEVEL', { description: 'with a default', default: 'a$b', for: [app] });
   env.add('MODE', { description: 'fixed by the stack', value: 'a$b', for: [app] });
   return { services: [db, app], volumes: [data], env, envFile: '.env' };
 }
@@ -22,8 +23,7 @@ describe('renderCompose', () => {
       command: ['run', '$$HOME'],
       restart: 'unless-stopped',
       depends_on: { db: { condition: 'service_healthy' } },
-      env_file: ['.env'],
-      environment: { MODE: 'a$$b' },
+      environment: { SECRET: '${SECRET:?SECRET must be set in .env}', LEVEL: '${LEVEL:-a$$b}', MODE: 'a$$b' },
       ports: ['8080:8000'],
     });
     expect(file.volumes).toEqual({ data: {} });
@@ -34,9 +34,11 @@ describe('renderCompose', () => {
     expect(file.services.db.healthcheck!.test).toEqual(['CMD-SHELL', 'pg_isready -U "$${POSTGRES_USER}"']);
   });
 
-  test('a service that reads nothing from .env gets no env_file', () => {
+  test('each service gets exactly the variables it reads, none from a whole env file', () => {
     const { file } = renderCompose(model());
-    expect(file.services.db.env_file).toBeUndefined();
+    expect(file.services.db.environment).toBeUndefined();
+    expect(Object.keys(file.services.app.environment!)).toEqual(['SECRET', 'LEVEL', 'MODE']);
+    expect(JSON.stringify(file)).not.toContain('env_file');
   });
 
   test('has no obsolete top-level version key', () => {
@@ -53,7 +55,7 @@ describe('renderComposeYaml', () => {
 
   test('writes the notes as comments above their entries', () => {
     expect(text).toContain('    volumes:\n      # why here\n      - data:/var/lib/postgresql/data');
-    expect(text).toContain('    environment:\n      # fixed by the stack\n      MODE: a$$b');
+    expect(text).toContain('      LEVEL: ${LEVEL:-a$$b}\n      # fixed by the stack\n      MODE: a$$b');
   });
 
   test('quotes published ports', () => {

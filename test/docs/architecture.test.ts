@@ -20,8 +20,8 @@ describe('docs/ARCHITECTURE.md', () => {
     expect(graph).toContain('svc_db -- "/var/lib/postgresql/data" --- vol_postgres_data');
   });
 
-  test('tables the services with image, command, healthcheck and restart policy', () => {
-    expect(doc).toMatch(/\| \*\*web\*\*: .* \| `build Dockerfile as tau-web` \| `gunicorn Tau\.asgi:application --bind 0\.0\.0\.0:8000 .*` \| 8000 \| - \| `python -c .*healthz.*` every 10s \| unless-stopped \| db \(healthy\) \|/);
+  test('tables the services with image, command, healthcheck and start order', () => {
+    expect(doc).toMatch(/\| \*\*web\*\*: .* \| `build Dockerfile as tau-web` \| `gunicorn Tau\.asgi:application --bind 0\.0\.0\.0:8000 .*` \| 8000 \| - \| `python -c .*healthz.*` every 10 s \| db \(healthy\) \|/);
     expect(doc).toContain('| **static_volume** | Static files collected by collectstatic | web at `/app/staticfiles`; nginx at `/var/www/static` (read-only) |');
   });
 
@@ -39,7 +39,7 @@ describe('docs/ARCHITECTURE.md', () => {
     const diagrams = [mermaidBlock(doc), ...fc.sample(validStack, { numRuns: 25, seed: 20261126 }).map((g) => {
       const { stack } = newStack(g.options);
       addExtras(stack, g.extras);
-      return renderMermaid({ name: 'x', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site, db: stack.db, envFile: '.env', imageCommand: () => undefined });
+      return renderMermaid({ name: 'x', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site, db: stack.db, envFile: '.env', envExample: '.env.example', composeFile: 'docker-compose.yml', imageCommand: () => undefined });
     })];
     expect(parseMermaid(diagrams)).toEqual([]);
   }, 60_000);
@@ -66,7 +66,7 @@ describe('docs/ENVIRONMENT.md', () => {
 
 describe('the summary after synthesis', () => {
   const { stack } = newStack();
-  const view = { name: 'Tau', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site, db: stack.db, envFile: '.env', imageCommand: () => undefined };
+  const view = { name: 'Tau', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site, db: stack.db, envFile: '.env', envExample: '.env.example', composeFile: 'docker-compose.yml', imageCommand: () => undefined };
 
   test('the request path, the volumes and a new .env', () => {
     expect(renderSummary(view, { state: 'created', unfilled: [] })).toEqual([

@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { Project } from 'projen';
@@ -37,7 +37,7 @@ export interface FileState {
   readonly mode: number;
 }
 
-/** Every file under dir (path -> content and mode), .git excluded. */
+/** Every file under dir (path -> content and mode; a link -> its target), .git excluded. */
 export function readTree(dir: string): Map<string, FileState> {
   const files = new Map<string, FileState>();
   const walk = (d: string) => {
@@ -45,7 +45,8 @@ export function readTree(dir: string): Map<string, FileState> {
       if (name === '.git') continue;
       const p = join(d, name);
       const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
+      if (st.isSymbolicLink()) files.set(relative(dir, p), { content: `-> ${readlinkSync(p)}`, mode: 0 });
+      else if (st.isDirectory()) walk(p);
       else files.set(relative(dir, p), { content: readFileSync(p, 'utf-8'), mode: st.mode & 0o777 });
     }
   };

@@ -1,4 +1,4 @@
-import { Healthcheck, Image, Service, Volume } from '../../src';
+import { Duration, Healthcheck, Image, Service, Volume } from '../../src';
 
 describe('Service', () => {
   test('getters return copies', () => {
@@ -14,13 +14,26 @@ describe('Service', () => {
     expect(redis.url('redis')).toBe('redis://redis:6379');
   });
 
-  test('publish() without a container port needs the service port', () => {
-    expect(() => new Service('x', { image: 'redis:7.4-alpine' }).publish(80)).toThrow(/declares no port/);
+  test('mistakes while declaring are kept as problems, reported with the rest, never thrown', () => {
+    const s = new Service('x', { image: 'redis:7.4-alpine' });
+    const data = Volume.named('data');
+    expect(() => s.publish(80).dependsOn(s).mount('/data', data).mount('/data', data).mount('/', Volume.named('root'))).not.toThrow();
+    expect(s.validate().map((p) => `${p.field}: ${p.allowed}`)).toEqual([
+      expect.stringMatching(/^ports: publish\(80\) needs the port the service listens on/),
+      expect.stringMatching(/^dependsOn: another service/),
+      'mounts: one mount per path',
+      expect.stringMatching(/^mount path of volume "root": a directory below \//),
+    ]);
   });
 
-  test('a service cannot depend on itself', () => {
-    const s = new Service('x', { image: 'redis:7.4-alpine' });
-    expect(() => s.dependsOn(s)).toThrow(/cannot depend on itself/);
+  test.each(['a_b', 'A', '1abc', 'a'.repeat(64), 'web.example', '-a', 'a-'])('the name %s is not a DNS label and is refused', (name) => {
+    expect(new Service(name, { image: 'redis:7.4-alpine' }).validate().map((p) => p.field)).toEqual(['name']);
+  });
+
+  test('an unknown option key names the one meant', () => {
+    expect(new Service('x', { image: 'redis:7.4-alpine', prot: 6379 } as any).validate()).toEqual([
+      expect.objectContaining({ field: 'prot', allowed: expect.stringMatching(/did you mean "port"\?/) }),
+    ]);
   });
 
   test('mountPathOf finds where a volume is mounted', () => {
@@ -40,17 +53,18 @@ describe('Image', () => {
 });
 
 describe('Healthcheck', () => {
-  test('command() is the exec form, shell() the shell form', () => {
-    expect(Healthcheck.command('redis-cli', 'ping').test).toEqual(['CMD', 'redis-cli', 'ping']);
-    expect(Healthcheck.shell('true').test).toEqual(['CMD-SHELL', 'true']);
+  test('command() runs a program, shell() a script; neither says how a platform writes it', () => {
+    expect(Healthcheck.command('redis-cli', 'ping').probe).toEqual({ kind: 'command', argv: ['redis-cli', 'ping'] });
+    expect(Healthcheck.shell('true').probe).toEqual({ kind: 'shell', script: 'true' });
   });
 
-  test('with() copies with other timings', () => {
-    const h = Healthcheck.command('a').with({ retries: 9 });
-    expect([h.retries, h.interval]).toEqual([9, '10s']);
+  test('with() copies with other timings, as Durations', () => {
+    const h = Healthcheck.command('a').with({ retries: 9 }).with({ interval: Duration.minutes(1) });
+    expect([h.retries, h.interval.toString(), h.timeout.toString()]).toEqual([9, '1m', '5s']);
   });
 
-  test('zero retries and an empty command are refused', () => {
-    expect(Healthcheck.command().with({ retries: 0 }).validate('c').map((p) => p.field)).toEqual(['healthcheck.retries', 'healthcheck.test']);
+  test('zero retries, an empty command, a string for a Duration and an unknown key are refused', () => {
+    expect(Healthcheck.command().with({ retries: 0, timeout: '5s' as any, intervall: Duration.seconds(1) } as any).validate('c').map((p) => p.field))
+      .toEqual(['intervall', 'healthcheck.timeout', 'healthcheck.retries', 'healthcheck']);
   });
 });

@@ -43,7 +43,7 @@ describe('one value in the model, every file that depends on it', () => {
     expect(files.Dockerfile).toContain('DJANGO_SETTINGS_MODULE=Atlas.settings');
     expect(files.Dockerfile).toContain('"Atlas.asgi:application"');
     expect(parse(files['docker-compose.yml']).services.web.image).toBe('atlas-web');
-    expect(files['.env.example']).toContain('POSTGRES_DB=atlas');
+    expect(files['.env.example']).toContain("POSTGRES_DB='atlas'");
     expect(files['Atlas/settings_env.py']).toContain('_str("POSTGRES_DB", "atlas")');
   });
 
@@ -60,7 +60,7 @@ describe('one value in the model, every file that depends on it', () => {
     const files = synthFiles({ ...TAU, nginx: { port: 80, hostPort: 8080 } });
     expect(changedFiles(base, files)).toEqual(['.env.example', 'Tau/settings_env.py', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'docs/ENVIRONMENT.md']);
     expect(parse(files['docker-compose.yml']).services.nginx.ports).toEqual(['8080:80']);
-    expect(files['.env.example']).toContain('DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:8080,http://127.0.0.1:8080');
+    expect(files['.env.example']).toContain("DJANGO_CSRF_TRUSTED_ORIGINS='http://localhost:8080,http://127.0.0.1:8080'");
   });
 
   test('an env var name comes from the contract in compose, .env.example and the settings module alike', () => {
@@ -104,7 +104,6 @@ describe('changing services is editing .projenrc.ts', () => {
     const compose = parse(files['docker-compose.yml']);
     expect(compose.services.worker.build).toEqual(compose.services.web.build);
     expect(compose.services.worker.image).toBe(compose.services.web.image);
-    expect(compose.services.worker.env_file).toEqual(['.env']);
     expect(compose.services.worker.environment).toEqual(compose.services.web.environment);
     expect(files['.env.example']).toContain('# Secret, generated into .env by npx projen. Django SECRET_KEY: signs sessions and tokens (read by web, worker)');
   });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { DjangoStack } from '../../src';
 import { composeSchema, dockerComposeConfig } from './compose';
@@ -28,7 +28,7 @@ export function validateWithRealTools(dir: string, stack: DjangoStack): string[]
     ...dockerComposeConfig(dir),
     ...hadolint(readFileSync(join(dir, 'Dockerfile'), 'utf-8')),
     ...shellcheck(join(dir, 'docker-entrypoint.sh')),
-    ...yamllint([join(dir, 'docker-compose.yml'), join(dir, '.github/workflows/ci.yml')]),
+    ...yamllint([join(dir, 'docker-compose.yml'), join(dir, '.github/workflows/ci.yml')].filter((p) => existsSync(p))),
     ...settings.problems,
   ];
   if (settings.values) {

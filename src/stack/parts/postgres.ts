@@ -1,7 +1,37 @@
-import { Problem } from '../core';
+import { checkOptionKeys, checkPattern, optionKeys, Problem } from '../../core';
+import { PostgresEnvVars } from '../../django';
+import { Healthcheck, Service, Volume } from '../../model';
+import type { PartScope, StackPart } from './stack-part';
+
+export interface PostgresOptions {
+  /**
+   * Major version of PostgreSQL. Never change it under an existing data volume without a dump and
+   * restore (or pg_upgrade): the server refuses a data directory of another major.
+   * @default 17
+   */
+  readonly version?: number;
+  /**
+   * Name of the database (POSTGRES_DB's default).
+   * @default - the Django project's name in lower case
+   */
+  readonly database?: string;
+  /**
+   * Name of the database user (POSTGRES_USER's default).
+   * @default - the Django project's name in lower case
+   */
+  readonly user?: string;
+}
+
+export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true });
 
 /** Majors this stack knows how to run: 15 and later, up to the newest it has been checked against. */
 export const POSTGRES_VERSIONS: readonly number[] = [15, 16, 17, 18];
+
+/**
+ * A database or role name that needs no quoting anywhere (SQL, a URL, a shell): lowercase, digits and "_",
+ * at most 63 bytes (PostgreSQL's NAMEDATALEN - 1). `pg_` names are reserved for the server's own roles.
+ */
+const IDENTIFIER = /^(?!pg_)[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Where the data volume goes. The official image keeps its data in /var/lib/postgresql/data up to 17;
@@ -18,8 +48,56 @@ export function postgresDataNote(version: number): string {
     : `PostgreSQL ${version}: PGDATA is /var/lib/postgresql/data (from 18 on, the volume moves to /var/lib/postgresql)`;
 }
 
-export function validatePostgresVersion(version: number): Problem[] {
-  return POSTGRES_VERSIONS.includes(version)
-    ? []
-    : [{ component: 'postgres', field: 'version', value: version, allowed: `one of ${POSTGRES_VERSIONS.join(', ')}` }];
+/**
+ * PostgreSQL, as the official `postgres:N` image runs it: the data volume where that major keeps its data,
+ * the POSTGRES_* variables it initializes from, and a healthcheck that the app waits for.
+ */
+export class Postgres implements StackPart {
+  public readonly version: number;
+  public readonly service: Service;
+  public readonly data: Volume;
+  public readonly env: PostgresEnvVars;
+  private readonly options: PostgresOptions;
+  private readonly database: string;
+  private readonly user: string;
+
+  constructor(stack: PartScope, defaultName: string, options: PostgresOptions = {}) {
+    this.options = options;
+    this.version = options.version ?? 17;
+    this.database = options.database ?? defaultName;
+    this.user = options.user ?? defaultName;
+    // The database's variables first: the healthcheck names them.
+    const name = stack.env.add('POSTGRES_DB', { description: 'Name of the PostgreSQL database', default: this.database });
+    const user = stack.env.add('POSTGRES_USER', { description: 'PostgreSQL user the app connects as', default: this.user });
+    const password = stack.env.add('POSTGRES_PASSWORD', { description: 'Password of that user', secret: true, generate: 'password' });
+    this.data = stack.addVolume('postgres_data', { description: 'PostgreSQL data directory' });
+    this.service = stack.addService('db', {
+      image: `postgres:${this.version}`,
+      port: 5432,
+      description: 'PostgreSQL database',
+      // -h 127.0.0.1: the TCP listener, up only once the image's init scripts are done. -U/-d: the app's own
+      // user and database (without -U, pg_isready logs 'role "root" does not exist').
+      healthcheck: Healthcheck.shell(`pg_isready -h 127.0.0.1 -U "${user.shellRef}" -d "${name.shellRef}"`),
+    });
+    this.env = {
+      name, user, password,
+      host: stack.env.add('POSTGRES_HOST', { description: 'Host name of the database (the db service)', default: this.service.name }),
+      port: stack.env.add('POSTGRES_PORT', { description: 'Port of the database', default: String(this.service.port) }),
+    };
+    this.service.reads(name, user, password);
+    this.service.mount(postgresDataPath(this.version), this.data, { note: postgresDataNote(this.version) });
+  }
+
+  public validate(): Problem[] {
+    const component = 'postgres';
+    return [
+      ...checkOptionKeys(component, this.options, POSTGRES_OPTION_KEYS),
+      ...(POSTGRES_VERSIONS.includes(this.version) ? []
+        : [{ component, field: 'version', value: this.version, allowed: `one of ${POSTGRES_VERSIONS.join(', ')}` }]),
+      ...checkPattern(component, 'database', this.database, IDENTIFIER,
+        'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
+      ...checkPattern(component, 'user', this.user, IDENTIFIER,
+        'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
+    ];
+  }
 }

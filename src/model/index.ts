@@ -1,0 +1,6 @@
+export * from './volume';
+export * from './healthcheck';
+export * from './image';
+export * from './env-var';
+export * from './env-contract';
+export * from './service';

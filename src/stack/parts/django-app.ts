@@ -1,0 +1,232 @@
+import { posix } from 'path';
+import { Project } from 'projen';
+import { checkOptionKeys, checkPattern, ManagedFile, optionKeys, Problem } from '../../core';
+import {
+  DjangoEnvVars, gunicornCommand, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
+  RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
+} from '../../django';
+import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
+import { EnvVar, Healthcheck, Image, Service } from '../../model';
+import { ServedFiles } from '../../nginx';
+import type { PartScope, StackPart } from './stack-part';
+
+export interface DjangoOptions {
+  /**
+   * The Django project package (the folder holding settings.py, asgi.py).
+   * @example 'Tau'
+   */
+  readonly project: string;
+  /**
+   * The app's own Python dependencies, pinned; the production server's are added to requirements.txt.
+   * @example ['Django~=5.2.0', 'graphene-django~=3.2.3']
+   */
+  readonly requirements: string[];
+  /**
+   * The hash-locked dependency set the image installs, made from requirements.txt by `npx projen lock`.
+   * @default - requirements.lock, universal from Python 3.11
+   */
+  readonly lock?: RequirementsLockOptions;
+  /**
+   * How the web image is built.
+   * @default - python:3.12-slim, user app, code in /app
+   */
+  readonly image?: PythonImageOptions;
+  /**
+   * Path of the health endpoint: 200 when the database answers, 503 otherwise.
+   * @default '/healthz'
+   */
+  readonly healthPath?: string;
+}
+
+export interface WebOptions {
+  /**
+   * Port Gunicorn listens on inside the stack; nginx proxies to it.
+   * @default 8000
+   */
+  readonly port?: number;
+  /**
+   * Number of Uvicorn workers (WEB_CONCURRENCY's default). Two per core is a common start.
+   * @default 2
+   */
+  readonly workers?: number;
+}
+
+export interface FilesOptions {
+  /**
+   * URL prefix.
+   * @default '/static/' for static files, '/media/' for media
+   */
+  readonly url?: string;
+  /**
+   * Where the web service mounts the volume (STATIC_ROOT / MEDIA_ROOT).
+   * @default '<workdir>/staticfiles', '<workdir>/mediafiles'
+   */
+  readonly path?: string;
+}
+
+export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, image: true, healthPath: true });
+export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true });
+export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: true });
+const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
+
+/** What the Django app is declared with: its own options and what the rest of the stack tells it. */
+export interface DjangoAppProps {
+  readonly django: DjangoOptions;
+  readonly web?: WebOptions;
+  readonly staticFiles?: FilesOptions;
+  readonly mediaFiles?: FilesOptions;
+  readonly tls?: boolean | TlsOptions;
+  /** The database it connects to. */
+  readonly database: PostgresEnvVars;
+  readonly db: Service;
+  /** The port clients reach the site on, for the default trusted origins. */
+  readonly publicPort: number;
+}
+
+/**
+ * The Django app: the web image (Dockerfile, dependencies and their lock, entrypoint), the web service that
+ * runs it under Gunicorn with Uvicorn workers, its settings module and the variables it reads, and the
+ * static and media files it writes for nginx to serve.
+ */
+export class DjangoApp implements StackPart {
+  public readonly project: string;
+  public readonly image: PythonImage;
+  public readonly requirements: Requirements;
+  public readonly lock: RequirementsLock;
+  public readonly healthPath: string;
+  public readonly tls?: Tls;
+  public readonly service: Service;
+  public readonly staticFiles: ServedFiles;
+  public readonly mediaFiles: ServedFiles;
+  public readonly env: DjangoEnvVars;
+  public readonly dockerfile: DockerfileFile;
+  public readonly files: readonly ManagedFile[];
+  private readonly workers: number;
+  private readonly webConcurrency: EnvVar;
+  private readonly props: DjangoAppProps;
+
+  constructor(stack: PartScope, props: DjangoAppProps) {
+    this.props = props;
+    const django = props.django;
+    this.project = django.project;
+    this.image = new PythonImage(django.image);
+    this.requirements = new Requirements(django.requirements ?? []);
+    this.lock = new RequirementsLock(django.lock);
+    this.healthPath = django.healthPath ?? '/healthz';
+    this.tls = props.tls === true ? new Tls() : props.tls ? new Tls(props.tls) : undefined;
+    this.workers = props.web?.workers ?? 2;
+    const lower = String(this.project).toLowerCase();
+    const workdir = this.image.workdir;
+    const port = props.web?.port ?? 8000;
+    const origin = (host: string) => `http://${host}${props.publicPort === 80 ? '' : `:${props.publicPort}`}`;
+
+    const staticVolume = stack.addVolume('static_volume', { description: 'Static files collected by collectstatic' });
+    const mediaVolume = stack.addVolume('media_volume', { description: 'Files uploaded by users' });
+    this.staticFiles = new ServedFiles('static', { url: props.staticFiles?.url ?? '/static/', volume: staticVolume, maxAge: '30d' });
+    this.mediaFiles = new ServedFiles('media', { url: props.mediaFiles?.url ?? '/media/', volume: mediaVolume, userContent: true });
+
+    this.env = {
+      secretKey: stack.env.add('DJANGO_SECRET_KEY', { description: 'Django SECRET_KEY: signs sessions and tokens', secret: true, generate: 'django-secret-key' }),
+      debug: stack.env.add('DJANGO_DEBUG', { description: 'Django DEBUG: 1/true/yes/on or 0/false/no/off; never on in production', default: '0' }),
+      allowedHosts: stack.env.add('DJANGO_ALLOWED_HOSTS', { description: 'Comma-separated host names the site answers to (ALLOWED_HOSTS)', default: 'localhost,127.0.0.1' }),
+      csrfTrustedOrigins: stack.env.add('DJANGO_CSRF_TRUSTED_ORIGINS', {
+        description: 'Comma-separated origins, with scheme, trusted for unsafe requests (CSRF_TRUSTED_ORIGINS)',
+        default: [origin('localhost'), origin('127.0.0.1')].join(','),
+      }),
+    };
+    this.webConcurrency = stack.env.add('WEB_CONCURRENCY', { description: 'Number of Gunicorn workers', default: String(this.workers) });
+    const forwardedAllowIps = stack.env.add('FORWARDED_ALLOW_IPS', {
+      description: 'Gunicorn trusts X-Forwarded-For/-Proto from these addresses; web publishes no port, so only the stack\'s network (nginx) reaches it',
+      value: '*',
+    });
+
+    this.service = stack.addService('web', {
+      image: Image.build({ tag: `${lower}-web` }),
+      port,
+      description: 'Django (ASGI) under Gunicorn with Uvicorn workers',
+      // Any failure (refused, 503, timeout) raises, and the check exits non-zero.
+      healthcheck: Healthcheck.command('python', '-c',
+        `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}${this.healthPath}', timeout=4)`),
+    });
+    this.service
+      .reads(...Object.values(props.database), ...Object.values(this.env), this.webConcurrency, forwardedAllowIps)
+      .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
+      .mount(props.mediaFiles?.path ?? `${workdir}/mediafiles`, mediaVolume)
+      .dependsOn(props.db, { healthy: true });
+
+    const project = Project.of(stack);
+    // Made by the resolver, not by hand: reviews fold it away like the managed files.
+    project.gitattributes.addAttributes(`/${this.lock.file}`, 'linguist-generated');
+    project.addTask('lock', {
+      description: `Resolve ${this.requirements.file} into ${this.lock.file}: every package pinned and hashed (needs uv)`,
+      exec: this.lock.command(this.requirements.file).join(' '),
+    });
+    const entrypoint = new ManagedFile(stack, 'docker-entrypoint.sh', {
+      executable: true,
+      render: (marker) => renderEntrypoint({ server: this.serverCommand[0], databaseTimeoutSeconds: 60 }, marker),
+    });
+    this.dockerfile = new DockerfileFile(stack, () => ({
+      image: this.image,
+      lockFile: this.lock.file,
+      entrypoint: entrypoint.path,
+      command: this.serverCommand,
+      env: [
+        { name: 'DJANGO_SETTINGS_MODULE', value: `${this.project}.settings` },
+        // Gunicorn's worker count when .env does not set it.
+        { name: this.webConcurrency.name, value: this.webConcurrency.default! },
+      ],
+      writableDirs: this.service.mounts.filter((m) => !m.readOnly).map((m) => m.path),
+      port: this.service.port,
+    }));
+    this.files = [
+      new ManagedFile(stack, this.requirements.file, { render: (marker) => renderRequirements(this.requirements, marker) }),
+      entrypoint,
+      this.dockerfile,
+      new ManagedFile(stack, posix.join(String(this.project), 'settings_env.py'), {
+        render: (marker) => renderSettingsModule({
+          project: this.project,
+          env: this.env,
+          database: props.database,
+          web: this.service,
+          staticFiles: this.staticFiles,
+          mediaFiles: this.mediaFiles,
+          healthPath: this.healthPath,
+          tls: this.tls,
+        }, marker),
+      }),
+    ];
+  }
+
+  /** The web image's command: Gunicorn with Uvicorn workers on the web port. */
+  public get serverCommand(): string[] {
+    return gunicornCommand({ app: `${this.project}.asgi:application`, service: this.service });
+  }
+
+  /** Directories Django writes to when run outside a container, relative to the repository (kept out of git and the image). */
+  public get localArtefacts(): string[] {
+    const workdir = this.image.workdir;
+    return this.service.mounts.map((m) => m.path).filter((p) => p.startsWith(`${workdir}/`)).map((p) => p.slice(workdir.length + 1));
+  }
+
+  public validate(): Problem[] {
+    const { django, web, staticFiles, mediaFiles, tls } = this.props;
+    return [
+      ...checkOptionKeys('django', django, DJANGO_OPTION_KEYS),
+      ...checkOptionKeys('django.lock', django.lock, LOCK_OPTION_KEYS),
+      ...checkOptionKeys('django.image', django.image, PYTHON_IMAGE_OPTION_KEYS),
+      ...checkOptionKeys('web', web, WEB_OPTION_KEYS),
+      ...checkOptionKeys('staticFiles', staticFiles, FILES_OPTION_KEYS),
+      ...checkOptionKeys('mediaFiles', mediaFiles, FILES_OPTION_KEYS),
+      ...(typeof tls === 'object' ? checkOptionKeys('tls', tls, TLS_OPTION_KEYS) : []),
+      ...checkPattern('django', 'project', String(this.project), /^[A-Za-z_][A-Za-z0-9_]*$/, 'the Django project package: a Python identifier such as Tau'),
+      ...checkPattern('django', 'healthPath', this.healthPath, /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a URL path such as /healthz'),
+      ...this.image.validate(),
+      ...this.requirements.validate(),
+      ...this.lock.validate(),
+      ...(Number.isInteger(this.workers) && this.workers >= 1 && this.workers <= 64
+        ? [] : [{ component: 'web', field: 'workers', value: this.workers, allowed: 'a whole number from 1 to 64' }]),
+      ...this.staticFiles.validate(),
+      ...this.mediaFiles.validate(),
+    ];
+  }
+}

@@ -1,0 +1,81 @@
+import { checkOptionKeys, optionKeys, Problem } from '../../core';
+import { Service } from '../../model';
+import { NginxConfFile, NginxSite, ServedFiles } from '../../nginx';
+import type { PartScope, StackPart } from './stack-part';
+
+export interface NginxOptions {
+  /**
+   * Port nginx listens on in its container.
+   * @default 80
+   */
+  readonly port?: number;
+  /**
+   * Port published on the host.
+   * @default - the same as `port`
+   */
+  readonly hostPort?: number;
+  /**
+   * The nginx image.
+   * @default 'nginx:1.28-alpine'
+   */
+  readonly image?: string;
+  /**
+   * Largest request body accepted (uploads), as nginx writes sizes: a number with k, m or g.
+   * @default '25m'
+   */
+  readonly maxUploadSize?: string;
+}
+
+export const NGINX_OPTION_KEYS = optionKeys<NginxOptions>()({ port: true, hostPort: true, image: true, maxUploadSize: true });
+
+export interface NginxProxyProps {
+  readonly options?: NginxOptions;
+  /** The app nginx proxies to. */
+  readonly app: Service;
+  /** Files nginx serves itself, from the volumes the app writes them to. */
+  readonly served: readonly ServedFiles[];
+  /** TLS ends in front of nginx, which then passes the proxy's X-Forwarded-Proto on. */
+  readonly behindTlsProxy: boolean;
+}
+
+/** Where nginx mounts the volume of served files: `/var/www/<name>`, read-only. */
+const servedPath = (files: ServedFiles) => `/var/www/${files.name}`;
+
+/**
+ * The nginx proxy in front of the app: serves static and media files from the app's volumes, read-only, and
+ * proxies everything else to the app; the one service reachable from outside.
+ */
+export class NginxProxy implements StackPart {
+  /** The port clients reach the site on, before the part exists (the app's default trusted origins use it). */
+  public static publicPort(options: NginxOptions = {}): number {
+    return options.hostPort ?? options.port ?? 80;
+  }
+
+  public readonly service: Service;
+  public readonly site: NginxSite;
+  public readonly conf: NginxConfFile;
+  private readonly options: NginxOptions;
+
+  constructor(stack: PartScope, props: NginxProxyProps) {
+    const options = this.options = props.options ?? {};
+    this.service = stack.addService('nginx', {
+      image: options.image ?? 'nginx:1.28-alpine',
+      port: options.port ?? 80,
+      description: `nginx: serves static and media files, proxies the rest to ${props.app.name}`,
+    });
+    this.site = new NginxSite(this.service, { maxUploadSize: options.maxUploadSize, behindTlsProxy: props.behindTlsProxy }).proxyTo(props.app);
+    for (const files of props.served) {
+      this.service.mount(servedPath(files), files.volume, { readOnly: true });
+      this.site.serve(files);
+    }
+    this.conf = new NginxConfFile(stack, this.site);
+    this.service
+      .mountFile(this.conf.path, NginxConfFile.CONTAINER_PATH)
+      .dependsOn(props.app, { healthy: true })
+      .publish(NginxProxy.publicPort(options));
+  }
+
+  public validate(): Problem[] {
+    return [...checkOptionKeys('nginx', this.options, NGINX_OPTION_KEYS), ...this.site.validate()];
+  }
+}
