@@ -57,3 +57,8 @@ export function reportStackValidationErrorsPlainly(): void {
     process.exit(1);
   });
 }
+
+/** How a problem names an object: `service "web"`, with the name quoted and escaped, so any name stays on one line. */
+export function named(kind: 'service' | 'volume' | 'env', name: string): string {
+  return `${kind} ${JSON.stringify(name)}`;
+}

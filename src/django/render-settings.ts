@@ -15,6 +15,10 @@ export interface SettingsModel {
   readonly mediaFiles: ServedFiles;
   readonly healthPath: string;
   readonly tls?: Tls;
+  /** The committed example of the env file, named in the error for a missing variable. */
+  readonly envExample: string;
+  /** The other generated files that use the same names, paths and URLs, named in the module's docstring. */
+  readonly otherFiles: readonly string[];
 }
 
 const py = (value: string) => JSON.stringify(value);
@@ -34,7 +38,7 @@ export function renderSettingsModule(model: SettingsModel, marker: string): stri
   return `# ${marker}
 """Deployment settings of ${model.project}, read from the environment.
 
-The names, paths and URLs here are the ones docker-compose.yml, nginx/default.conf and .env.example
+The names, paths and URLs here are the ones ${model.otherFiles.join(', ')}
 use: all are generated from .projenrc.ts. ${model.project}/settings.py imports this module. Change values
 in .env; change names, paths and URLs in .projenrc.ts.
 """
@@ -47,11 +51,12 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def _str(name, default=None):
-    value = os.environ.get(name, "").strip()
-    if value:
+    # Exactly as set (a password may begin or end with a space); blank counts as unset.
+    value = os.environ.get(name, "")
+    if value.strip():
         return value
     if default is None:
-        raise ImproperlyConfigured(f"The environment variable {name} is required and not set (see .env.example).")
+        raise ImproperlyConfigured(f"The environment variable {name} is required and not set (see ${model.envExample}).")
     return default
 
 

@@ -36,12 +36,12 @@ export class Requirements {
   /** The requirements file, relative to the repository: the input of the lock. */
   public readonly file = 'requirements.txt';
 
-  constructor(public readonly app: readonly string[], public readonly production: readonly string[] = PRODUCTION_REQUIREMENTS) {}
+  constructor(public readonly app: readonly string[]) {}
 
   /** The production requirements the app did not pin itself. */
   public get server(): string[] {
     const own = new Set(this.app.map(packageName));
-    return this.production.filter((spec) => !own.has(packageName(spec)));
+    return PRODUCTION_REQUIREMENTS.filter((spec) => !own.has(packageName(spec)));
   }
 
   public validate(): Problem[] {

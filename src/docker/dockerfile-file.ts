@@ -4,7 +4,7 @@ import { DockerfileModel, renderDockerfile } from './render-dockerfile';
 
 /** The web image's `Dockerfile`. */
 export class DockerfileFile extends ManagedFile {
-  constructor(scope: IConstruct, model: () => DockerfileModel, filePath = 'Dockerfile') {
-    super(scope, filePath, { render: (marker) => renderDockerfile(model(), marker) });
+  constructor(scope: IConstruct, model: () => DockerfileModel) {
+    super(scope, 'Dockerfile', { render: (marker) => renderDockerfile(model(), marker) });
   }
 }

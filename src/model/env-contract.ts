@@ -1,4 +1,4 @@
-import { Problem } from '../core';
+import { named, Problem } from '../core';
 import { EnvVar, EnvVarOptions } from './env-var';
 import type { Service } from './service';
 
@@ -27,7 +27,7 @@ export class EnvContract {
     const { for: readers, ...options } = declaration;
     const envVar = new EnvVar(name, options);
     if (this._vars.some((v) => v.name === name)) {
-      this._problems.push({ component: `env "${name}"`, field: 'name', value: name,
+      this._problems.push({ component: named('env', name), field: 'name', value: name,
         allowed: 'each variable is declared once; give the declared one to more services with service.reads()' });
       return envVar;
     }
@@ -68,13 +68,13 @@ export class EnvContract {
     for (const v of this._vars) {
       problems.push(...v.validate());
       if (this.readers(v).length === 0) {
-        problems.push({ component: `env "${v.name}"`, field: 'for', value: [], allowed: 'a variable is read by at least one service of the stack (for: [stack.web])' });
+        problems.push({ component: named('env', v.name), field: 'for', value: [], allowed: 'a variable is read by at least one service of the stack (for: [stack.web])' });
       }
     }
     for (const s of services) {
       for (const v of s.environment) {
         if (!this._vars.includes(v)) {
-          problems.push({ component: `service "${s.name}"`, field: 'environment', value: v.name,
+          problems.push({ component: named('service', s.name), field: 'environment', value: v.name,
             allowed: 'variables declared with stack.env.add() (this one is not part of the stack\'s contract)' });
         }
       }

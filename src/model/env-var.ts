@@ -1,4 +1,4 @@
-import { checkDescription, checkOptionKeys, checkPattern, optionKeys, Problem } from '../core';
+import { checkDescription, checkOptionKeys, checkPattern, named, optionKeys, Problem } from '../core';
 
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 
@@ -14,10 +14,11 @@ export const RESERVED_ENV_NAMES: readonly string[] = [
 /**
  * A default goes into .env between single quotes, which docker compose and python-dotenv both read literally
  * (no `$` interpolation, no `#` comment, no escapes), and into the compose file as `${NAME:-default}`. What
- * those cannot carry is refused: a single quote, a `}` (it would end the interpolation), a line break and
- * control characters.
+ * those cannot carry is refused: a single quote, a `}` (it would end the interpolation), a backslash at the
+ * end (both readers take `\'` for an escaped quote), a line break and control characters.
  */
 const ENV_FILE_VALUE = /^[^'}\0-\x1f\x7f]*$/;
+const ENDS_IN_BACKSLASH = /\\$/;
 
 /** How `npx projen` fills a secret when it first creates `.env`. */
 export type SecretKind =
@@ -86,7 +87,7 @@ export class EnvVar {
   }
 
   public validate(): Problem[] {
-    const component = `env "${this.name}"`;
+    const component = named('env', this.name);
     const problems = [
       ...checkOptionKeys(component, this.options, ENV_VAR_KEYS),
       ...checkPattern(component, 'name', this.name, ENV_NAME,
@@ -111,9 +112,9 @@ export class EnvVar {
       problems.push({ component, field: 'default', value: this.default, allowed: 'a variable with a fixed value has no default; give one of value or default' });
     }
     problems.push(...checkDescription(component, 'description', this.description));
-    if (this.default !== undefined && !ENV_FILE_VALUE.test(this.default)) {
+    if (this.default !== undefined && (!ENV_FILE_VALUE.test(this.default) || ENDS_IN_BACKSLASH.test(this.default))) {
       problems.push({ component, field: 'default', value: this.default,
-        allowed: 'one line without a single quote, "}" or control character: .env holds it between single quotes, which docker compose and python-dotenv both read literally, and compose as ${NAME:-default}' });
+        allowed: 'one line without a single quote, "}", control characters or a backslash at the end: .env holds it between single quotes, which docker compose and python-dotenv both read literally, and compose as ${NAME:-default}' });
     }
     if (this.value !== undefined && /[\r\n\0]/.test(this.value)) {
       problems.push({ component, field: 'value', value: this.value, allowed: 'one line' });

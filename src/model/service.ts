@@ -1,4 +1,4 @@
-import { checkContainerPath, checkDescription, checkOptionKeys, checkPort, optionKeys, Problem } from '../core';
+import { checkContainerPath, checkDescription, checkOptionKeys, checkPort, named, optionKeys, Problem } from '../core';
 import { EnvVar } from './env-var';
 import { Healthcheck } from './healthcheck';
 import { Image } from './image';
@@ -120,7 +120,7 @@ export class Service {
   }
 
   private get component(): string {
-    return `service "${this.name}"`;
+    return named('service', this.name);
   }
 
   private taken(path: string): boolean {
@@ -225,7 +225,7 @@ export class Service {
       problems.push(...checkPort(component, `ports[${i}].host`, p.host), ...checkPort(component, `ports[${i}].container`, p.container));
     });
     for (const m of [...this._mounts, ...this._fileMounts]) {
-      const field = `mount path of ${'volume' in m ? `volume "${m.volume.name}"` : m.source}`;
+      const field = `mount path of ${'volume' in m ? named('volume', m.volume.name) : m.source}`;
       problems.push(...checkContainerPath(component, field, m.path));
       if (m.path === '/') problems.push({ component, field, value: m.path, allowed: 'a directory below /: a mount at / would hide the whole image' });
     }

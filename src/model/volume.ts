@@ -1,4 +1,4 @@
-import { checkDescription, checkOptionKeys, checkPattern, optionKeys, Problem } from '../core';
+import { checkDescription, checkOptionKeys, checkPattern, named, optionKeys, Problem } from '../core';
 
 /**
  * Compose accepts `[a-zA-Z0-9][a-zA-Z0-9_.-]+`; we keep to lowercase so names read the same everywhere. A
@@ -37,7 +37,7 @@ export class Volume {
   }
 
   public validate(): Problem[] {
-    const component = `volume "${this.name}"`;
+    const component = named('volume', this.name);
     return [
       ...checkOptionKeys(component, this.options, VOLUME_KEYS),
       ...checkPattern(component, 'name', this.name, VOLUME_NAME,

@@ -1,4 +1,4 @@
-import { Problem } from '../core';
+import { named, Problem } from '../core';
 import { Service } from '../model';
 import { ServedFiles } from './served-files';
 
@@ -111,7 +111,7 @@ export class NginxSite {
       problems.push({ component, field: 'upstream', value: undefined, allowed: 'nginx proxies to a service: nginx.proxyTo(stack.web)' });
     } else if (this._upstream.port === undefined) {
       problems.push({ component, field: 'upstream', value: this._upstream.name,
-        allowed: `nginx proxies to a service that listens on a port; service "${this._upstream.name}" declares none` });
+        allowed: `nginx proxies to a service that listens on a port; ${named('service', this._upstream.name)} declares none` });
     }
     for (const files of this._served) {
       if (this.service.mountPathOf(files.volume) === undefined) {

@@ -2,14 +2,14 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { Component, Project } from 'projen';
 import { parse } from 'yaml';
-import { checkOptionKeys, optionKeys, Problem, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
+import { checkOptionKeys, named, optionKeys, Problem, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
 import { ComposeFile } from '../compose';
 import { DjangoEnvVars, Requirements, RequirementsLock, Tls, TlsOptions } from '../django';
 import { DockerIgnore, PythonImage } from '../docker';
 import { StackDocs, StackSummary, StackView } from '../docs';
 import { DotEnv, EnvExampleFile, EnvFileNames } from '../env';
 import { EnvContract, Service, ServiceOptions, Volume, VolumeOptions } from '../model';
-import { NginxSite, ServedFiles } from '../nginx';
+import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
 import { NginxOptions, NginxProxy } from './parts/nginx-proxy';
 import { Postgres, PostgresOptions } from './parts/postgres';
@@ -93,6 +93,7 @@ export class DjangoStack extends Component {
       database: this.postgres.env,
       db: this.postgres.service,
       publicPort: NginxProxy.publicPort(options.nginx),
+      files: { envExample: FILES.envExample, others: [FILES.compose, NginxConfFile.PATH] },
     }));
     this.proxy = this.addPart(new NginxProxy(this, {
       options: options.nginx,
@@ -147,7 +148,7 @@ export class DjangoStack extends Component {
   public addService(name: string, options: ServiceOptions): Service {
     const service = new Service(name, options);
     if (this._services.some((s) => s.name === name)) {
-      this._problems.push({ component: `service "${name}"`, field: 'name', value: name, allowed: 'a name no other service of the stack has' });
+      this._problems.push({ component: named('service', name), field: 'name', value: name, allowed: 'a name no other service of the stack has' });
     } else {
       this._services.push(service);
     }
@@ -158,7 +159,7 @@ export class DjangoStack extends Component {
   public addVolume(volume: string | Volume, options: VolumeOptions = {}): Volume {
     const v = typeof volume === 'string' ? Volume.named(volume, options) : volume;
     if (this._volumes.some((x) => x.name === v.name)) {
-      this._problems.push({ component: `volume "${v.name}"`, field: 'name', value: v.name, allowed: 'a name no other volume of the stack has' });
+      this._problems.push({ component: named('volume', v.name), field: 'name', value: v.name, allowed: 'a name no other volume of the stack has' });
     } else {
       this._volumes.push(v);
     }

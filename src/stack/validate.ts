@@ -1,4 +1,4 @@
-import { pathsOverlap, Problem } from '../core';
+import { named, pathsOverlap, Problem } from '../core';
 import { Service, Volume } from '../model';
 import { ServedFiles } from '../nginx';
 
@@ -21,7 +21,7 @@ export function validateStackParts(parts: StackParts): Problem[] {
   const declaredServices = services.map((s) => s.name).join(', ');
 
   for (const service of services) {
-    const component = `service "${service.name}"`;
+    const component = named('service', service.name);
     for (const mount of service.mounts) {
       if (!volumes.includes(mount.volume)) {
         problems.push({ component, field: `volumes (${mount.path})`, value: mount.volume.name,
@@ -45,7 +45,7 @@ export function validateStackParts(parts: StackParts): Problem[] {
     for (const port of service.publishedPorts) {
       const other = hostPorts.get(port.host);
       if (other !== undefined) {
-        problems.push({ component: `service "${service.name}"`, field: 'ports', value: port.host,
+        problems.push({ component: named('service', service.name), field: 'ports', value: port.host,
           allowed: `a host port is published by one service only; "${other}" publishes ${port.host} already` });
       } else {
         hostPorts.set(port.host, service.name);
@@ -58,7 +58,7 @@ export function validateStackParts(parts: StackParts): Problem[] {
   for (const service of services.filter((s) => s.image === web.image)) {
     for (const m of [...service.mounts, ...service.fileMounts]) {
       if (workdir === m.path || workdir.startsWith(`${m.path}/`)) {
-        problems.push({ component: `service "${service.name}"`, field: `mount path of ${'volume' in m ? `volume "${m.volume.name}"` : m.source}`, value: m.path,
+        problems.push({ component: named('service', service.name), field: `mount path of ${'volume' in m ? named('volume', m.volume.name) : m.source}`, value: m.path,
           allowed: `a path outside ${workdir} and the directories above it: a mount there hides the code of the image (django.image.workdir)` });
       }
     }
@@ -66,8 +66,8 @@ export function validateStackParts(parts: StackParts): Problem[] {
 
   for (const files of [staticFiles, mediaFiles]) {
     if (web.mountPathOf(files.volume) === undefined) {
-      problems.push({ component: `service "${web.name}"`, field: `volumes`, value: files.volume.name,
-        allowed: `Django writes ${files.name} files, so the web service mounts volume "${files.volume.name}"` });
+      problems.push({ component: named('service', web.name), field: `volumes`, value: files.volume.name,
+        allowed: `Django writes ${files.name} files, so the web service mounts ${named('volume', files.volume.name)}` });
     }
   }
   if (pathsOverlap(staticFiles.url, mediaFiles.url)) {
@@ -95,7 +95,7 @@ function dependencyCycles(services: readonly Service[]): Problem[] {
     if (state.get(service) === 'done') return;
     if (state.get(service) === 'visiting') {
       const cycle = [...path.slice(path.indexOf(service)), service].map((s) => s.name);
-      problems.push({ component: `service "${service.name}"`, field: 'depends_on', value: cycle.join(' -> '), allowed: 'dependencies without a cycle' });
+      problems.push({ component: named('service', service.name), field: 'depends_on', value: cycle.join(' -> '), allowed: 'dependencies without a cycle' });
       return;
     }
     state.set(service, 'visiting');

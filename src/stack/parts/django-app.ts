@@ -81,6 +81,8 @@ export interface DjangoAppProps {
   readonly db: Service;
   /** The port clients reach the site on, for the default trusted origins. */
   readonly publicPort: number;
+  /** The env file's committed example, and the other generated files that share the settings' names and paths. */
+  readonly files: { readonly envExample: string; readonly others: readonly string[] };
 }
 
 /**
@@ -192,6 +194,8 @@ export class DjangoApp implements StackPart {
           mediaFiles: this.mediaFiles,
           healthPath: this.healthPath,
           tls: this.tls,
+          envExample: props.files.envExample,
+          otherFiles: [...props.files.others, props.files.envExample],
         }, marker),
       }),
     ];
