@@ -73,9 +73,11 @@ project.addTask('e2e', {
 });
 
 project.addTask('bench', {
-  description: 'Measure synthesis and serving speed and the build context, as ratios; writes bench/RESULTS.md',
+  description: 'Measure synthesis and serving speed and the build context, as ratios; writes bench/results/latest.md (--update: also bench/RESULTS.md)',
   exec: 'node --import tsx bench/run.ts',
+  receiveArgs: true,
 });
+project.gitignore.exclude('/bench/results/');
 
 project.addTask('drift', {
   description: 'Fail when a managed file differs from what .projenrc.ts synthesizes',

@@ -172,8 +172,13 @@ How each is measured:
 - **Build context**: the files \`docker build\` would send, honouring the generated \`.dockerignore\` with Docker's own
   matching rules (@balena/dockerignore), against every file of the working tree, \`node_modules\` and \`.git\` included.
 `;
-  writeFileSync(join(__dirname, 'RESULTS.md'), text);
+  // The committed bench/RESULTS.md is data, rewritten only on request; every run's table goes to a git-ignored file.
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'latest.md'), text);
+  if (process.argv.includes('--update')) writeFileSync(join(__dirname, 'RESULTS.md'), text);
   process.stdout.write(`${text}\n`);
+  log(process.argv.includes('--update') ? 'wrote bench/RESULTS.md and bench/results/latest.md'
+    : 'wrote bench/results/latest.md (git-ignored); `npx projen bench --update` also rewrites the committed bench/RESULTS.md');
 }
 
 main();

@@ -20,8 +20,10 @@ class HealthUpTests(TestCase):
 
     @override_settings(ALLOWED_HOSTS=["tau.example"])
     def test_other_paths_still_validate_the_host(self):
-        response = self.client.get("/admin/login/", HTTP_HOST="evil.example")
+        with self.assertLogs("django.security.DisallowedHost", "ERROR") as logs:
+            response = self.client.get("/admin/login/", HTTP_HOST="evil.example")
         self.assertEqual(response.status_code, 400)
+        self.assertIn("Invalid HTTP_HOST header: 'evil.example'", logs.output[0])
 
     @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
     def test_tells_what_the_app_sees_of_the_client(self):
@@ -29,7 +31,9 @@ class HealthUpTests(TestCase):
         self.assertEqual(response.json()["client"], {"address": "203.0.113.7", "secure": True})
 
     def test_only_reads(self):
-        self.assertEqual(self.client.post(settings.HEALTH_CHECK_PATH).status_code, 405)
+        with self.assertLogs("django.request", "WARNING") as logs:
+            self.assertEqual(self.client.post(settings.HEALTH_CHECK_PATH).status_code, 405)
+        self.assertIn("Method Not Allowed", logs.output[0])
 
 
 class HealthDownTests(SimpleTestCase):
@@ -44,10 +48,12 @@ class HealthDownTests(SimpleTestCase):
         connection.close()
         connection.settings_dict.update(HOST="127.0.0.1", PORT=closed_port)
         try:
-            response = self.client.get(settings.HEALTH_CHECK_PATH)
+            with self.assertLogs("django.request", "ERROR") as logs:
+                response = self.client.get(settings.HEALTH_CHECK_PATH)
         finally:
             connection.close()
             connection.settings_dict.clear()
             connection.settings_dict.update(saved)
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json()["database"], "down")
+        self.assertIn("Service Unavailable", logs.output[0])

@@ -48,16 +48,20 @@ class GraphQLTests(TestCase):
         get_user_model().objects.create_superuser("editor", "editor@example.com", "a-long-test-password")
         client = Client(enforce_csrf_checks=True)
         client.login(username="editor", password="a-long-test-password")
-        response = client.post("/graphql/", json.dumps({"query": CREATE, "variables": {"title": "x"}}),
-                               content_type="application/json")
+        with self.assertLogs("django.security.csrf", "WARNING") as logs:
+            response = client.post("/graphql/", json.dumps({"query": CREATE, "variables": {"title": "x"}}),
+                                   content_type="application/json")
         self.assertEqual(response.status_code, 403)
+        self.assertIn("CSRF cookie not set", logs.output[0])
         self.assertFalse(Document.objects.exists())
 
     def test_mutation_with_the_csrf_cookie_in_the_header_succeeds(self):
         get_user_model().objects.create_superuser("editor", "editor@example.com", "a-long-test-password")
         client = Client(enforce_csrf_checks=True)
         client.login(username="editor", password="a-long-test-password")
-        client.get("/graphql/", HTTP_ACCEPT="application/json")
+        # A GET without a query is a 400, and hands out the CSRF cookie all the same.
+        with self.assertLogs("django.request", "WARNING"):
+            client.get("/graphql/", HTTP_ACCEPT="application/json")
         token = client.cookies["csrftoken"].value
         response, data = self.post(client, CREATE, {"title": "With token"}, HTTP_X_CSRFTOKEN=token)
         self.assertEqual(response.status_code, 200)

@@ -1,7 +1,7 @@
 /** What the entrypoint script is made from. */
 export interface EntrypointModel {
-  /** The server program; the one-off steps (migrate, collectstatic) run only before it. */
-  readonly server: string;
+  /** The server programs (production's, development's); the one-off steps (migrate, collectstatic) run only before one of them. */
+  readonly servers: readonly string[];
   /** Seconds to wait for the database before giving up. */
   readonly databaseTimeoutSeconds: number;
 }
@@ -15,7 +15,7 @@ export function renderEntrypoint(model: EntrypointModel, marker: string): string
   return `#!/bin/sh
 # ${marker}
 # Entrypoint of the web image. Runs the container's command after the database is reachable; before
-# the server (${model.server}) it also applies migrations and collects static files into the volume.
+# the server (${model.servers.join(' or ')}) it also applies migrations and collects static files into the volume.
 set -eu
 
 python - <<'PYTHON'
@@ -39,10 +39,12 @@ while True:
         time.sleep(1)
 PYTHON
 
-if [ "\${1:-}" = "${model.server}" ]; then
-    python manage.py migrate --noinput
-    python manage.py collectstatic --noinput
-fi
+case "\${1:-}" in
+    ${model.servers.join('|')})
+        python manage.py migrate --noinput
+        python manage.py collectstatic --noinput
+        ;;
+esac
 
 exec "$@"
 `;

@@ -4,3 +4,4 @@ export * from './image';
 export * from './env-var';
 export * from './env-contract';
 export * from './service';
+export * from './development';

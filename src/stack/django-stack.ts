@@ -3,7 +3,7 @@ import { join } from 'path';
 import { Component, Project } from 'projen';
 import { parse } from 'yaml';
 import { checkOptionKeys, named, optionKeys, Problem, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
-import { ComposeFile } from '../compose';
+import { ComposeFile, DevComposeFile } from '../compose';
 import { DjangoEnvVars, Requirements, RequirementsLock, Tls, TlsOptions } from '../django';
 import { DockerIgnore, PythonImage } from '../docker';
 import { StackDocs, StackSummary, StackView } from '../docs';
@@ -33,10 +33,16 @@ export interface DjangoStackOptions {
    * @default - off: plain HTTP, as on a laptop or behind a proxy that is not yet set up
    */
   readonly tls?: boolean | TlsOptions;
+  /**
+   * Write `docker-compose.dev.yml`: the development overlay (the reloading server on the working tree, DEBUG
+   * on, web and db ports on 127.0.0.1), used only with `docker compose -f docker-compose.yml -f docker-compose.dev.yml`.
+   * @default true
+   */
+  readonly development?: boolean;
 }
 
 const STACK_OPTION_KEYS = optionKeys<DjangoStackOptions>()({
-  django: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, tls: true,
+  django: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, tls: true, development: true,
 });
 
 /** The files the stack writes whose names other files mention. */
@@ -105,6 +111,12 @@ export class DjangoStack extends Component {
     this.composeFile = new ComposeFile(this, () => ({
       services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE,
     }));
+    if (options.development ?? true) {
+      new DevComposeFile(this, () => [
+        this.app.development,
+        { service: this.postgres.service, localPorts: this.postgres.service.port === undefined ? [] : [this.postgres.service.port] },
+      ]);
+    }
     new EnvExampleFile(this, this.env, FILES);
     this.dockerIgnore = new DockerIgnore(this, [
       { why: 'Secrets never enter the image: they reach the container at run time.', patterns: [this.envFile, `${this.envFile}.*`] },
@@ -112,7 +124,7 @@ export class DjangoStack extends Component {
       {
         why: 'The stack\'s definition and its tooling (Node), and deployment files the image does not run',
         patterns: ['node_modules', '.projen', '.projenrc.ts', 'package.json', 'package-lock.json', 'tsconfig*.json', '*.md',
-          this.proxy.conf.path.split('/')[0], this.composeFile.path, this.app.dockerfile.path, '.dockerignore'],
+          this.proxy.conf.path.split('/')[0], this.composeFile.path, DevComposeFile.PATH, this.app.dockerfile.path, '.dockerignore'],
       },
       {
         why: 'Python and editor leftovers, and what Django writes locally',

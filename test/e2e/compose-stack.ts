@@ -48,8 +48,11 @@ export interface ComposeConfig {
 export class ComposeStack {
   public readonly config: ComposeConfig;
 
-  /** `project` names the compose project: containers, networks and volumes are prefixed with it. */
-  constructor(public readonly dir: string, public readonly project: string) {
+  /**
+   * `project` names the compose project: containers, networks and volumes are prefixed with it. `files` are
+   * the compose files, merged in order (the production file, then an overlay such as development's).
+   */
+  constructor(public readonly dir: string, public readonly project: string, public readonly files: readonly string[] = ['docker-compose.yml']) {
     this.config = JSON.parse(this.composeOrThrow(['config', '--format', 'json']));
   }
 
@@ -77,7 +80,7 @@ export class ComposeStack {
   }
 
   public compose(args: readonly string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Result {
-    return run(dockerCompose(), ['--project-name', this.project, '--project-directory', this.dir, '--file', join(this.dir, 'docker-compose.yml'), ...args],
+    return run(dockerCompose(), ['--project-name', this.project, '--project-directory', this.dir, ...this.files.flatMap((f) => ['--file', join(this.dir, f)]), ...args],
       { cwd: this.dir, ...options });
   }
 
@@ -145,11 +148,11 @@ export class ComposeStack {
   }
 
   /** The engine's view of a service's container: running, health. */
-  public state(service: string): { status: string; health?: string } {
+  public state(service: string): { status: string; health?: string; startedAt: string; restarts: number } {
     const id = this.containerId(service);
-    const r = run(DOCKER, ['inspect', '--format', '{{json .State}}', id]);
-    const state = JSON.parse(r.output);
-    return { status: state.Status, health: state.Health?.Status };
+    const r = run(DOCKER, ['inspect', '--format', '{"State":{{json .State}},"RestartCount":{{.RestartCount}}}', id]);
+    const { State: state, RestartCount: restarts } = JSON.parse(r.output);
+    return { status: state.Status, health: state.Health?.Status, startedAt: state.StartedAt, restarts };
   }
 
   /** Polls the engine's health status (the compose file's own healthcheck, run by the engine). */

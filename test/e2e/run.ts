@@ -1,7 +1,7 @@
 import { execFileSync } from 'child_process';
-import { readFileSync, rmSync } from 'fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Project } from 'projen';
+import { LogLevel, Project } from 'projen';
 import { DjangoStack, DjangoStackOptions, parseRequirement } from '../../src';
 import { TAU } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
@@ -24,10 +24,10 @@ function defaultStack(): string {
   return synthesizedCopy('tau-e2e-project-');
 }
 
-/** Another stack of the model, synthesized over a copy of the repository. */
+/** Another stack of the model, synthesized over a copy of the repository (quietly: its .env and warnings are the copy's). */
 function variantStack(options: DjangoStackOptions): string {
   const dir = copyRepository('tau-e2e-project-');
-  const project = new Project({ name: 'tau-variant', outdir: dir });
+  const project = new Project({ name: 'tau-variant', outdir: dir, logging: { level: LogLevel.OFF } });
   new DjangoStack(project, options);
   project.synth();
   return dir;
@@ -159,6 +159,77 @@ async function runStack(label: string, dir: string, log: (line: string) => void)
   return outcome;
 }
 
+/**
+ * Development mode: the default stack with docker-compose.dev.yml laid over it. The working tree (here, the
+ * copy) is mounted over the image's code, so an edited view is served changed, by the same container.
+ */
+async function runDevelopment(dir: string, log: (line: string) => void): Promise<Outcome> {
+  const outcome: Outcome = { passed: 0, failed: 0 };
+  // A checkout is readable by others; a fresh temporary directory is not, and web runs as an unprivileged user.
+  chmodSync(dir, 0o755);
+  const stack = new ComposeStack(dir, 'tau-e2e-development', ['docker-compose.yml', 'docker-compose.dev.yml']);
+  const web = stack.built;
+  const webPort = stack.config.services[web].ports?.find((p) => String(p.published) === String(p.target));
+  const check = async (name: string, body: () => Promise<string>) => {
+    try {
+      log(`  ✓ ${name}: ${await body()}`);
+      outcome.passed++;
+    } catch (e) {
+      log(`  ✗ ${name}: ${(e as Error).message}`);
+      log(`    last lines of ${web}:\n${stack.logs(web, 30).replace(/^/gm, '      ')}`);
+      outcome.failed++;
+    }
+  };
+  log(`development stack (docker-compose.yml + docker-compose.dev.yml): ${stack.services.join(', ')}`);
+  try {
+    stack.standIns();
+    stack.build();
+    await stack.up();
+    const direct = new smoke.Client(`http://127.0.0.1:${webPort?.published}`);
+    const viaNginx = new smoke.Client(`http://localhost:${stack.front.port}`);
+    await check('12. development: the reloading server on the working tree, DEBUG on, web and db on 127.0.0.1', async () => {
+      const command = run(DOCKER, ['inspect', '--format', '{{join .Config.Cmd " "}}', stack.containerId(web)]).output.trim();
+      smoke.expect(/^uvicorn .* --reload/.test(command), `web runs ${command}`);
+      // A reloading server restarts its worker whenever a watched file changes: give it a moment to settle.
+      for (let i = 0; i < 40 && (await direct.request('/healthz').then((r) => r.status, () => 0)) !== 200; i++) await sleep(250);
+      await smoke.checkHealth(direct);
+      await smoke.checkHealth(viaNginx);
+      const missing = await direct.request('/no-such-page/');
+      smoke.expect(missing.status === 404 && missing.body.includes('Using the URLconf'), `DEBUG is not on: ${missing.status}`);
+      const db = stack.config.services[stack.db].ports?.map((p) => `${(p as any).host_ip}:${p.published}`) ?? [];
+      smoke.expect(db.length === 1 && db[0] === '127.0.0.1:5432', `db is published on ${db.join(', ')}`);
+      return `${command.split(' ').slice(0, 2).join(' ')} --reload; health 200 on 127.0.0.1:${webPort?.published} and through nginx; DEBUG's 404 page; db on ${db[0]}`;
+    });
+    await check('13. development: an edited view is served changed, without a restart', async () => {
+      const before = stack.state(web);
+      const path = join(dir, 'Tau', 'health.py');
+      const source = readFileSync(path, 'utf-8');
+      const edited = source.replace('{"status": "ok", "database": "up", "client": client}', '{"status": "ok", "database": "up", "client": client, "edited": True}');
+      smoke.expect(edited !== source, 'the view to edit was not found in Tau/health.py');
+      writeFileSync(path, edited);
+      const started = Date.now();
+      let seen = false;
+      while (!seen && Date.now() - started < 30_000) {
+        const r = await direct.request('/healthz').catch(() => undefined);
+        seen = !!r && r.status === 200 && JSON.parse(r.body.toString()).edited === true;
+        if (!seen) await sleep(250);
+      }
+      smoke.expect(seen, 'the edit was not served within 30 s');
+      const after = stack.state(web);
+      smoke.expect(after.startedAt === before.startedAt && after.restarts === 0, `web was restarted: ${before.startedAt} -> ${after.startedAt}, ${after.restarts} restarts`);
+      return `served changed ${((Date.now() - started) / 1000).toFixed(1)} s after the edit; same container, started ${after.startedAt}, 0 restarts`;
+    });
+  } catch (e) {
+    outcome.failed++;
+    log(`  ✗ development: ${(e as Error).message}`);
+    for (const s of stack.services) log(`  --- ${s} output:\n${stack.logs(s, 15)}`);
+  } finally {
+    await stack.down({ volumes: true }).catch((e) => log(`  (down: ${(e as Error).message})`));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return outcome;
+}
+
 async function main(): Promise<void> {
   if (!process.env.DOCKER_HOST) {
     console.error('Run the end-to-end tests with their own Docker engine: npx projen e2e');
@@ -176,6 +247,9 @@ async function main(): Promise<void> {
     passed += outcome.passed;
     failed += outcome.failed;
   }
+  const development = await runDevelopment(defaultStack(), log);
+  passed += development.passed;
+  failed += development.failed;
   log(`end to end, ${((Date.now() - started) / 1000).toFixed(0)} s: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

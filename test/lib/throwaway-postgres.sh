@@ -16,9 +16,10 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# PostgreSQL refuses to run as root: as root, run its programs as the postgres user.
+# PostgreSQL refuses to run as root: as root, run its programs as the postgres user, from / (the postgres
+# user may not enter the directory the tests run from, and PostgreSQL says so at every start).
 as_postgres() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 start_throwaway_postgres() {

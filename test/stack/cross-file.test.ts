@@ -11,7 +11,7 @@ describe('one value in the model, every file that depends on it', () => {
     // WHEN
     const files = synthFiles({ ...TAU, web: { port: 8123 } });
     // THEN
-    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'nginx/default.conf']);
+    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.dev.yml', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'nginx/default.conf']);
     expect(files['nginx/default.conf']).toContain('set $web_upstream http://web:8123;');
     expect(files.Dockerfile).toContain('"--bind", "0.0.0.0:8123"');
     expect(files.Dockerfile).toContain('EXPOSE 8123');

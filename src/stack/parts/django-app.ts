@@ -6,7 +6,7 @@ import {
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
-import { EnvVar, Healthcheck, Image, Service } from '../../model';
+import { DevelopmentOverride, EnvVar, Healthcheck, Image, Service } from '../../model';
 import { ServedFiles } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
 
@@ -165,7 +165,7 @@ export class DjangoApp implements StackPart {
     });
     const entrypoint = new ManagedFile(stack, 'docker-entrypoint.sh', {
       executable: true,
-      render: (marker) => renderEntrypoint({ server: this.serverCommand[0], databaseTimeoutSeconds: 60 }, marker),
+      render: (marker) => renderEntrypoint({ servers: [this.serverCommand[0], this.devCommand[0]], databaseTimeoutSeconds: 60 }, marker),
     });
     this.dockerfile = new DockerfileFile(stack, () => ({
       image: this.image,
@@ -204,6 +204,26 @@ export class DjangoApp implements StackPart {
   /** The web image's command: Gunicorn with Uvicorn workers on the web port. */
   public get serverCommand(): string[] {
     return gunicornCommand({ app: `${this.project}.asgi:application`, service: this.service });
+  }
+
+  /**
+   * The development server: Uvicorn alone, serving the same ASGI application (websockets included) on the
+   * same port, restarting when a file of the code changes.
+   */
+  public get devCommand(): string[] {
+    return ['uvicorn', `${this.project}.asgi:application`, '--host', '0.0.0.0', '--port', String(this.service.port),
+      '--reload', '--reload-dir', this.image.workdir];
+  }
+
+  /** How the app runs in development mode: the reloading server on the working tree, DEBUG on, its port on 127.0.0.1. */
+  public get development(): DevelopmentOverride {
+    return {
+      service: this.service,
+      command: this.devCommand,
+      sourceAt: this.image.workdir,
+      environment: { [this.env.debug.name]: '1' },
+      localPorts: this.service.port === undefined ? [] : [this.service.port],
+    };
   }
 
   /** Directories Django writes to when run outside a container, relative to the repository (kept out of git and the image). */

@@ -2,7 +2,7 @@
 # docker-entrypoint.sh of the postgres:N stand-ins (test/engine/standin-images.sh): Debian's PostgreSQL of
 # the image (PG_MAJOR: 15, 17 or 18; binaries in /usr/lib/postgresql/$PG_MAJOR/bin, first on PATH) behind
 # the documented contract of the official image's entrypoint (docker-library/postgres).
-# Extends test/e2e/images/postgres-entrypoint.sh to the rest of that contract:
+# The contract it implements:
 #  - POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_USER (default postgres,
 #    a superuser), POSTGRES_DB (default: the user), POSTGRES_INITDB_ARGS, POSTGRES_INITDB_WALDIR, and the
 #    _FILE variants of the first four;
