@@ -7,4 +7,5 @@ export * from './nginx';
 export * from './django';
 export * from './ci';
 export * from './docs';
+export * from './ops';
 export * from './stack';

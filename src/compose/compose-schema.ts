@@ -12,11 +12,13 @@ export interface ComposeServiceSchema {
   readonly image: string;
   readonly command?: string[];
   readonly restart?: string;
-  readonly depends_on?: Record<string, { readonly condition: 'service_started' | 'service_healthy' }>;
+  readonly depends_on?: Record<string, { readonly condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' }>;
   readonly environment?: Record<string, string>;
   readonly ports?: string[];
   readonly volumes?: string[];
   readonly healthcheck?: ComposeHealthcheckSchema;
+  readonly stop_grace_period?: string;
+  readonly logging?: { readonly driver: 'json-file'; readonly options: { readonly 'max-size': string; readonly 'max-file': string } };
 }
 
 export interface ComposeHealthcheckSchema {

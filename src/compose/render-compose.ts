@@ -17,6 +17,15 @@ export interface ComposeModel {
    * @default - no pointer
    */
   readonly docs?: string;
+  /** How much of its output the engine keeps per container: rotated json-file logs. */
+  readonly logs: LogRotation;
+}
+
+/** Docker's json-file log driver, rotated: at most `maxFiles` files of `maxSize` each, per container. */
+export interface LogRotation {
+  /** @example '10m' */
+  readonly maxSize: string;
+  readonly maxFiles: number;
 }
 
 /** A comment to place above the entry at `path` in the rendered YAML. */
@@ -67,12 +76,15 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
     ...(service.image.build ? { build: { ...service.image.build } } : {}),
     image: service.image.ref,
     ...(service.command ? { command: service.command.map(literal) } : {}),
-    // Brought back after a crash and after the host restarts, until stopped on purpose.
-    restart: 'unless-stopped',
+    // A server is brought back after a crash and after the host restarts, until stopped on purpose; a task
+    // that runs once is not run again when it exits.
+    restart: service.runs === 'once' ? 'no' : 'unless-stopped',
     ...(dependencies.length > 0
       ? {
         depends_on: Object.fromEntries(dependencies.map((d) => [
-          d.service.name, { condition: d.healthy ? 'service_healthy' as const : 'service_started' as const },
+          d.service.name, {
+            condition: d.completed ? 'service_completed_successfully' as const : d.healthy ? 'service_healthy' as const : 'service_started' as const,
+          },
         ])),
       }
       : {}),
@@ -82,6 +94,8 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
     ...(service.publishedPorts.length > 0 ? { ports: service.publishedPorts.map((p) => `${p.host}:${p.container}`) } : {}),
     ...(volumes.length > 0 ? { volumes: volumes.map((v) => v.spec) } : {}),
     ...(service.healthcheck ? { healthcheck: renderHealthcheck(service.healthcheck) } : {}),
+    ...(service.stopGracePeriod ? { stop_grace_period: service.stopGracePeriod.toString() } : {}),
+    logging: { driver: 'json-file', options: { 'max-size': model.logs.maxSize, 'max-file': String(model.logs.maxFiles) } },
   };
 }
 
@@ -110,6 +124,9 @@ export function renderComposeYaml(model: ComposeModel, marker: string): string {
     // "22:22" unquoted is a base-60 number to a YAML 1.1 parser; Compose's docs say to quote ports.
     const ports = (pair.value as YAMLMap).get('ports', true) as YAMLSeq<Scalar> | undefined;
     ports?.items.forEach((item) => { item.type = Scalar.QUOTE_DOUBLE; });
+    // "no" unquoted is false to a YAML 1.1 parser; compose wants the string.
+    const restart = (pair.value as YAMLMap).get('restart', true) as Scalar | undefined;
+    if (restart?.value === 'no') restart.type = Scalar.QUOTE_DOUBLE;
   });
   return doc.toString({ lineWidth: 0 });
 }

@@ -1,3 +1,4 @@
+import { Duration } from '../core';
 import { Service } from '../model';
 
 export interface GunicornOptions {
@@ -5,6 +6,8 @@ export interface GunicornOptions {
   readonly app: string;
   /** The service Gunicorn runs in; it binds the service's port. */
   readonly service: Service;
+  /** The longest a request may take: what a stop waits for, and when a silent worker counts as hung. */
+  readonly requestTimeout: Duration;
 }
 
 /**
@@ -16,6 +19,10 @@ export function gunicornCommand(options: GunicornOptions): string[] {
     'gunicorn', options.app,
     '--bind', `0.0.0.0:${options.service.port}`,
     '--worker-class', 'uvicorn_worker.UvicornWorker',
+    // On SIGTERM the workers finish the requests in flight, for as long as a request may take.
+    '--graceful-timeout', String(options.requestTimeout.toSeconds()),
+    // A worker silent for longer than a request may take is hung: Gunicorn restarts it.
+    '--timeout', String(options.requestTimeout.toSeconds()),
     '--access-logfile', '-',
   ];
 }

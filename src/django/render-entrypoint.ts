@@ -1,21 +1,22 @@
 /** What the entrypoint script is made from. */
 export interface EntrypointModel {
-  /** The server programs (production's, development's); the one-off steps (migrate, collectstatic) run only before one of them. */
-  readonly servers: readonly string[];
+  /** The command that runs the one-off steps of a deploy (migrate, collectstatic) and exits: the one-shot service's. */
+  readonly release: string;
   /** Seconds to wait for the database before giving up. */
   readonly databaseTimeoutSeconds: number;
 }
 
 /**
  * The web image's entrypoint: waits until PostgreSQL accepts connections (through Django's own
- * connection settings, so no host, port or netcat is needed), migrates and collects static files before
- * the server starts, then `exec`s the command so it runs as PID 1 and receives docker's signals.
+ * connection settings, so no host, port or netcat is needed); then either runs the deploy's one-off steps
+ * (migrate, collectstatic) for the one-shot service, or `exec`s the command so it runs as PID 1 and
+ * receives the engine's signals.
  */
 export function renderEntrypoint(model: EntrypointModel, marker: string): string {
   return `#!/bin/sh
 # ${marker}
-# Entrypoint of the web image. Runs the container's command after the database is reachable; before
-# the server (${model.servers.join(' or ')}) it also applies migrations and collects static files into the volume.
+# Entrypoint of the web image. Runs the container's command after the database is reachable; given
+# "${model.release}", it applies migrations and collects static files into the volume instead, once per deploy.
 set -eu
 
 python - <<'PYTHON'
@@ -39,12 +40,13 @@ while True:
         time.sleep(1)
 PYTHON
 
-case "\${1:-}" in
-    ${model.servers.join('|')})
-        python manage.py migrate --noinput
-        python manage.py collectstatic --noinput
-        ;;
-esac
+# The one-off steps of a deploy run once, in the one-shot service whose command is "${model.release}",
+# never in each replica of the server: two replicas migrating a fresh database at once collide.
+if [ "\${1:-}" = "${model.release}" ]; then
+    python manage.py migrate --noinput
+    python manage.py collectstatic --noinput
+    exit 0
+fi
 
 exec "$@"
 `;

@@ -1,4 +1,4 @@
-import { Healthcheck, Service } from '../model';
+import { Dependency, Healthcheck, Service } from '../model';
 import { StackView } from './stack-view';
 
 /**
@@ -26,6 +26,9 @@ function imageLabel(service: Service): string {
   return service.image.build ? `build ${service.image.build.dockerfile} as ${service.image.ref}` : service.image.ref;
 }
 
+/** What a dependency waits for, as the docs say it. */
+const waitsFor = (d: Dependency) => (d.completed ? ' (completed)' : d.healthy ? ' (healthy)' : '');
+
 function describeHealthcheck(h: Healthcheck | undefined): string {
   return h ? `${code(h.describe)} every ${h.interval.toHuman()}` : 'none';
 }
@@ -46,7 +49,7 @@ export function renderMermaid(view: StackView): string {
   if (upstream) lines.push(`  ${id('svc', view.site.service.name)} -- ${q(`proxy :${upstream.port}`)} --> ${id('svc', upstream.name)}`);
   for (const s of view.services) {
     for (const d of s.dependencies) {
-      lines.push(`  ${id('svc', s.name)} -. ${q(`depends on${d.healthy ? ' (healthy)' : ''}`)} .-> ${id('svc', d.service.name)}`);
+      lines.push(`  ${id('svc', s.name)} -. ${q(`depends on${waitsFor(d)}`)} .-> ${id('svc', d.service.name)}`);
     }
   }
   for (const s of view.services) {
@@ -87,7 +90,7 @@ export function renderArchitecture(view: StackView, marker: string): string {
         s.port !== undefined ? String(s.port) : '-',
         s.publishedPorts.map((p) => `${p.host} -> ${p.container}`).join(', ') || '-',
         describeHealthcheck(s.healthcheck),
-        s.dependencies.map((d) => `${d.service.name}${d.healthy ? ' (healthy)' : ''}`).join(', ') || '-',
+        s.dependencies.map((d) => `${d.service.name}${waitsFor(d)}`).join(', ') || '-',
       ];
     })),
     '',

@@ -1,4 +1,4 @@
-import { checkContainerPath, checkDescription, checkOptionKeys, checkPort, named, optionKeys, Problem } from '../core';
+import { checkContainerPath, checkDescription, checkDurationValue, checkOptionKeys, checkPort, Duration, named, optionKeys, Problem } from '../core';
 import { EnvVar } from './env-var';
 import { Healthcheck } from './healthcheck';
 import { Image } from './image';
@@ -33,9 +33,22 @@ export interface ServiceOptions {
    * @default - none
    */
   readonly description?: string;
+  /**
+   * `continuously`: a server, brought back when it stops. `once`: a task that runs to completion on each
+   * deploy (migrations); others wait for it with `dependsOn(task, { completed: true })`.
+   * @default 'continuously'
+   */
+  readonly runs?: 'continuously' | 'once';
+  /**
+   * How long the service gets to finish what it is doing when it is stopped, before it is killed.
+   * @default Duration.seconds(10) - the platform's usual
+   */
+  readonly stopGracePeriod?: Duration;
 }
 
-const SERVICE_KEYS = optionKeys<ServiceOptions>()({ image: true, port: true, command: true, healthcheck: true, description: true });
+const SERVICE_KEYS = optionKeys<ServiceOptions>()({
+  image: true, port: true, command: true, healthcheck: true, description: true, runs: true, stopGracePeriod: true,
+});
 
 /** A named volume mounted into a service. */
 export interface VolumeMount {
@@ -63,6 +76,8 @@ export interface Dependency {
   readonly service: Service;
   /** Wait for the dependency's healthcheck to pass, not only for it to start. */
   readonly healthy: boolean;
+  /** Wait for the dependency (a task that runs once) to finish successfully. */
+  readonly completed: boolean;
 }
 
 export interface DependsOnOptions {
@@ -71,6 +86,11 @@ export interface DependsOnOptions {
    * @default false
    */
   readonly healthy?: boolean;
+  /**
+   * Wait until the dependency, a service that runs once, has finished successfully.
+   * @default false
+   */
+  readonly completed?: boolean;
 }
 
 export interface MountOptions {
@@ -100,6 +120,8 @@ export class Service {
   public readonly command?: readonly string[];
   public readonly healthcheck?: Healthcheck;
   public readonly description?: string;
+  public readonly runs: 'continuously' | 'once';
+  public readonly stopGracePeriod?: Duration;
 
   private readonly options: ServiceOptions;
   private readonly _mounts: VolumeMount[] = [];
@@ -117,6 +139,8 @@ export class Service {
     this.command = options.command ? [...options.command] : undefined;
     this.healthcheck = options.healthcheck;
     this.description = options.description;
+    this.runs = options.runs ?? 'continuously';
+    this.stopGracePeriod = options.stopGracePeriod;
   }
 
   private get component(): string {
@@ -166,7 +190,7 @@ export class Service {
     } else if (this._dependencies.some((d) => d.service === service)) {
       this._problems.push({ component: this.component, field: 'dependsOn', value: service.name, allowed: 'each dependency once' });
     } else {
-      this._dependencies.push({ service, healthy: options.healthy ?? false });
+      this._dependencies.push({ service, healthy: options.healthy ?? false, completed: options.completed ?? false });
     }
     return this;
   }
@@ -219,8 +243,21 @@ export class Service {
       ...checkPort(component, 'port', this.port),
       ...(this.healthcheck?.validate(component) ?? []),
       ...checkDescription(component, 'description', this.description),
+      ...checkDurationValue(component, 'stopGracePeriod', this.stopGracePeriod, { max: Duration.hours(1) }),
       ...this._problems,
     ];
+    if (this.runs !== 'continuously' && this.runs !== 'once') {
+      problems.push({ component, field: 'runs', value: this.runs, allowed: '"continuously" (a server) or "once" (a task run on each deploy)' });
+    }
+    for (const d of this._dependencies) {
+      if (d.healthy && d.completed) {
+        problems.push({ component, field: `dependsOn(${d.service.name})`, value: 'healthy and completed',
+          allowed: 'one of them: healthy for a server, completed for a task that runs once' });
+      } else if (d.completed && d.service.runs !== 'once') {
+        problems.push({ component, field: `dependsOn(${d.service.name}).completed`, value: true,
+          allowed: `waiting for completion needs a service that runs once; "${d.service.name}" runs continuously` });
+      }
+    }
     this._published.forEach((p, i) => {
       problems.push(...checkPort(component, `ports[${i}].host`, p.host), ...checkPort(component, `ports[${i}].container`, p.container));
     });

@@ -1,4 +1,4 @@
-import { named, Problem } from '../core';
+import { Duration, named, Problem } from '../core';
 import { Service } from '../model';
 import { ServedFiles } from './served-files';
 
@@ -33,6 +33,12 @@ export interface NginxSiteOptions {
    * @default 5
    */
   readonly connectTimeoutSeconds?: number;
+  /**
+   * How long nginx waits for the app's response (between two reads) before answering 504: the longest a
+   * request may take, the same value the app server's graceful stop waits for.
+   * @default Duration.seconds(60) - nginx's own
+   */
+  readonly readTimeout?: Duration;
 }
 
 /** Response headers nginx adds to everything it sends. */
@@ -57,6 +63,7 @@ export class NginxSite {
   public readonly resolver: string;
   public readonly resolveValidSeconds: number;
   public readonly connectTimeoutSeconds: number;
+  public readonly readTimeout: Duration;
   private _upstream?: Service;
   private readonly _served: ServedFiles[] = [];
 
@@ -66,6 +73,7 @@ export class NginxSite {
     this.resolver = options.resolver ?? '127.0.0.11';
     this.resolveValidSeconds = options.resolveValidSeconds ?? 1;
     this.connectTimeoutSeconds = options.connectTimeoutSeconds ?? 5;
+    this.readTimeout = options.readTimeout ?? Duration.seconds(60);
   }
 
   /** Proxies every request not served from a volume to `service`, at the port it listens on. */

@@ -69,6 +69,8 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
         `set $${name.replace(/[^A-Za-z0-9_]/g, '_')}_upstream http://${name}:${upstream.port};`,
         `proxy_pass $${name.replace(/[^A-Za-z0-9_]/g, '_')}_upstream;`,
         `proxy_connect_timeout ${site.connectTimeoutSeconds}s;`,
+        '# The longest a request may take; the app server\'s graceful stop waits as long.',
+        `proxy_read_timeout ${site.readTimeout.toSeconds()}s;`,
         'proxy_http_version 1.1;',
         'proxy_set_header Host $http_host;',
         'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',

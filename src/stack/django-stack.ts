@@ -3,7 +3,7 @@ import { join } from 'path';
 import { Component, Project } from 'projen';
 import { parse } from 'yaml';
 import { checkOptionKeys, named, optionKeys, Problem, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
-import { ComposeFile, DevComposeFile } from '../compose';
+import { ComposeFile, DevComposeFile, LogRotation } from '../compose';
 import { DjangoEnvVars, Requirements, RequirementsLock, Tls, TlsOptions } from '../django';
 import { DockerIgnore, PythonImage } from '../docker';
 import { StackDocs, StackSummary, StackView } from '../docs';
@@ -12,7 +12,8 @@ import { EnvContract, Service, ServiceOptions, Volume, VolumeOptions } from '../
 import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
 import { NginxOptions, NginxProxy } from './parts/nginx-proxy';
-import { Postgres, PostgresOptions } from './parts/postgres';
+import { OpsScripts } from '../ops';
+import { Postgres, postgresDataPath, PostgresOptions } from './parts/postgres';
 import { StackPart } from './parts/stack-part';
 import { validateStackParts } from './validate';
 
@@ -39,10 +40,20 @@ export interface DjangoStackOptions {
    * @default true
    */
   readonly development?: boolean;
+  /**
+   * How much output the engine keeps per container: json-file logs rotated at `maxSize`, `maxFiles` kept.
+   * @default - 10m, 5 files
+   */
+  readonly logs?: { readonly maxSize?: string; readonly maxFiles?: number };
+  /**
+   * Where ops/backup.sh writes backups, relative to the repository (git- and docker-ignored), and how many it keeps.
+   * @default - backups/, the newest 7
+   */
+  readonly backups?: { readonly dir?: string; readonly keep?: number };
 }
 
 const STACK_OPTION_KEYS = optionKeys<DjangoStackOptions>()({
-  django: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, tls: true, development: true,
+  django: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, tls: true, development: true, logs: true, backups: true,
 });
 
 /** The files the stack writes whose names other files mention. */
@@ -70,6 +81,8 @@ export class DjangoStack extends Component {
   public readonly dotEnv: DotEnv;
   /** `.dockerignore`: add what else of the repository stays out of the image with `addGroup`. */
   public readonly dockerIgnore: DockerIgnore;
+  /** The operations scripts under ops/. */
+  public readonly ops: OpsScripts;
 
   /** Set by synthesis when the compose file on disk ran another PostgreSQL major than the model now asks for. */
   public postgresMajorChange?: { readonly from: number; readonly to: number };
@@ -80,11 +93,13 @@ export class DjangoStack extends Component {
   private readonly _parts: StackPart[] = [];
   private readonly _problems: Problem[] = [];
   private readonly composeFile: ComposeFile;
+  private readonly logs: LogRotation;
 
   constructor(project: Project, options: DjangoStackOptions) {
     super(project);
     reportStackValidationErrorsPlainly();
     this.options = options;
+    this.logs = { maxSize: options.logs?.maxSize ?? '10m', maxFiles: options.logs?.maxFiles ?? 5 };
     this.env = new EnvContract(() => this.services);
     const django = options.django ?? ({} as DjangoOptions);
     const defaultName = String(django.project).toLowerCase();
@@ -106,21 +121,36 @@ export class DjangoStack extends Component {
       app: this.app.service,
       served: [this.app.staticFiles, this.app.mediaFiles],
       behindTlsProxy: this.app.tls !== undefined,
+      readTimeout: this.app.requestTimeout,
     }));
 
     this.composeFile = new ComposeFile(this, () => ({
-      services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE,
+      services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs,
     }));
     if (options.development ?? true) {
       new DevComposeFile(this, () => [
-        this.app.development,
+        ...this.app.development,
         { service: this.postgres.service, localPorts: this.postgres.service.port === undefined ? [] : [this.postgres.service.port] },
       ]);
     }
+    const backups = { dir: options.backups?.dir ?? 'backups', keep: options.backups?.keep ?? 7 };
+    this.ops = new OpsScripts(this, () => ({
+      composeFile: this.composeFile.path,
+      db: {
+        service: this.postgres.service.name, userVar: this.postgres.env.user.name, databaseVar: this.postgres.env.name.name,
+        version: this.postgres.version, volume: this.postgres.data.name, dataPath: postgresDataPath,
+      },
+      web: {
+        service: this.app.service.name, release: this.app.release.name, mediaPath: this.app.service.mountPathOf(this.app.mediaFiles.volume)!,
+        stopGraceSeconds: this.app.service.stopGracePeriod?.toSeconds() ?? 10,
+      },
+      backups,
+    }));
     new EnvExampleFile(this, this.env, FILES);
     this.dockerIgnore = new DockerIgnore(this, [
       { why: 'Secrets never enter the image: they reach the container at run time.', patterns: [this.envFile, `${this.envFile}.*`] },
       { why: 'Version control', patterns: ['.git', '.gitignore', '.gitattributes'] },
+      { why: 'Backups hold the database and uploads: never in an image', patterns: [backups.dir] },
       {
         why: 'The stack\'s definition and its tooling (Node), and deployment files the image does not run',
         patterns: ['node_modules', '.projen', '.projenrc.ts', 'package.json', 'package-lock.json', 'tsconfig*.json', '*.md',
@@ -148,7 +178,7 @@ export class DjangoStack extends Component {
     new StackDocs(this, view);
     new StackSummary(this, view, this.dotEnv);
 
-    project.gitignore.exclude(`/${this.envFile}`, '__pycache__/', '*.py[cod]', '.venv/', ...this.app.localArtefacts.map((p) => `/${p}/`));
+    project.gitignore.exclude(`/${this.envFile}`, `/${backups.dir}/`, '__pycache__/', '*.py[cod]', '.venv/', ...this.app.localArtefacts.map((p) => `/${p}/`));
   }
 
   private addPart<T extends StackPart>(part: T): T {
@@ -253,6 +283,16 @@ export class DjangoStack extends Component {
   public validate(): Problem[] {
     return [
       ...checkOptionKeys('DjangoStack', this.options, STACK_OPTION_KEYS),
+      ...checkOptionKeys('logs', this.options.logs, ['maxSize', 'maxFiles']),
+      ...checkOptionKeys('backups', this.options.backups, ['dir', 'keep']),
+      ...(Number.isInteger(this.options.backups?.keep ?? 7) && (this.options.backups?.keep ?? 7) >= 1 ? []
+        : [{ component: 'backups', field: 'keep', value: this.options.backups?.keep, allowed: 'a whole number of at least 1' }]),
+      ...(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(this.options.backups?.dir ?? 'backups') && !(this.options.backups?.dir ?? '').split('/').includes('..') ? []
+        : [{ component: 'backups', field: 'dir', value: this.options.backups?.dir, allowed: 'a directory inside the repository, such as backups' }]),
+      ...(/^[1-9][0-9]{0,5}[kmg]$/.test(this.logs.maxSize) ? []
+        : [{ component: 'logs', field: 'maxSize', value: this.logs.maxSize, allowed: 'a size with k, m or g, such as 10m' }]),
+      ...(Number.isInteger(this.logs.maxFiles) && this.logs.maxFiles >= 1 && this.logs.maxFiles <= 100 ? []
+        : [{ component: 'logs', field: 'maxFiles', value: this.logs.maxFiles, allowed: 'a whole number from 1 to 100' }]),
       ...this._problems,
       ...this._parts.flatMap((p) => p.validate()),
       ...this._volumes.flatMap((v) => v.validate()),

@@ -11,7 +11,7 @@ function model() {
   env.add('SECRET', { description: 'a secret', secret: true, for: [app] });
   env.add('LEVEL', { description: 'with a default', default: 'a$b', for: [app] });
   env.add('MODE', { description: 'fixed by the stack', value: 'a$b', for: [app] });
-  return { services: [db, app], volumes: [data], env, envFile: '.env' };
+  return { services: [db, app], volumes: [data], env, envFile: '.env', logs: { maxSize: '10m', maxFiles: 5 } };
 }
 
 describe('renderCompose', () => {
@@ -25,6 +25,7 @@ describe('renderCompose', () => {
       depends_on: { db: { condition: 'service_healthy' } },
       environment: { SECRET: '${SECRET:?SECRET must be set in .env}', LEVEL: '${LEVEL:-a$$b}', MODE: 'a$$b' },
       ports: ['8080:8000'],
+      logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '5' } },
     });
     expect(file.volumes).toEqual({ data: {} });
   });

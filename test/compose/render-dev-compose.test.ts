@@ -25,7 +25,9 @@ describe('docker-compose.dev.yml', () => {
       volumes: ['.:/app'],
     });
     expect(dev.services.db).toEqual({ ports: ['127.0.0.1:5432:5432'] });
-    expect(Object.keys(dev.services)).toEqual(['web', 'db']);
+    // The one-shot release service migrates from the working tree too.
+    expect(dev.services.migrate).toEqual({ volumes: ['.:/app'] });
+    expect(Object.keys(dev.services)).toEqual(['web', 'migrate', 'db']);
   });
 
   test('follows the model: another web port and workdir', () => {

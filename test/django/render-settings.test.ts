@@ -52,8 +52,8 @@ describe('the entrypoint', () => {
     expect(entrypoint).not.toMatch(/\bnc\b|netcat/);
   });
 
-  test('migrates and collects static files before a server only (production\'s or development\'s), then execs the command', () => {
-    expect(entrypoint).toContain('case "${1:-}" in\n    gunicorn|uvicorn)\n        python manage.py migrate --noinput\n        python manage.py collectstatic --noinput\n        ;;\nesac');
+  test('migrates and collects static files only when given "release" (the one-shot service), else execs the command', () => {
+    expect(entrypoint).toContain('if [ "${1:-}" = "release" ]; then\n    python manage.py migrate --noinput\n    python manage.py collectstatic --noinput\n    exit 0\nfi');
     expect(entrypoint.trimEnd().endsWith('exec "$@"')).toBe(true);
   });
 

@@ -21,8 +21,8 @@ describe('docs/ARCHITECTURE.md', () => {
   });
 
   test('tables the services with image, command, healthcheck and start order', () => {
-    expect(doc).toMatch(/\| \*\*web\*\*: .* \| `build Dockerfile as tau-web` \| `gunicorn Tau\.asgi:application --bind 0\.0\.0\.0:8000 .*` \| 8000 \| - \| `python -c .*healthz.*` every 10 s \| db \(healthy\) \|/);
-    expect(doc).toContain('| **static_volume** | Static files collected by collectstatic | web at `/app/staticfiles`; nginx at `/var/www/static` (read-only) |');
+    expect(doc).toMatch(/\| \*\*web\*\*: .* \| `build Dockerfile as tau-web` \| `gunicorn Tau\.asgi:application --bind 0\.0\.0\.0:8000 .*` \| 8000 \| - \| `python -c .*healthz.*` every 10 s \| db \(healthy\), migrate \(completed\) \|/);
+    expect(doc).toContain('| **static_volume** | Static files collected by collectstatic | migrate at `/app/staticfiles`; web at `/app/staticfiles`; nginx at `/var/www/static` (read-only) |');
   });
 
   test('a new service and volume appear in the diagram and tables on the next synthesis', () => {
@@ -53,8 +53,8 @@ describe('docs/ENVIRONMENT.md', () => {
   const doc = base['docs/ENVIRONMENT.md'];
 
   test('lists every variable with its readers, secrecy, default and source', () => {
-    expect(doc).toContain('| `POSTGRES_PASSWORD` | db, web | yes, generated | - | `.env` | Password of that user |');
-    expect(doc).toContain('| `DJANGO_DEBUG` | web | no | `0` | `.env` |');
+    expect(doc).toContain('| `POSTGRES_PASSWORD` | db, migrate, web | yes, generated | - | `.env` | Password of that user |');
+    expect(doc).toContain('| `DJANGO_DEBUG` | migrate, web | no | `0` | `.env` |');
     expect(doc).toMatch(/\| `FORWARDED_ALLOW_IPS` \| web \| no \| fixed: `\*` \| `docker-compose.yml` \|/);
   });
 
@@ -70,8 +70,8 @@ describe('the summary after synthesis', () => {
 
   test('the request path, the volumes and a new .env', () => {
     expect(renderSummary(view, { state: 'created', unfilled: [] })).toEqual([
-      'Tau stack: nginx :80 -> web :8000 -> db postgres:17',
-      '  volumes: postgres_data (db), static_volume (web, nginx ro), media_volume (web, nginx ro)',
+      'Tau stack: nginx :80 -> web :8000 -> db postgres:17; once per deploy: migrate',
+      '  volumes: postgres_data (db), static_volume (migrate, web, nginx ro), media_volume (web, nginx ro)',
       '  .env: created now with fresh secrets, mode 600',
     ]);
   });
@@ -80,7 +80,7 @@ describe('the summary after synthesis', () => {
     const { stack: big } = newStack();
     for (let i = 0; i < 6; i++) big.addService(`cache${i}`, { image: 'redis:7.4-alpine' });
     const bigView = { ...view, services: big.services, site: big.site, db: big.db };
-    expect(renderSummary(bigView, undefined)[0]).toBe('Tau stack: nginx :80 -> web :8000 -> db postgres:17 (+ cache0, cache1, cache2 and 3 more)');
+    expect(renderSummary(bigView, undefined)[0]).toBe('Tau stack: nginx :80 -> web :8000 -> db postgres:17 (+ cache0, cache1, cache2 and 3 more); once per deploy: migrate');
   });
 
   test('an existing .env that lacks variables', () => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { request } from 'http';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { dockerCompose } from '../lib/docker-compose';
@@ -16,6 +17,16 @@ export const DOCKER = process.env.DOCKER ?? '/usr/bin/docker';
 export interface Result {
   readonly code: number;
   readonly output: string;
+}
+
+/** Whether an HTTP server answers on localhost:port (any status). */
+function httpAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: 'localhost', port, path: '/', method: 'HEAD', agent: false }, (res) => { res.resume(); resolve(true); });
+    req.setTimeout(2000, () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -41,6 +52,7 @@ export interface ComposeConfig {
     readonly ports?: { readonly target: number; readonly published: string | number }[];
     readonly environment?: Record<string, string | null>;
     readonly healthcheck?: unknown;
+    readonly restart?: string;
   }>;
   readonly networks?: Record<string, { readonly name: string }>;
 }
@@ -60,9 +72,9 @@ export class ComposeStack {
     return Object.keys(this.config.services);
   }
 
-  /** The service built from the Dockerfile (web). */
+  /** The server built from the Dockerfile (web; not the one-shot migrate service on the same image). */
   public get built(): string {
-    return this.services.find((s) => this.config.services[s].build)!;
+    return this.services.find((s) => this.config.services[s].build && this.config.services[s].restart !== 'no')!;
   }
 
   /** The service whose port is published on the host (nginx), and that port. */
@@ -124,7 +136,7 @@ export class ComposeStack {
   public build(): string[] {
     const built: string[] = [];
     for (const [name, s] of Object.entries(this.config.services)) {
-      if (!s.build) continue;
+      if (!s.build || built.includes(s.image!)) continue;
       const r = run(DOCKER, ['build', '--tag', s.image!, '--file', join(s.build.context, s.build.dockerfile), s.build.context],
         { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 900_000 });
       if (r.code !== 0) throw new Error(`docker build of ${name} (exit ${r.code}):\n${r.output.trim().split('\n').slice(-40).join('\n')}`);
@@ -133,10 +145,31 @@ export class ComposeStack {
     return built;
   }
 
-  /** `docker compose up -d`, then waits until every service with a healthcheck is healthy. */
-  public async up(): Promise<void> {
-    this.composeOrThrow(['up', '--detach', '--no-build', '--quiet-pull'], { timeoutMs: 300_000 });
+  /** `docker compose up -d` (`scale`: replicas per service), then waits until every service with a healthcheck is healthy. */
+  public async up(options: { scale?: Record<string, number> } = {}): Promise<void> {
+    const scale = Object.entries(options.scale ?? {}).flatMap(([s, n]) => ['--scale', `${s}=${n}`]);
+    this.composeOrThrow(['up', '--detach', '--no-build', '--quiet-pull', ...scale], { timeoutMs: 300_000 });
     for (const s of this.services) if (this.config.services[s].healthcheck) await this.waitHealthy(s);
+    await this.waitFront();
+  }
+
+  /**
+   * The front service (nginx) has no healthcheck: running is not serving. Waits until an HTTP request through
+   * its published port gets an answer, whatever its status.
+   */
+  public async waitFront(timeoutMs = 30_000): Promise<void> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      if (await httpAnswers(this.front.port)) return;
+      await sleep(250);
+    }
+    throw new Error(`${this.front.service} does not answer on port ${this.front.port} after ${timeoutMs / 1000} s:\n${this.logs(this.front.service, 20)}`);
+  }
+
+  /** The exit code of a service's (first) container, once it has exited; undefined while it runs. */
+  public exitCode(service: string): number | undefined {
+    const state = JSON.parse(run(DOCKER, ['inspect', '--format', '{{json .State}}', this.containerId(service)]).output);
+    return state.Status === 'exited' ? state.ExitCode : undefined;
   }
 
   public async down(options: { volumes?: boolean } = {}): Promise<void> {

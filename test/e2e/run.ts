@@ -8,6 +8,7 @@ import { readEnvFile } from '../lib/env-file';
 import { copyRepository, synthesizedCopy } from '../lib/repository-copy';
 import { dockerCompose } from '../lib/docker-compose';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
+import { addSlowView, answeredBy, newestBackup, replicas, script, waitAllHealthy, wrkInBackground } from './operations';
 import * as smoke from './smoke';
 
 /**
@@ -49,8 +50,13 @@ function versions(stack: ComposeStack): string[] {
   return [`${stack.built}: ${web}`, `${stack.front.service}: ${nginx}`, `${stack.db}: ${db}`];
 }
 
-async function runStack(label: string, dir: string, log: (line: string) => void): Promise<Outcome> {
+/**
+ * `upgradeTo`: the PostgreSQL major to move the stack's data to at the end, by re-synthesizing the copy with
+ * it and running ops/upgrade-postgres.sh (the same major proves the script's mechanics).
+ */
+async function runStack(label: string, dir: string, log: (line: string) => void, upgradeTo: number): Promise<Outcome> {
   const outcome: Outcome = { passed: 0, failed: 0 };
+  addSlowView(dir);
   const stack = new ComposeStack(dir, `tau-e2e-${label.split(' ')[0]}`);
   const web = stack.built;
   const db = stack.db;
@@ -93,10 +99,12 @@ async function runStack(label: string, dir: string, log: (line: string) => void)
     log(`  docker compose up: every healthcheck healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const line of versions(stack)) log(`  ${line}`);
 
-    await check('1. the entrypoint migrated and collected static files; health 200 through nginx', async () => {
+    await check('1. the one-shot migrate service migrated and collected static files before web started; health 200 through nginx', async () => {
       const migrations = psql('SELECT count(*) FROM django_migrations');
       smoke.expect(migrations.code === 0 && Number(migrations.output.trim()) > 10, `django_migrations: ${migrations.output}`);
-      return `${migrations.output.trim()} migrations applied; ${await smoke.checkHealth(client)}`;
+      smoke.expect(stack.exitCode('migrate') === 0, `migrate exited ${stack.exitCode('migrate')}`);
+      smoke.expect(!/Applying |static files copied/.test(stack.logs(web, 500)), 'web migrated or collected static files itself');
+      return `${migrations.output.trim()} migrations applied by migrate (exit 0), none by web; ${await smoke.checkHealth(client)}`;
     });
     await check('2. static files served by nginx itself', () => smoke.checkStatic(client));
     const superuser = stack.exec(web, ['python', 'manage.py', 'createsuperuser', '--noinput'], {
@@ -121,11 +129,11 @@ async function runStack(label: string, dir: string, log: (line: string) => void)
     await check('8. unknown Host gets 400', () => smoke.checkUnknownHost(client));
 
     await check('9. web killed: 502 at once once nginx\'s answer for web expires; recovers when web is back', async () => {
-      // nginx uses an address it looked up for `valid=` seconds (nginx/default.conf); after that, web's name no
-      // longer resolves and nginx answers 502 at once, with no wait on the dead address.
+      // nginx uses an address it looked up for `valid=` seconds (nginx/default.conf), on a clock of whole
+      // seconds, so up to one more; after that, web's name no longer resolves and nginx answers 502 at once.
       const valid = Number(/resolver \S+ valid=(\d+)s/.exec(readFileSync(join(dir, 'nginx', 'default.conf'), 'utf-8'))?.[1] ?? 0);
       stack.composeOrThrow(['kill', web]);
-      await sleep(valid * 1000 + 500);
+      await sleep((valid + 1) * 1000 + 500);
       const down = await smoke.checkAppDown(client);
       stack.composeOrThrow(['start', web]);
       await stack.waitHealthy(web);
@@ -145,6 +153,96 @@ async function runStack(label: string, dir: string, log: (line: string) => void)
       await stack.down();
       await stack.up();
       return `${await smoke.findDocument(client, title)}; ${await smoke.checkMedia(client, mediaUrl, content)}`;
+    });
+
+    // ---- operations
+    const grace = stack.config.services[web] as { stop_grace_period?: string };
+    await check(`12. graceful shutdown: a 5 s request in flight when web is stopped completes with 200 (stop_grace_period ${grace.stop_grace_period})`, async () => {
+      const slow = client.request('/e2e/slow/?seconds=5');
+      await sleep(1000);
+      const stopped = Date.now();
+      stack.composeOrThrow(['stop', web], { timeoutMs: 120_000 });
+      const r = await slow;
+      smoke.expect(r.status === 200 && JSON.parse(r.body.toString()).slept === 5, `the request in flight got ${r.status} ${r.body.toString().slice(0, 200)}`);
+      const took = (Date.now() - stopped) / 1000;
+      stack.composeOrThrow(['start', web]);
+      await stack.waitHealthy(web);
+      return `200 after ${r.ms} ms; web stopped in ${took.toFixed(1)} s, not killed at 10 s`;
+    });
+    await check('13. backup, both volumes destroyed, restore: the rows and a byte-identical file come back', async () => {
+      const backedUp = script(stack, 'backup.sh');
+      await stack.down({ volumes: true });
+      await stack.up();
+      const lost = await smoke.findDocument(client, title).then(() => 'still there', () => 'gone');
+      smoke.expect(lost === 'gone', `after down --volumes the document is ${lost}`);
+      const restored = script(stack, 'restore.sh', [newestBackup(dir)]);
+      return `${backedUp}; volumes destroyed, document gone; ${restored}: ${await smoke.findDocument(client, title)}; ${await smoke.checkMedia(client, mediaUrl, content)}`;
+    });
+    await check('14. three web replicas: each answers some requests; killing one costs no request beyond those in flight', async () => {
+      stack.composeOrThrow(['up', '--detach', '--no-deps', '--scale', `${web}=3`, web]);
+      const ids = replicas(stack, web);
+      smoke.expect(ids.length === 3, `${ids.length} replicas`);
+      await waitAllHealthy(ids);
+      await sleep(1500); // nginx looks web up again after at most 1 s
+      const spread = await wrkInBackground(`${client.base}/healthz?spread`, 4, 8).result;
+      const counts = answeredBy(ids, '/healthz?spread');
+      smoke.expect(counts.every((n) => n > 0) && spread.non2xx === 0 && spread.errors === 0, `requests per replica ${counts.join('/')}, ${spread.non2xx} non-2xx, ${spread.errors} errors`);
+      const load = wrkInBackground(`${client.base}/healthz?kill`, 8, 8);
+      await sleep(2500);
+      run(DOCKER, ['kill', ids[0]]);
+      const killed = await load.result;
+      const lostRequests = killed.non2xx + killed.errors;
+      smoke.expect(lostRequests <= 8, `killing a replica under load lost ${lostRequests} requests (8 in flight at most)`);
+      stack.composeOrThrow(['up', '--detach', '--no-deps', '--scale', `${web}=3`, web]);
+      await waitAllHealthy(replicas(stack, web));
+      return `${spread.requests} requests spread ${counts.join('/')}; one killed under load: ${killed.requests} requests, ${lostRequests} lost (in flight: at most 8)`;
+    });
+    await check('15. zero-downtime redeploy with ops/redeploy.sh under load: every replica replaced, 0 non-2xx', async () => {
+      const before = replicas(stack, web);
+      const load = wrkInBackground(`${client.base}/healthz?redeploy`, 40, 8);
+      await sleep(2000);
+      const done = script(stack, 'redeploy.sh');
+      const r = await load.result;
+      const after = replicas(stack, web);
+      smoke.expect(after.length === before.length && after.every((id) => !before.includes(id)), `replicas before ${before.length}, after ${after.length}, kept ${after.filter((id) => before.includes(id)).length}`);
+      smoke.expect(r.requests > 100 && r.non2xx === 0 && r.errors === 0, `under the redeploy: ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors`);
+      return `${done}; ${r.requests} requests under load, 0 non-2xx, 0 errors`;
+    });
+    await check('16. every service\'s logs are rotated (json-file, max-size, max-file)', async () => {
+      const configs = stack.services.map((s) => {
+        const ids = stack.composeOrThrow(['ps', '--all', '--quiet', s]).trim().split('\n').filter(Boolean);
+        return ids.map((id) => `${s}: ${run(DOCKER, ['inspect', '--format', '{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config "max-size"}}/{{index .HostConfig.LogConfig.Config "max-file"}}', id]).output.trim()}`);
+      }).flat();
+      smoke.expect(configs.length >= stack.services.length && configs.every((c) => /: json-file \d+[kmg]\/\d+$/.test(c)), configs.join(', '));
+      return [...new Set(configs)].join(', ');
+    });
+    await check('17. a fresh database with three web replicas: migrated once, no replica fails', async () => {
+      await stack.down({ volumes: true });
+      await stack.up({ scale: { [web]: 3 } });
+      const ids = replicas(stack, web);
+      await waitAllHealthy(ids);
+      const broken = ids.filter((id) => /Traceback|IntegrityError|relation .* does not exist/.test(run(DOCKER, ['logs', id]).output));
+      smoke.expect(ids.length === 3 && broken.length === 0 && stack.exitCode('migrate') === 0, `${ids.length} replicas, ${broken.length} with errors, migrate exit ${stack.exitCode('migrate')}`);
+      return `3 replicas healthy, migrate exit 0, no error in any replica; ${await smoke.checkHealth(client)}`;
+    });
+    await check(`18. PostgreSQL major upgrade with ops/upgrade-postgres.sh: ${stack.config.services[db].image} -> postgres:${upgradeTo}, rows kept`, async () => {
+      const from = Number(/postgres:(\d+)/.exec(stack.config.services[db].image ?? '')![1]);
+      psql("INSERT INTO library_document (title, body, attachment, created_at) VALUES ('kept across the upgrade', 'x', '', now())");
+      // The model now names the new major: synthesized again in the copy, as a user would with npx projen.
+      const rc = readFileSync(join(dir, '.projenrc.ts'), 'utf-8');
+      if (from !== upgradeTo) {
+        writeFileSync(join(dir, '.projenrc.ts'), rc.replace(/postgres: \{ version: \d+ \}/, `postgres: { version: ${upgradeTo} }`));
+        const synth = run(process.execPath, ['--import', 'tsx', '.projenrc.ts'], { cwd: dir });
+        smoke.expect(synth.code === 0, `synthesis with PostgreSQL ${upgradeTo}: ${synth.output}`);
+      }
+      const upgraded = new ComposeStack(dir, stack.project);
+      upgraded.standIns();
+      const done = script(upgraded, 'upgrade-postgres.sh', [String(from)]);
+      await upgraded.up();
+      const version = upgraded.exec(db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-tAc', 'SHOW server_version'], { PGPASSWORD: env.POSTGRES_PASSWORD });
+      const row = upgraded.exec(db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-tAc', "SELECT count(*) FROM library_document WHERE title = 'kept across the upgrade'"], { PGPASSWORD: env.POSTGRES_PASSWORD });
+      smoke.expect(version.output.trim().startsWith(`${upgradeTo}.`) && row.output.trim() === '1', `server ${version.output.trim()}, row count ${row.output.trim()}`);
+      return `${done.replace(/; the old data.*/, '')}; server ${version.output.trim()}; the row is there; ${await smoke.checkHealth(client)}`;
     });
   } catch (e) {
     outcome.failed++;
@@ -242,8 +340,11 @@ async function main(): Promise<void> {
   log(`engine: Docker ${engine} (Debian's docker.io); compose: Docker Compose ${composeVersion}`);
   let passed = 0;
   let failed = 0;
-  for (const [label, make] of [['default stack', defaultStack], ['variant stack (web :8123, PostgreSQL 18, published :8080)', () => variantStack(VARIANT)]] as const) {
-    const outcome = await runStack(label, make(), log);
+  for (const [label, make, upgradeTo] of [
+    ['default stack', defaultStack, 18],
+    ['variant stack (web :8123, PostgreSQL 18, published :8080)', () => variantStack(VARIANT), 18],
+  ] as const) {
+    const outcome = await runStack(label, make(), log, upgradeTo);
     passed += outcome.passed;
     failed += outcome.failed;
   }

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
-import { Healthcheck } from '../../src';
-import { changedFiles, cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
+import { Duration, Healthcheck } from '../../src';
+import { changedFiles, cleanTempDirs, newStack, synthFiles, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);
 
@@ -90,7 +90,9 @@ describe('changing services is editing .projenrc.ts', () => {
     });
     const compose = parse(files['docker-compose.yml']);
     expect(compose.services.redis).toMatchObject({ image: 'redis:7.4-alpine', healthcheck: { test: ['CMD', 'redis-cli', 'ping'] } });
-    expect(compose.services.web.depends_on).toEqual({ db: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(compose.services.web.depends_on).toEqual({
+      db: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' },
+    });
     expect(compose.services.web.environment.REDIS_URL).toBe('redis://redis:6379/0');
     expect(files['.env.example']).toContain('#   REDIS_URL=redis://redis:6379/0');
   });
@@ -105,6 +107,40 @@ describe('changing services is editing .projenrc.ts', () => {
     expect(compose.services.worker.build).toEqual(compose.services.web.build);
     expect(compose.services.worker.image).toBe(compose.services.web.image);
     expect(compose.services.worker.environment).toEqual(compose.services.web.environment);
-    expect(files['.env.example']).toContain('# Secret, generated into .env by npx projen. Django SECRET_KEY: signs sessions and tokens (read by web, worker)');
+    expect(files['.env.example']).toContain('# Secret, generated into .env by npx projen. Django SECRET_KEY: signs sessions and tokens (read by migrate, web, worker)');
+  });
+});
+
+describe('one value for how long a request may take', () => {
+  test('web.requestTimeout reaches nginx, Gunicorn and the engine\'s stop grace period, and nothing else', () => {
+    const files = synthFiles({ ...TAU, web: { ...TAU.web, requestTimeout: Duration.seconds(90) } });
+    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'nginx/default.conf']);
+    expect(files['nginx/default.conf']).toContain('proxy_read_timeout 90s;');
+    expect(files.Dockerfile).toContain('"--graceful-timeout", "90", "--timeout", "90"');
+    expect(parse(files['docker-compose.yml']).services.web.stop_grace_period).toBe('95s');
+  });
+});
+
+describe('a task that runs once per deploy', () => {
+  test('migrate runs on the web image, is not restarted, and web waits for it to complete', () => {
+    const compose = parse(synthFiles()['docker-compose.yml']);
+    expect(compose.services.migrate).toMatchObject({ image: 'tau-web', command: ['release'], restart: 'no', depends_on: { db: { condition: 'service_healthy' } } });
+    expect(compose.services.migrate.healthcheck).toBeUndefined();
+    expect(compose.services.web.depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
+  });
+
+  test('waiting for a server to complete is refused', () => {
+    const { stack } = newStack();
+    stack.nginx.dependsOn(stack.db, { completed: true });
+    expect(stack.validate()).toEqual([expect.objectContaining({ component: 'service "nginx"', field: 'dependsOn(db).completed' })]);
+  });
+});
+
+describe('log rotation on every service', () => {
+  test('json-file, rotated at the model\'s size and count', () => {
+    const compose = parse(synthFiles({ ...TAU, logs: { maxSize: '5m', maxFiles: 2 } })['docker-compose.yml']);
+    for (const service of Object.values<any>(compose.services)) {
+      expect(service.logging).toEqual({ driver: 'json-file', options: { 'max-size': '5m', 'max-file': '2' } });
+    }
   });
 });

@@ -61,7 +61,7 @@ describe('each kind of bad input is named with its component, field, value and w
   test('depends_on a service that is not in the stack', () => {
     const redis = new Service('redis', { image: 'redis:7.4-alpine' });
     expect(synthError(TAU, (s) => s.web.dependsOn(redis)))
-      .toMatch(/service "web": depends_on = "redis"; depend on a service of the stack: db, web, nginx/);
+      .toMatch(/service "web": depends_on = "redis"; depend on a service of the stack: db, migrate, web, nginx/);
   });
 
   test('waiting for a service to be healthy that has no healthcheck', () => {

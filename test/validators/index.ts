@@ -28,6 +28,7 @@ export function validateWithRealTools(dir: string, stack: DjangoStack): string[]
     ...dockerComposeConfig(dir),
     ...hadolint(readFileSync(join(dir, 'Dockerfile'), 'utf-8')),
     ...shellcheck(join(dir, 'docker-entrypoint.sh')),
+    ...['backup.sh', 'restore.sh', 'redeploy.sh', 'upgrade-postgres.sh'].flatMap((s) => shellcheck(join(dir, 'ops', s))),
     ...yamllint([join(dir, 'docker-compose.yml'), join(dir, '.github/workflows/ci.yml')].filter((p) => existsSync(p))),
     ...settings.problems,
   ];

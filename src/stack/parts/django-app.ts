@@ -1,6 +1,6 @@
 import { posix } from 'path';
 import { Project } from 'projen';
-import { checkOptionKeys, checkPattern, ManagedFile, optionKeys, Problem } from '../../core';
+import { checkDurationValue, checkOptionKeys, checkPattern, Duration, ManagedFile, optionKeys, Problem } from '../../core';
 import {
   DjangoEnvVars, gunicornCommand, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
@@ -49,6 +49,13 @@ export interface WebOptions {
    * @default 2
    */
   readonly workers?: number;
+  /**
+   * The longest a request may take. One value for everything that must agree on it: nginx waits this long
+   * for a response, Gunicorn's graceful stop lets requests in flight finish for this long (and takes a
+   * worker silent for longer as hung), and the platform waits 5 s more before it kills a stopping web.
+   * @default Duration.seconds(30)
+   */
+  readonly requestTimeout?: Duration;
 }
 
 export interface FilesOptions {
@@ -65,9 +72,12 @@ export interface FilesOptions {
 }
 
 export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, image: true, healthPath: true });
-export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true });
+export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true });
 export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: true });
 const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
+
+/** The command the one-shot service gives the entrypoint: migrate and collectstatic, then exit. */
+const RELEASE_COMMAND = 'release';
 
 /** What the Django app is declared with: its own options and what the rest of the stack tells it. */
 export interface DjangoAppProps {
@@ -98,6 +108,9 @@ export class DjangoApp implements StackPart {
   public readonly healthPath: string;
   public readonly tls?: Tls;
   public readonly service: Service;
+  /** The one-shot service that migrates and collects static files, once per deploy, before web starts. */
+  public readonly release: Service;
+  public readonly requestTimeout: Duration;
   public readonly staticFiles: ServedFiles;
   public readonly mediaFiles: ServedFiles;
   public readonly env: DjangoEnvVars;
@@ -117,6 +130,7 @@ export class DjangoApp implements StackPart {
     this.healthPath = django.healthPath ?? '/healthz';
     this.tls = props.tls === true ? new Tls() : props.tls ? new Tls(props.tls) : undefined;
     this.workers = props.web?.workers ?? 2;
+    this.requestTimeout = props.web?.requestTimeout ?? Duration.seconds(30);
     const lower = String(this.project).toLowerCase();
     const workdir = this.image.workdir;
     const port = props.web?.port ?? 8000;
@@ -142,19 +156,34 @@ export class DjangoApp implements StackPart {
       value: '*',
     });
 
+    const image = Image.build({ tag: `${lower}-web` });
+    // Migrations and collectstatic, once per deploy, on the web image: never in each replica of web.
+    this.release = stack.addService('migrate', {
+      image,
+      command: [RELEASE_COMMAND],
+      runs: 'once',
+      description: 'Applies migrations and collects static files, once per deploy, before web starts',
+    });
     this.service = stack.addService('web', {
-      image: Image.build({ tag: `${lower}-web` }),
+      image,
       port,
       description: 'Django (ASGI) under Gunicorn with Uvicorn workers',
       // Any failure (refused, 503, timeout) raises, and the check exits non-zero.
       healthcheck: Healthcheck.command('python', '-c',
         `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}${this.healthPath}', timeout=4)`),
+      // Longer than Gunicorn's graceful timeout, so requests in flight finish before the engine kills it.
+      stopGracePeriod: Duration.seconds(this.requestTimeout.toSeconds() + 5),
     });
+    this.release
+      .reads(...Object.values(props.database), ...Object.values(this.env))
+      .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
+      .dependsOn(props.db, { healthy: true });
     this.service
       .reads(...Object.values(props.database), ...Object.values(this.env), this.webConcurrency, forwardedAllowIps)
       .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
       .mount(props.mediaFiles?.path ?? `${workdir}/mediafiles`, mediaVolume)
-      .dependsOn(props.db, { healthy: true });
+      .dependsOn(props.db, { healthy: true })
+      .dependsOn(this.release, { completed: true });
 
     const project = Project.of(stack);
     // Made by the resolver, not by hand: reviews fold it away like the managed files.
@@ -165,7 +194,7 @@ export class DjangoApp implements StackPart {
     });
     const entrypoint = new ManagedFile(stack, 'docker-entrypoint.sh', {
       executable: true,
-      render: (marker) => renderEntrypoint({ servers: [this.serverCommand[0], this.devCommand[0]], databaseTimeoutSeconds: 60 }, marker),
+      render: (marker) => renderEntrypoint({ release: RELEASE_COMMAND, databaseTimeoutSeconds: 60 }, marker),
     });
     this.dockerfile = new DockerfileFile(stack, () => ({
       image: this.image,
@@ -203,7 +232,7 @@ export class DjangoApp implements StackPart {
 
   /** The web image's command: Gunicorn with Uvicorn workers on the web port. */
   public get serverCommand(): string[] {
-    return gunicornCommand({ app: `${this.project}.asgi:application`, service: this.service });
+    return gunicornCommand({ app: `${this.project}.asgi:application`, service: this.service, requestTimeout: this.requestTimeout });
   }
 
   /**
@@ -215,15 +244,21 @@ export class DjangoApp implements StackPart {
       '--reload', '--reload-dir', this.image.workdir];
   }
 
-  /** How the app runs in development mode: the reloading server on the working tree, DEBUG on, its port on 127.0.0.1. */
-  public get development(): DevelopmentOverride {
-    return {
-      service: this.service,
-      command: this.devCommand,
-      sourceAt: this.image.workdir,
-      environment: { [this.env.debug.name]: '1' },
-      localPorts: this.service.port === undefined ? [] : [this.service.port],
-    };
+  /**
+   * How the app runs in development mode: the reloading server on the working tree, DEBUG on, its port on
+   * 127.0.0.1; the one-shot release service migrates from the working tree too.
+   */
+  public get development(): DevelopmentOverride[] {
+    return [
+      {
+        service: this.service,
+        command: this.devCommand,
+        sourceAt: this.image.workdir,
+        environment: { [this.env.debug.name]: '1' },
+        localPorts: this.service.port === undefined ? [] : [this.service.port],
+      },
+      { service: this.release, sourceAt: this.image.workdir },
+    ];
   }
 
   /** Directories Django writes to when run outside a container, relative to the repository (kept out of git and the image). */
@@ -247,6 +282,7 @@ export class DjangoApp implements StackPart {
       ...this.image.validate(),
       ...this.requirements.validate(),
       ...this.lock.validate(),
+      ...checkDurationValue('web', 'requestTimeout', web?.requestTimeout, { min: Duration.seconds(1), max: Duration.hours(1) }),
       ...(Number.isInteger(this.workers) && this.workers >= 1 && this.workers <= 64
         ? [] : [{ component: 'web', field: 'workers', value: this.workers, allowed: 'a whole number from 1 to 64' }]),
       ...this.staticFiles.validate(),

@@ -1,4 +1,4 @@
-import { checkOptionKeys, optionKeys, Problem } from '../../core';
+import { checkOptionKeys, Duration, optionKeys, Problem } from '../../core';
 import { Service } from '../../model';
 import { NginxConfFile, NginxSite, ServedFiles } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
@@ -36,6 +36,8 @@ export interface NginxProxyProps {
   readonly served: readonly ServedFiles[];
   /** TLS ends in front of nginx, which then passes the proxy's X-Forwarded-Proto on. */
   readonly behindTlsProxy: boolean;
+  /** How long nginx waits for the app's response: the longest a request may take. */
+  readonly readTimeout: Duration;
 }
 
 /** Where nginx mounts the volume of served files: `/var/www/<name>`, read-only. */
@@ -63,7 +65,8 @@ export class NginxProxy implements StackPart {
       port: options.port ?? 80,
       description: `nginx: serves static and media files, proxies the rest to ${props.app.name}`,
     });
-    this.site = new NginxSite(this.service, { maxUploadSize: options.maxUploadSize, behindTlsProxy: props.behindTlsProxy }).proxyTo(props.app);
+    this.site = new NginxSite(this.service, { maxUploadSize: options.maxUploadSize, behindTlsProxy: props.behindTlsProxy, readTimeout: props.readTimeout })
+      .proxyTo(props.app);
     for (const files of props.served) {
       this.service.mount(servedPath(files), files.volume, { readOnly: true });
       this.site.serve(files);

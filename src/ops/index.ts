@@ -1,0 +1,2 @@
+export * from './render-ops';
+export * from './ops-scripts';

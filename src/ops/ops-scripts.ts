@@ -1,0 +1,20 @@
+import { IConstruct } from 'constructs';
+import { ManagedFile } from '../core';
+import { OpsModel, renderBackup, renderRedeploy, renderRestore, renderUpgradePostgres } from './render-ops';
+
+/** `ops/backup.sh`, `ops/restore.sh`, `ops/redeploy.sh` and `ops/upgrade-postgres.sh`, executable, from the model. */
+export class OpsScripts {
+  public static readonly DIR = 'ops';
+  public readonly files: readonly ManagedFile[];
+
+  constructor(scope: IConstruct, model: () => OpsModel) {
+    const script = (name: string, render: (m: OpsModel, marker: string) => string) =>
+      new ManagedFile(scope, `${OpsScripts.DIR}/${name}`, { executable: true, render: (marker) => render(model(), marker) });
+    this.files = [
+      script('backup.sh', renderBackup),
+      script('restore.sh', renderRestore),
+      script('redeploy.sh', renderRedeploy),
+      script('upgrade-postgres.sh', renderUpgradePostgres),
+    ];
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The operations scripts of a compose stack, rendered from the model: backup and restore, a zero-downtime
+ * redeploy of the web replicas, and a PostgreSQL major upgrade. They drive `docker compose` from the
+ * repository's root, so every name in them (services, volumes, paths, variables) comes from the model.
+ */
+
+/** What the scripts are made from. */
+export interface OpsModel {
+  /** The compose file of the stack. */
+  readonly composeFile: string;
+  readonly db: {
+    readonly service: string;
+    /** The variables holding the app's user and database, as the db container has them. */
+    readonly userVar: string;
+    readonly databaseVar: string;
+    /** The major the compose file runs, and where its data volume is mounted. */
+    readonly version: number;
+    readonly volume: string;
+    readonly dataPath: (version: number) => string;
+  };
+  readonly web: {
+    readonly service: string;
+    /** The one-shot service that migrates and collects static files. */
+    readonly release: string;
+    /** Where web mounts the media volume. */
+    readonly mediaPath: string;
+    /** How long a stopping web replica gets to finish its requests. */
+    readonly stopGraceSeconds: number;
+  };
+  /** Where backups go, relative to the repository, and how many are kept. */
+  readonly backups: { readonly dir: string; readonly keep: number };
+}
+
+/** The lines every script starts with: where it runs, and how it calls docker and compose. */
+function preamble(marker: string, doc: string[], m: OpsModel): string {
+  return [
+    '#!/bin/sh',
+    `# ${marker}`,
+    ...doc.map((l) => (l ? `# ${l}` : '#')),
+    '#',
+    '# COMPOSE is the compose command (default `docker compose`, with the stack\'s compose file); DOCKER the',
+    '# docker client. Run from anywhere: it works in the repository\'s root.',
+    'set -eu',
+    'cd "$(dirname "$0")/.."',
+    `COMPOSE=\${COMPOSE:-docker compose -f ${m.composeFile}}`,
+    'DOCKER=${DOCKER:-docker}',
+    '',
+  ].join('\n');
+}
+
+export function renderBackup(m: OpsModel, marker: string): string {
+  return `${preamble(marker, [
+    `Backs up the stack into ${m.backups.dir}/<UTC time>/: the database in pg_dump's custom format, and the media`,
+    `files as a tar archive. Keeps the newest ${m.backups.keep} and removes older ones. Restore with ops/restore.sh.`,
+    '',
+    'By hand: ops/backup.sh',
+    'On a schedule, e.g. every night at 03:17 (crontab -e):',
+    `  17 3 * * * cd /path/to/this/checkout && ops/backup.sh >> ${m.backups.dir}/backup.log 2>&1`,
+  ], m)}
+dir="${m.backups.dir}/$(date -u +%Y%m%dT%H%M%SZ)"
+# Written aside and renamed when whole: a failed backup leaves nothing that looks like one.
+mkdir -p "$dir.partial"
+trap 'rm -rf "$dir.partial"' EXIT
+
+# The database, from inside the running db container, as the app's own user.
+# shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
+$COMPOSE exec -T ${m.db.service} sh -c 'pg_dump --format=custom --no-owner -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' > "$dir.partial/database.dump"
+
+# The media files, read from the volume by a throw-away container of the web image (web need not run).
+# shellcheck disable=SC2086
+$COMPOSE run --rm --no-deps -T --entrypoint tar ${m.web.service} -C ${m.web.mediaPath} -cf - . > "$dir.partial/media.tar"
+mv "$dir.partial" "$dir"
+
+# Keep the newest ${m.backups.keep}.
+find "${m.backups.dir}" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T*Z' | sort | head -n -${m.backups.keep} | xargs -r rm -rf
+echo "backup: $dir ($(du -sh "$dir" | cut -f1))"
+`;
+}
+
+export function renderRestore(m: OpsModel, marker: string): string {
+  return `${preamble(marker, [
+    'Restores a backup made by ops/backup.sh into the stack: the database (its objects dropped and restored) and',
+    'the media files (the volume\'s content replaced). The stack\'s volumes may be new and empty.',
+    '',
+    `  ops/restore.sh ${m.backups.dir}/20261127T031700Z`,
+  ], m)}
+dir=\${1:?usage: ops/restore.sh ${m.backups.dir}/<UTC time>}
+if [ ! -f "$dir/database.dump" ] || [ ! -f "$dir/media.tar" ]; then
+  echo "restore: $dir holds no database.dump and media.tar" >&2
+  exit 1
+fi
+
+# The database server must run (a new volume is initialized from POSTGRES_* first).
+# shellcheck disable=SC2086
+$COMPOSE up --detach --wait ${m.db.service}
+# shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
+$COMPOSE exec -T ${m.db.service} sh -c 'pg_restore --clean --if-exists --no-owner --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
+# Migrations the code has and the backup had not yet, applied on top.
+# shellcheck disable=SC2086
+$COMPOSE run --rm --no-deps ${m.web.release}
+
+# shellcheck disable=SC2086
+$COMPOSE run --rm --no-deps -T --entrypoint sh ${m.web.service} -c 'find ${m.web.mediaPath} -mindepth 1 -delete && tar -C ${m.web.mediaPath} -xf -' < "$dir/media.tar"
+echo "restore: $dir restored"
+`;
+}
+
+export function renderRedeploy(m: OpsModel, marker: string): string {
+  const web = m.web.service;
+  return `${preamble(marker, [
+    `Replaces the ${web} replicas one by one with the image as built now, without dropping a request: new replicas`,
+    'start beside the old ones and must be healthy before each old one is stopped. A stopping replica finishes',
+    `its requests in flight (up to ${m.web.stopGraceSeconds} s) while nginx, which looks ${web} up again every second and retries`,
+    'another replica when a connection fails, sends new requests to the others.',
+    '',
+    `  ${'$'}COMPOSE build ${web} && ops/redeploy.sh`,
+  ], m)}
+# shellcheck disable=SC2086
+old=$($COMPOSE ps --quiet ${web})
+[ -n "$old" ] || { echo "redeploy: no ${web} replica runs; start the stack with up" >&2; exit 1; }
+count=$(echo "$old" | wc -l)
+
+# Migrations first, once, as on every deploy.
+# shellcheck disable=SC2086
+$COMPOSE run --rm --no-deps ${m.web.release}
+
+# As many new replicas as there are old ones, beside them; wait until each is healthy.
+# shellcheck disable=SC2086
+$COMPOSE up --detach --no-deps --no-recreate --scale ${web}=$((count * 2)) ${web}
+# shellcheck disable=SC2086
+for id in $($COMPOSE ps --quiet ${web}); do
+  case "$old" in *"$id"*) continue ;; esac
+  for _ in $(seq 1 120); do
+    [ "$($DOCKER inspect --format '{{.State.Health.Status}}' "$id")" = healthy ] && break
+    sleep 1
+  done
+  [ "$($DOCKER inspect --format '{{.State.Health.Status}}' "$id")" = healthy ] || { echo "redeploy: new replica $id is not healthy; the old ones keep serving" >&2; exit 1; }
+done
+
+# Then the old ones, one at a time: stop (their requests finish), remove.
+for id in $old; do
+  $DOCKER stop --time ${m.web.stopGraceSeconds} "$id" >/dev/null
+  $DOCKER rm "$id" >/dev/null
+done
+echo "redeploy: replaced $count ${web} replica(s)"
+`;
+}
+
+export function renderUpgradePostgres(m: OpsModel, marker: string): string {
+  const db = m.db.service;
+  return `${preamble(marker, [
+    `Moves the database onto PostgreSQL ${m.db.version}, the major docker-compose.yml now names, from a ${m.db.volume} volume`,
+    'that an older major wrote (a server refuses the data directory of another major):',
+    `  1. set postgres.version in .projenrc.ts and run npx projen (it warns that this step is due);`,
+    '  2. ops/upgrade-postgres.sh OLD_MAJOR, e.g. ops/upgrade-postgres.sh 17',
+    'It dumps the database with the old major\'s server, keeps a copy of the old volume for going back, starts',
+    `the new major on an empty volume, restores the dump and starts the stack. The dump stays in ${m.backups.dir}/.`,
+  ], m)}
+old=\${1:?usage: ops/upgrade-postgres.sh OLD_MAJOR}
+new=${m.db.version}
+[ "$old" != "$new" ] || echo "upgrade-postgres: the volume is already on $new; dumping and restoring it all the same" >&2
+dir="${m.backups.dir}/upgrade-$old-to-$new-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$dir"
+overlay="$dir/postgres-$old.yml"
+# The db service as the old major runs it: its image, and its volume at its own data path.
+cat > "$overlay" <<YAML
+services:
+  ${db}:
+    image: postgres:$old
+    volumes: !override
+      - ${m.db.volume}:$(case "$old" in 1[5-7]) echo '${m.db.dataPath(17)}' ;; *) echo '${m.db.dataPath(18)}' ;; esac)
+YAML
+
+# 1. Stop everything; start the old major alone on the old volume, and dump the app's database.
+# shellcheck disable=SC2086
+$COMPOSE stop
+# shellcheck disable=SC2086
+$COMPOSE -f "$overlay" up --detach --wait ${db}
+# shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
+$COMPOSE -f "$overlay" exec -T ${db} sh -c 'pg_dump --format=custom --no-owner -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' > "$dir/database.dump"
+
+# 2. Keep the old volume's content under another name, then empty the volume for the new major.
+# shellcheck disable=SC2086
+container=$($COMPOSE -f "$overlay" ps --all --quiet ${db})
+volume=$($DOCKER inspect --format '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{end}}{{end}}' "$container")
+# shellcheck disable=SC2086
+$COMPOSE -f "$overlay" rm --stop --force ${db}
+$DOCKER volume create "$volume-postgres-$old" >/dev/null
+$DOCKER run --rm -v "$volume:/from:ro" -v "$volume-postgres-$old:/to" --entrypoint cp "postgres:$old" -a /from/. /to/
+$DOCKER volume rm "$volume" >/dev/null
+
+# 3. The new major on an empty volume (initialized from POSTGRES_*), the dump restored, the stack started.
+# shellcheck disable=SC2086
+$COMPOSE up --detach --wait ${db}
+# shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
+$COMPOSE exec -T ${db} sh -c 'pg_restore --no-owner --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
+# shellcheck disable=SC2086
+$COMPOSE up --detach
+echo "upgrade-postgres: $old -> $new done; the old data is kept in volume $volume-postgres-$old, the dump in $dir"
+`;
+}

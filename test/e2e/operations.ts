@@ -1,0 +1,89 @@
+import { spawn } from 'child_process';
+import { appendFileSync, readdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { dockerCompose } from '../lib/docker-compose';
+import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
+import * as smoke from './smoke';
+
+/**
+ * Day-2 operations on a running stack, with the generated ops/ scripts and the engine's own replicas, stop
+ * signals and volumes: graceful shutdown, backup and restore, replicas, a zero-downtime redeploy, a
+ * PostgreSQL major upgrade, log rotation.
+ */
+
+/**
+ * A view that takes as long as it is told, added to the copy of the app before its image is built (test code,
+ * in the copy only): the request the graceful-shutdown check keeps in flight.
+ */
+export function addSlowView(dir: string): void {
+  writeFileSync(join(dir, 'Tau', 'e2e_slow.py'), [
+    '"""A view for the end-to-end suite only: answers after ?seconds=N."""',
+    'import asyncio',
+    '',
+    'from django.http import JsonResponse',
+    '',
+    '',
+    'async def slow(request):',
+    '    seconds = float(request.GET.get("seconds", "1"))',
+    '    await asyncio.sleep(seconds)',
+    '    return JsonResponse({"slept": seconds})',
+    '',
+  ].join('\n'));
+  appendFileSync(join(dir, 'Tau', 'urls.py'), '\nfrom .e2e_slow import slow  # noqa: E402  (end-to-end suite only)\n\nurlpatterns.append(path("e2e/slow/", slow))\n');
+}
+
+/** The environment the ops scripts run with: this run's compose binary and project, and Debian's docker client. */
+export function opsEnv(stack: ComposeStack): NodeJS.ProcessEnv {
+  return {
+    COMPOSE: [dockerCompose(), '--project-name', stack.project, '--project-directory', stack.dir, ...stack.files.flatMap((f) => ['--file', join(stack.dir, f)])].join(' '),
+    DOCKER,
+  };
+}
+
+export function script(stack: ComposeStack, name: string, args: string[] = []): string {
+  const r = run('sh', [join(stack.dir, 'ops', name), ...args], { env: opsEnv(stack), timeoutMs: 600_000 });
+  if (r.code !== 0) throw new smoke.CheckFailed(`ops/${name} ${args.join(' ')} (exit ${r.code}):\n${r.output.trim().split('\n').slice(-25).join('\n')}`);
+  // The script's own last word (compose's progress lines go to the same output).
+  return r.output.trim().split('\n').filter((l) => l.startsWith(name.replace(/\.sh$/, ''))).pop() ?? '';
+}
+
+/** wrk against `url` for `seconds` with `connections`, in the background; its counts once `done` resolves. */
+export function wrkInBackground(url: string, seconds: number, connections: number): { result: Promise<{ requests: number; non2xx: number; errors: number; text: string }> } {
+  const child = spawn('wrk', [`-t2`, `-c${connections}`, `-d${seconds}s`, '--timeout', '15s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (c) => { text += c; });
+  child.stderr.on('data', (c) => { text += c; });
+  const result = new Promise<{ requests: number; non2xx: number; errors: number; text: string }>((resolve) => child.on('close', () => {
+    const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
+    const errors = (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)?.slice(1) ?? []).reduce((n, x) => n + Number(x), 0);
+    resolve({ requests, non2xx, errors, text });
+  }));
+  return { result };
+}
+
+/** The web replicas' container ids. */
+export function replicas(stack: ComposeStack, service: string): string[] {
+  return stack.composeOrThrow(['ps', '--quiet', service]).trim().split('\n').filter(Boolean);
+}
+
+export async function waitAllHealthy(ids: string[], timeoutMs = 120_000): Promise<void> {
+  const started = Date.now();
+  for (const id of ids) {
+    while (run(DOCKER, ['inspect', '--format', '{{.State.Health.Status}}', id]).output.trim() !== 'healthy') {
+      if (Date.now() - started > timeoutMs) throw new smoke.CheckFailed(`replica ${id.slice(0, 12)} is not healthy after ${timeoutMs / 1000} s`);
+      await sleep(500);
+    }
+  }
+}
+
+/** Requests each replica logged for `marker` in its access log (Gunicorn's, to stdout). */
+export function answeredBy(ids: string[], marker: string): number[] {
+  return ids.map((id) => run(DOCKER, ['logs', id]).output.split('\n').filter((l) => l.includes(marker)).length);
+}
+
+/** The newest backup directory ops/backup.sh wrote. */
+export function newestBackup(dir: string): string {
+  const names = readdirSync(join(dir, 'backups')).filter((n) => /^\d{8}T\d{6}Z$/.test(n)).sort();
+  return join('backups', names[names.length - 1]);
+}
