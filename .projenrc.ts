@@ -1,5 +1,5 @@
 import { javascript, typescript } from 'projen';
-import { CiWorkflow, DjangoStack } from './src';
+import { CiWorkflow, DjangoStack, KubernetesTarget } from './src';
 
 const project = new typescript.TypeScriptProject({
   name: 'tau-backend',
@@ -22,7 +22,7 @@ const project = new typescript.TypeScriptProject({
   clobber: false,
   jest: true,
   jestOptions: { junitReporting: false, jestConfig: { collectCoverage: false } },
-  devDeps: ['yaml@^2', 'tsx@^4', 'fast-check@^3', 'dockerfile-utils@^0.16', 'dockerfile-ast@^0.7', 'ajv@^8', 'ajv-formats@^3', 'dclint@^3', 'mermaid@^11', 'jsdom@^25', '@balena/dockerignore@^1', 'madge@^8'],
+  devDeps: ['yaml@^2', 'tsx@^4', 'fast-check@^3', 'dockerfile-utils@^0.16', 'dockerfile-ast@^0.7', 'ajv@^8', 'ajv-formats@^3', 'dclint@^3', 'mermaid@^11', 'jsdom@^25', '@balena/dockerignore@^1', 'madge@^8', 'kubernetes-types@1.30.0'],
 });
 
 // The Tau backend's production stack: every deployment file below is generated from this.
@@ -32,6 +32,9 @@ const stack = new DjangoStack(project, {
   web: { port: 8000 },
   nginx: { port: 80, maxUploadSize: '25m' },
 });
+
+// The same stack as a kustomize base under k8s/, for a cluster.
+new KubernetesTarget(stack, { ingress: { className: 'nginx', host: 'tau.example.com' } });
 
 // This repository's own files that the image does not need: its CI, scripts, the TypeScript of the model and
 // its tests, benchmarks and docs.
@@ -59,7 +62,7 @@ project.testTask.reset();
 project.testTask.exec('tsc --noEmit -p test/tsconfig.json', { name: 'types of src/ and test/' });
 project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types of .projenrc.ts' });
 project.testTask.exec('tsc --noEmit -p bench/tsconfig.json', { name: 'types of bench/' });
-project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/lib/throwaway-postgres.sh test/engine/*.sh test/engine/*/*.sh',
+project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/lib/throwaway-postgres.sh test/engine/*.sh test/engine/*/*.sh test/k8s/*.sh k8s/create-secret.sh ops/*.sh',
   { name: "shellcheck of the repository's own scripts" });
 project.testTask.exec('jest --ci', { receiveArgs: true });
 project.testTask.exec('bash test/django/run-tests.sh');

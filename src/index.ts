@@ -9,3 +9,4 @@ export * from './ci';
 export * from './docs';
 export * from './ops';
 export * from './stack';
+export * from './k8s';

@@ -55,6 +55,7 @@ export function renderDockerfile(model: DockerfileModel, marker: string): string
       `# ${marker}`,
       '# Image of the web service: Django under Gunicorn with Uvicorn workers. No secret is baked in:',
       '# they reach the container at run time from .env.',
+      '# checkov:skip=CKV_DOCKER_2: Health is checked per service by the platform (compose healthcheck, Kubernetes probes): this image runs web, the migrations and workers',
     ].join('\n'),
     [
       '# ---- build: the Python dependencies, installed into a virtualenv that the runtime stage copies',

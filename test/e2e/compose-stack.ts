@@ -49,7 +49,7 @@ export interface ComposeConfig {
   readonly services: Record<string, {
     readonly image?: string;
     readonly build?: { readonly context: string; readonly dockerfile: string };
-    readonly ports?: { readonly target: number; readonly published: string | number }[];
+    readonly ports?: { readonly target: number; readonly published: string | number; readonly host_ip?: string }[];
     readonly environment?: Record<string, string | null>;
     readonly healthcheck?: unknown;
     readonly restart?: string;
@@ -77,13 +77,16 @@ export class ComposeStack {
     return this.services.find((s) => this.config.services[s].build && this.config.services[s].restart !== 'no')!;
   }
 
-  /** The service whose port is published on the host (nginx), and that port. */
+  /**
+   * The front door: the service whose port is published on every interface (nginx), and that port. (Development
+   * mode also publishes web and db, on 127.0.0.1 only.)
+   */
   public get front(): { service: string; port: number } {
     for (const s of this.services) {
-      const p = this.config.services[s].ports?.[0];
+      const p = this.config.services[s].ports?.find((x) => !x.host_ip);
       if (p) return { service: s, port: Number(p.published) };
     }
-    throw new Error('no service publishes a port');
+    throw new Error('no service publishes a port on every interface');
   }
 
   /** The PostgreSQL service. */

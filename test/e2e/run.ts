@@ -294,7 +294,7 @@ async function runDevelopment(dir: string, log: (line: string) => void): Promise
       await smoke.checkHealth(viaNginx);
       const missing = await direct.request('/no-such-page/');
       smoke.expect(missing.status === 404 && missing.body.includes('Using the URLconf'), `DEBUG is not on: ${missing.status}`);
-      const db = stack.config.services[stack.db].ports?.map((p) => `${(p as any).host_ip}:${p.published}`) ?? [];
+      const db = stack.config.services[stack.db].ports?.map((p) => `${p.host_ip}:${p.published}`) ?? [];
       smoke.expect(db.length === 1 && db[0] === '127.0.0.1:5432', `db is published on ${db.join(', ')}`);
       return `${command.split(' ').slice(0, 2).join(' ')} --reload; health 200 on 127.0.0.1:${webPort?.published} and through nginx; DEBUG's 404 page; db on ${db[0]}`;
     });

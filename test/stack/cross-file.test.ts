@@ -47,9 +47,10 @@ describe('one value in the model, every file that depends on it', () => {
     expect(files['Atlas/settings_env.py']).toContain('_str("POSTGRES_DB", "atlas")');
   });
 
-  test('PostgreSQL 18 moves the data volume to /var/lib/postgresql and changes only the compose file and its diagram', () => {
+  test('PostgreSQL 18 moves the data volume to /var/lib/postgresql and changes only the compose file, its diagram and the upgrade script', () => {
     const files = synthFiles({ ...TAU, postgres: { version: 18 } });
-    expect(changedFiles(base, files)).toEqual(['docker-compose.yml', 'docs/ARCHITECTURE.md']);
+    expect(changedFiles(base, files)).toEqual(['docker-compose.yml', 'docs/ARCHITECTURE.md', 'ops/upgrade-postgres.sh']);
+    expect(files['ops/upgrade-postgres.sh']).toContain('new=18');
     const db = parse(files['docker-compose.yml']).services.db;
     expect(db.image).toBe('postgres:18');
     expect(db.volumes).toEqual(['postgres_data:/var/lib/postgresql']);
@@ -114,7 +115,7 @@ describe('changing services is editing .projenrc.ts', () => {
 describe('one value for how long a request may take', () => {
   test('web.requestTimeout reaches nginx, Gunicorn and the engine\'s stop grace period, and nothing else', () => {
     const files = synthFiles({ ...TAU, web: { ...TAU.web, requestTimeout: Duration.seconds(90) } });
-    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'nginx/default.conf']);
+    expect(changedFiles(base, files)).toEqual(['Dockerfile', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'nginx/default.conf', 'ops/redeploy.sh']);
     expect(files['nginx/default.conf']).toContain('proxy_read_timeout 90s;');
     expect(files.Dockerfile).toContain('"--graceful-timeout", "90", "--timeout", "90"');
     expect(parse(files['docker-compose.yml']).services.web.stop_grace_period).toBe('95s');

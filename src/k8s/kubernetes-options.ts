@@ -1,0 +1,235 @@
+import { optionKeys } from '../core';
+
+/** CPU and memory of one container: what the scheduler reserves and the most it may use. */
+export interface ResourceOptions {
+  /**
+   * CPU reserved, in cores or millicores.
+   * @example '250m'
+   */
+  readonly cpu?: string;
+  /**
+   * Memory reserved.
+   * @example '256Mi'
+   */
+  readonly memory?: string;
+  /**
+   * Most CPU the container may use (it is throttled above).
+   * @example '1'
+   */
+  readonly cpuLimit?: string;
+  /**
+   * Most memory the container may use (it is killed above).
+   * @example '512Mi'
+   */
+  readonly memoryLimit?: string;
+}
+
+export const RESOURCE_OPTION_KEYS = optionKeys<ResourceOptions>()({ cpu: true, memory: true, cpuLimit: true, memoryLimit: true });
+
+/** The web Deployment scaled by CPU (autoscaling/v2). */
+export interface AutoscalingOptions {
+  /**
+   * Fewest web pods.
+   * @default - `replicas`
+   */
+  readonly minReplicas?: number;
+  /** Most web pods. */
+  readonly maxReplicas: number;
+  /**
+   * Average CPU use, in percent of the pods' CPU request, that the autoscaler keeps them at.
+   * @default 70
+   */
+  readonly cpuUtilization?: number;
+}
+
+export const AUTOSCALING_OPTION_KEYS = optionKeys<AutoscalingOptions>()({ minReplicas: true, maxReplicas: true, cpuUtilization: true });
+
+/** The Ingress in front of nginx: the cluster's ingress controller routes the site's traffic to it. */
+export interface IngressOptions {
+  /**
+   * The IngressClass (which controller serves it).
+   * @default - the cluster's default IngressClass
+   * @example 'nginx'
+   */
+  readonly className?: string;
+  /**
+   * Host name the site is reached by. Also becomes Django's ALLOWED_HOSTS and CSRF trusted origin in the
+   * cluster's ConfigMap, unless `environment` sets them.
+   * @default - every host (a rule without host), and Django's defaults for the allowed hosts
+   * @example 'tau.example.com'
+   */
+  readonly host?: string;
+  /**
+   * Secret of type kubernetes.io/tls holding the host's certificate: TLS ends at the ingress controller. Needs
+   * `host` and the stack's `tls: true` (Django's secure cookies, HSTS, nginx passing X-Forwarded-Proto on).
+   * @default - no TLS at the ingress
+   */
+  readonly tlsSecretName?: string;
+  /**
+   * A cert-manager ClusterIssuer that issues the certificate into `tlsSecretName` (annotation
+   * `cert-manager.io/cluster-issuer`).
+   * @default - the operator provides the certificate
+   * @example 'letsencrypt'
+   */
+  readonly clusterIssuer?: string;
+}
+
+export const INGRESS_OPTION_KEYS = optionKeys<IngressOptions>()({ className: true, host: true, tlsSecretName: true, clusterIssuer: true });
+
+export type AccessMode = 'ReadWriteOnce' | 'ReadWriteMany';
+
+/** PersistentVolumeClaims: PostgreSQL's data, the uploaded media, and any other volume of the stack. */
+export interface StorageOptions {
+  /**
+   * StorageClass of every claim.
+   * @default - the cluster's default StorageClass
+   */
+  readonly className?: string;
+  /**
+   * Size of PostgreSQL's data claim.
+   * @default '10Gi'
+   */
+  readonly databaseSize?: string;
+  /**
+   * Size of the media claim (uploads).
+   * @default '10Gi'
+   */
+  readonly mediaSize?: string;
+  /**
+   * How the media claim is shared. Every web pod writes uploads and every nginx pod serves them, so pods on
+   * several nodes need `ReadWriteMany`: a StorageClass whose provisioner offers it (NFS, CephFS, EFS, Azure
+   * Files, Filestore, Longhorn RWX). With `ReadWriteOnce` every pod that mounts the claim is scheduled onto
+   * the node of the first (a required pod affinity), which fits a one-node cluster or a small site.
+   * @default 'ReadWriteMany'
+   */
+  readonly mediaAccessMode?: AccessMode;
+  /**
+   * Size of the claim of every other volume the stack declares (`stack.addVolume`).
+   * @default '1Gi'
+   */
+  readonly volumeSize?: string;
+}
+
+export const STORAGE_OPTION_KEYS = optionKeys<StorageOptions>()({
+  className: true, databaseSize: true, mediaSize: true, mediaAccessMode: true, volumeSize: true,
+});
+
+/** A PostgreSQL the cluster does not run (a managed database). */
+export interface ExternalDatabaseOptions {
+  /**
+   * Its host name; becomes POSTGRES_HOST in the cluster's ConfigMap.
+   * @example 'tau.abc123.eu-west-1.rds.amazonaws.com'
+   */
+  readonly host: string;
+  /**
+   * Its port; becomes POSTGRES_PORT.
+   * @default 5432
+   */
+  readonly port?: number;
+}
+
+export const EXTERNAL_DATABASE_OPTION_KEYS = optionKeys<ExternalDatabaseOptions>()({ host: true, port: true });
+
+/** How a service other than db, web, nginx and the migrations runs on Kubernetes (`stack.addService`). */
+export interface KubernetesServiceOptions {
+  /**
+   * The numeric user its image runs as. Pods run as non-root users only, and Kubernetes can verify only a
+   * number; a service on the web image gets the web image's user and needs none.
+   * @example 999 (the redis and postgres images' own user)
+   */
+  readonly runAsUser?: number;
+  /**
+   * Directories the service writes to besides its volumes: the root filesystem is read-only, and each of these
+   * is an empty directory of the pod (lost when the pod goes).
+   * @default - only /tmp
+   * @example ['/data']
+   */
+  readonly writablePaths?: string[];
+  /**
+   * Pods of the service.
+   * @default 1
+   */
+  readonly replicas?: number;
+}
+
+export const KUBERNETES_SERVICE_OPTION_KEYS = optionKeys<KubernetesServiceOptions>()({ runAsUser: true, writablePaths: true, replicas: true });
+
+export interface KubernetesTargetOptions {
+  /**
+   * The namespace every object goes into. nginx's upstream is the web Service's fully qualified name in it
+   * (nginx's resolver does not search), so it is fixed here rather than by an overlay.
+   * @default - the Django project's name in lower case, "_" as "-"
+   */
+  readonly namespace?: string;
+  /**
+   * Write the Namespace object (with the "restricted" Pod Security level enforced) into the base.
+   * @default true
+   */
+  readonly createNamespace?: boolean;
+  /**
+   * The cluster's DNS domain.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * The DNS server nginx asks for the web Service's address.
+   * @default - `kube-dns.kube-system.svc.<clusterDomain>`, the cluster DNS Service (CoreDNS keeps that name)
+   */
+  readonly dnsResolver?: string;
+  /**
+   * The web image as the cluster pulls it: a registry reference with a tag or digest. The cluster cannot build
+   * it: build and push it (`docker build -t <ref> . && docker push <ref>`).
+   * @default - `<image tag>:local` (e.g. tau-web:local), for a local cluster the image is loaded into
+   *   (`kind load docker-image`, `minikube image load`); pulled only if not present
+   * @example 'ghcr.io/acme/tau-web:1.4.2'
+   */
+  readonly webImage?: string;
+  /**
+   * Web pods. From 2 on, a PodDisruptionBudget keeps one serving through a node drain.
+   * @default 2
+   */
+  readonly replicas?: number;
+  /**
+   * Scale the web pods by CPU with a HorizontalPodAutoscaler.
+   * @default - a fixed number of pods (`replicas`)
+   */
+  readonly autoscaling?: AutoscalingOptions;
+  /**
+   * nginx pods.
+   * @default 2
+   */
+  readonly proxyReplicas?: number;
+  /**
+   * The Ingress in front of nginx; `false` writes none (reach the nginx Service another way).
+   * @default - an Ingress for every host on the default IngressClass
+   */
+  readonly ingress?: IngressOptions | false;
+  /** @default - the cluster's default StorageClass, 10Gi for the database and media */
+  readonly storage?: StorageOptions;
+  /**
+   * A managed PostgreSQL instead of the StatefulSet: the db service is not run in the cluster.
+   * @default - PostgreSQL runs in the cluster as a StatefulSet
+   */
+  readonly externalDatabase?: ExternalDatabaseOptions;
+  /**
+   * Values of non-secret variables of the stack for the cluster, over their defaults (ConfigMap). Secrets come
+   * from `.env` only, through `npx projen k8s:secret`.
+   * @example { DJANGO_ALLOWED_HOSTS: 'tau.example.com' }
+   * @default - each variable's value or default, and the allowed hosts and trusted origin from `ingress.host`
+   */
+  readonly environment?: { readonly [name: string]: string };
+  /**
+   * CPU and memory per service, by service name, over the defaults.
+   * @default - web 250m and 128Mi + 64Mi per Gunicorn worker (limits 1 CPU, 256Mi + 128Mi per worker), the
+   *   migrations 250m/256Mi (1/512Mi), db 250m/256Mi (1/1Gi), nginx 50m/64Mi (500m/128Mi), others 100m/128Mi (500m/256Mi)
+   */
+  readonly resources?: { readonly [service: string]: ResourceOptions };
+  /** Options of the services added with `stack.addService`, by name. */
+  readonly services?: { readonly [service: string]: KubernetesServiceOptions };
+}
+
+export const KUBERNETES_TARGET_OPTION_KEYS = optionKeys<KubernetesTargetOptions>()({
+  namespace: true, createNamespace: true, clusterDomain: true, dnsResolver: true, webImage: true, replicas: true,
+  autoscaling: true, proxyReplicas: true, ingress: true, storage: true, externalDatabase: true, environment: true,
+  resources: true, services: true,
+});

@@ -1,0 +1,326 @@
+import { createHash } from 'crypto';
+import { EnvContract, EnvVar, FileMount, Service, Volume } from '../model';
+import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
+import { AccessMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
+
+/** What the Kubernetes target reads of the stack: its parts, read-only. `KubernetesTarget` fills it from a `DjangoStack`. */
+export interface KubernetesStackView {
+  /** The Django project's name: the stack's name in labels and the default namespace. */
+  readonly name: string;
+  readonly services: readonly Service[];
+  readonly volumes: readonly Volume[];
+  readonly env: EnvContract;
+  readonly db: Service;
+  /** PostgreSQL's data volume. */
+  readonly dbData: Volume;
+  readonly postgresVersion: number;
+  readonly web: Service;
+  /** The web image's numeric user. */
+  readonly webUser: { readonly uid: number };
+  readonly nginx: Service;
+  /** The compose stack's nginx site: the Kubernetes site copies its settings, with the cluster's resolver and upstream. */
+  readonly site: NginxSite;
+  readonly staticFiles: ServedFiles;
+  readonly mediaFiles: ServedFiles;
+  readonly healthPath: string;
+  /** TLS ends in front of the stack (the stack's `tls`). */
+  readonly tls: boolean;
+  /** Gunicorn workers per web pod (WEB_CONCURRENCY's default). */
+  readonly workers: number;
+}
+
+/** What a service is to the cluster, which decides the kind of workload and its defaults. */
+export type Role = 'database' | 'web' | 'proxy' | 'task' | 'service';
+
+/**
+ * The user ids of the registry images the stack itself runs. The official postgres image (Debian variants,
+ * which `postgres:N` are) has `postgres` as uid/gid 999, and initdb needs its passwd entry, so PostgreSQL runs
+ * as that user. nginx's master runs as any user when it is not root (it then ignores its `user` directive) and
+ * writes only to the pod's empty directories, so it gets a uid above 10000, clear of the node's own users.
+ */
+export const POSTGRES_UID = 999;
+export const NGINX_UID = 10101;
+
+/** The Kubernetes name of a model name: "_" and "." become "-" (volume names allow them, Kubernetes names do not). */
+export function k8sName(name: string): string {
+  return name.replace(/[_.]/g, '-');
+}
+
+/** A DNS label from any text: lowercase, "-" for the rest, at most 63 characters (a hash keeps long ones apart). */
+export function dnsLabel(text: string): string {
+  const label = text.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  if (label.length <= 63) return label || 'x';
+  return `${label.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(text).digest('hex').slice(0, 8)}`;
+}
+
+/** The first 16 hex digits of the SHA-256 of `text`: a pod template annotation that changes when a ConfigMap does. */
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** One PersistentVolumeClaim and who mounts it. */
+export interface Claim {
+  readonly volume: Volume;
+  readonly name: string;
+  readonly size: string;
+  readonly accessMode: AccessMode;
+  /** The workloads that mount it. */
+  readonly users: readonly Service[];
+}
+
+interface ResolvedResources {
+  readonly cpu: string;
+  readonly memory: string;
+  readonly cpuLimit: string;
+  readonly memoryLimit: string;
+}
+
+/**
+ * The stack as the cluster runs it: every option of the target resolved to its value, and every value that the
+ * manifests share (names, labels, the services each one accepts traffic from, the ConfigMap's values) computed
+ * once. Rendering reads it and never validates; `validateKubernetes` reads the same plan.
+ */
+export class KubernetesPlan {
+  public readonly namespace: string;
+  public readonly createNamespace: boolean;
+  public readonly clusterDomain: string;
+  public readonly dnsResolver: string;
+  public readonly webImage: string;
+  /** The default web image: the one a local cluster is given by hand, never pulled. */
+  public readonly webImageIsLocal: boolean;
+  public readonly replicas: number;
+  public readonly proxyReplicas: number;
+  public readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly cpuUtilization: number };
+  public readonly ingress?: { readonly className?: string; readonly host?: string; readonly tlsSecretName?: string; readonly clusterIssuer?: string };
+  public readonly storageClass?: string;
+  public readonly databaseSize: string;
+  public readonly externalDatabase?: { readonly host: string; readonly port: number };
+  /** The Secret `npx projen k8s:secret` makes from `.env`; pods read their secret variables from it. */
+  public readonly secretName: string;
+  /** The ConfigMap of the non-secret variables. */
+  public readonly configMapName: string;
+  /** The ConfigMap holding nginx's site. */
+  public readonly nginxConfigMapName: string;
+
+  constructor(public readonly stack: KubernetesStackView, public readonly options: KubernetesTargetOptions) {
+    const name = String(stack.name).toLowerCase();
+    this.namespace = options.namespace ?? dnsLabel(name);
+    this.createNamespace = options.createNamespace ?? true;
+    this.clusterDomain = options.clusterDomain ?? 'cluster.local';
+    this.dnsResolver = options.dnsResolver ?? `kube-dns.kube-system.svc.${this.clusterDomain}`;
+    this.webImageIsLocal = options.webImage === undefined;
+    this.webImage = options.webImage ?? `${stack.web.image.ref}:local`;
+    this.replicas = options.replicas ?? 2;
+    this.proxyReplicas = options.proxyReplicas ?? 2;
+    if (options.autoscaling) {
+      this.autoscaling = {
+        minReplicas: options.autoscaling.minReplicas ?? this.replicas,
+        maxReplicas: options.autoscaling.maxReplicas,
+        cpuUtilization: options.autoscaling.cpuUtilization ?? 70,
+      };
+    }
+    this.ingress = options.ingress === false ? undefined : { ...(options.ingress ?? {}) };
+    this.storageClass = options.storage?.className;
+    this.databaseSize = options.storage?.databaseSize ?? '10Gi';
+    if (options.externalDatabase) this.externalDatabase = { host: options.externalDatabase.host, port: options.externalDatabase.port ?? 5432 };
+    this.secretName = `${dnsLabel(name)}-secrets`;
+    this.configMapName = `${dnsLabel(name)}-environment`;
+    this.nginxConfigMapName = `${k8sName(stack.nginx.name)}-site`;
+  }
+
+  // ---- what runs
+
+  /** The services the cluster runs: every service of the stack but db when the database is external. */
+  public get services(): Service[] {
+    return this.stack.services.filter((s) => !(this.externalDatabase && s === this.stack.db));
+  }
+
+  public role(service: Service): Role {
+    if (service === this.stack.db) return 'database';
+    if (service === this.stack.web) return 'web';
+    if (service === this.stack.nginx) return 'proxy';
+    if (service.runs === 'once') return 'task';
+    return 'service';
+  }
+
+  /** Runs the image built from this repository (web, the migrations, a worker). */
+  public runsWebImage(service: Service): boolean {
+    return service.image === this.stack.web.image;
+  }
+
+  /** The image reference the pod names. */
+  public image(service: Service): string {
+    return this.runsWebImage(service) ? this.webImage : service.image.ref;
+  }
+
+  /**
+   * `Always` (checkov CKV_K8S_15: a tag may be pushed again), except for the default local web image, which is
+   * loaded into the cluster by hand and exists in no registry.
+   */
+  public pullPolicy(service: Service): 'Always' | 'IfNotPresent' {
+    return this.runsWebImage(service) && this.webImageIsLocal ? 'IfNotPresent' : 'Always';
+  }
+
+  /** The numeric user the service's containers run as; undefined for a registry image nobody named the user of. */
+  public uid(service: Service): number | undefined {
+    if (this.runsWebImage(service)) return this.stack.webUser.uid;
+    if (service === this.stack.db) return POSTGRES_UID;
+    if (service === this.stack.nginx) return NGINX_UID;
+    return this.options.services?.[service.name]?.runAsUser;
+  }
+
+  public replicasOf(service: Service): number {
+    switch (this.role(service)) {
+      case 'web': return this.autoscaling?.minReplicas ?? this.replicas;
+      case 'proxy': return this.proxyReplicas;
+      case 'database': case 'task': return 1;
+      default: return this.options.services?.[service.name]?.replicas ?? 1;
+    }
+  }
+
+  /** Directories the service writes to outside its volumes; each becomes an emptyDir (the root filesystem is read-only). */
+  public writablePaths(service: Service): string[] {
+    switch (this.role(service)) {
+      // The server socket and lock file, and sort/temporary files.
+      case 'database': return ['/var/run/postgresql', '/tmp'];
+      // Temporary files of request bodies and proxied responses, and the pid file (/var/run is a link to /run).
+      case 'proxy': return ['/var/cache/nginx', '/run', '/tmp'];
+      // Gunicorn's worker heartbeat files and Django's uploads above 2.5 MB go to the temporary directory.
+      default: return this.runsWebImage(service) ? ['/tmp'] : this.options.services?.[service.name]?.writablePaths ?? ['/tmp'];
+    }
+  }
+
+  public resources(service: Service): ResolvedResources {
+    const base: ResolvedResources = (() => {
+      switch (this.role(service)) {
+        case 'web': {
+          // Each Gunicorn worker is a Python process with Django loaded: about 64 MiB, twice that at peak.
+          const workers = this.stack.workers;
+          return { cpu: '250m', memory: `${128 + 64 * workers}Mi`, cpuLimit: '1', memoryLimit: `${256 + 128 * workers}Mi` };
+        }
+        case 'task': return { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '512Mi' };
+        case 'database': return { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '1Gi' };
+        case 'proxy': return { cpu: '50m', memory: '64Mi', cpuLimit: '500m', memoryLimit: '128Mi' };
+        default: return { cpu: '100m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi' };
+      }
+    })();
+    const given: ResourceOptions = this.options.resources?.[service.name] ?? {};
+    return { ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
+  }
+
+  /** collectstatic in nginx's pod: one short-lived Python process. */
+  public get collectStaticResources(): ResolvedResources {
+    return { cpu: '100m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi' };
+  }
+
+  /** nginx's site file as the stack mounts it into nginx: on the cluster, a ConfigMap at the same path. */
+  public get nginxConf(): FileMount | undefined {
+    return this.stack.nginx.fileMounts.find((f) => f.source === NginxConfFile.PATH);
+  }
+
+  // ---- names and labels
+
+  public labels(service: Service): Record<string, string> {
+    return {
+      ...this.selector(service),
+      'app.kubernetes.io/component': this.role(service) === 'service' ? k8sName(service.name) : this.componentName(service),
+      'app.kubernetes.io/managed-by': 'projen',
+    };
+  }
+
+  /** The labels a workload's selector, its Service and the NetworkPolicies select its pods by. */
+  public selector(service: Service): Record<string, string> {
+    return { 'app.kubernetes.io/name': service.name, 'app.kubernetes.io/part-of': this.partOf };
+  }
+
+  /** Labels of objects that belong to the stack as a whole. */
+  public get stackLabels(): Record<string, string> {
+    return { 'app.kubernetes.io/part-of': this.partOf, 'app.kubernetes.io/managed-by': 'projen' };
+  }
+
+  private get partOf(): string {
+    return dnsLabel(String(this.stack.name).toLowerCase());
+  }
+
+  private componentName(service: Service): string {
+    return { database: 'database', web: 'server', proxy: 'proxy', task: 'migrations', service: 'service' }[this.role(service)];
+  }
+
+  /** The name of a service's port: what Services, probes and NetworkPolicies refer to. */
+  public portName(service: Service): string {
+    return { database: 'postgres', web: 'http', proxy: 'http', task: 'tcp', service: 'tcp' }[this.role(service)];
+  }
+
+  /** The web Service's fully qualified name: nginx's resolver does not search the pod's DNS domains. */
+  public fqdn(service: Service): string {
+    return `${service.name}.${this.namespace}.svc.${this.clusterDomain}`;
+  }
+
+  // ---- storage
+
+  /** Claims of the stack's volumes, except PostgreSQL's data (a claim template of the StatefulSet) and the static files (emptyDirs). */
+  public get claims(): Claim[] {
+    const services = this.services;
+    return this.stack.volumes
+      .filter((v) => v !== this.stack.dbData && v !== this.stack.staticFiles.volume)
+      .map((volume) => {
+        const media = volume === this.stack.mediaFiles.volume;
+        return {
+          volume,
+          name: k8sName(volume.name),
+          size: media ? this.options.storage?.mediaSize ?? '10Gi' : this.options.storage?.volumeSize ?? '1Gi',
+          accessMode: media ? this.options.storage?.mediaAccessMode ?? 'ReadWriteMany' : 'ReadWriteOnce',
+          users: services.filter((s) => s.mountPathOf(volume) !== undefined),
+        };
+      })
+      .filter((c) => c.users.length > 0);
+  }
+
+  /** The ReadWriteOnce claims that several pods mount: their pods must share a node. */
+  public colocatedClaims(service: Service): Claim[] {
+    return this.claims.filter((c) => c.accessMode === 'ReadWriteOnce' && c.users.includes(service)
+      && c.users.reduce((pods, s) => pods + this.replicasOf(s), 0) > 1);
+  }
+
+  // ---- environment
+
+  /** The non-secret variables the cluster's services read, with their values for the cluster. */
+  public get configValues(): { variable: EnvVar; value: string | undefined; origin: string }[] {
+    const read = new Set(this.services.flatMap((s) => s.environment));
+    return this.stack.env.all.filter((v) => !v.secret && read.has(v)).map((v) => ({ variable: v, ...this.configValue(v) }));
+  }
+
+  private configValue(v: EnvVar): { value: string | undefined; origin: string } {
+    const given = this.options.environment?.[v.name];
+    if (given !== undefined) return { value: given, origin: 'kubernetes environment in .projenrc.ts' };
+    const db = this.externalDatabase;
+    if (db && v.name === 'POSTGRES_HOST') return { value: db.host, origin: 'externalDatabase.host' };
+    if (db && v.name === 'POSTGRES_PORT') return { value: String(db.port), origin: 'externalDatabase.port' };
+    const host = this.ingress?.host;
+    if (host && v.name === 'DJANGO_ALLOWED_HOSTS') return { value: host, origin: 'ingress.host' };
+    if (host && v.name === 'DJANGO_CSRF_TRUSTED_ORIGINS') {
+      return { value: `${this.ingress?.tlsSecretName || this.stack.tls ? 'https' : 'http'}://${host}`, origin: 'ingress.host' };
+    }
+    if (v.value !== undefined) return { value: v.value, origin: 'the stack' };
+    return { value: v.default, origin: 'its default' };
+  }
+
+  // ---- who talks to whom
+
+  /**
+   * The services that connect to `service`: those that depend on it, and those that read a variable naming it as
+   * a host (POSTGRES_HOST=db, REDIS_URL=redis://redis:6379/0). nginx's upstream connects to nginx's app.
+   */
+  public clients(service: Service): Service[] {
+    const values = new Map(this.configValues.map((c) => [c.variable, c.value]));
+    const names = (v: EnvVar) => {
+      const value = values.get(v);
+      if (value === undefined) return false;
+      return value === service.name || new RegExp(`^[a-z][a-z0-9+.-]*://([^@/]*@)?${service.name}(:[0-9]+)?(/|$)`).test(value);
+    };
+    return this.services.filter((s) => s !== service && (
+      s.dependencies.some((d) => d.service === service && !d.completed)
+      || s.environment.some(names)
+      || (s === this.stack.nginx && this.stack.site.upstream === service)));
+  }
+}

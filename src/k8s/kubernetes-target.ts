@@ -1,0 +1,121 @@
+import { posix } from 'path';
+import { Component, Project } from 'projen';
+import { ManagedFile, Problem, StackValidationError } from '../core';
+import type { DjangoStack } from '../stack';
+import { KubernetesTargetOptions } from './kubernetes-options';
+import { KubernetesPlan, KubernetesStackView } from './kubernetes-plan';
+import { KubernetesBase, renderKubernetes, renderKustomizationYaml, renderManifestYaml } from './render-k8s';
+import { renderSecretScript } from './render-secret-script';
+import { validateKubernetes } from './validate-kubernetes';
+
+/** A stack that collects the problems of objects that join it (`addValidation`), if it offers to. */
+interface CollectsProblems {
+  addValidation?(source: { validate(): Problem[] }): void;
+}
+
+/**
+ * The stack on Kubernetes: a kustomize base under `k8s/`, rendered from the same model as the compose file
+ * (services, ports, images, variables, probes, volumes, the nginx site), applied with `kubectl apply -k k8s/`.
+ *
+ *   new KubernetesTarget(stack, { replicas: 3, ingress: { className: 'nginx', host: 'tau.example.com' } });
+ *
+ * Its problems join the stack's before any file is written: a stack that offers `addValidation` lists them
+ * with its own; otherwise the target refuses synthesis itself, right after the stack's checks pass.
+ */
+export class KubernetesTarget extends Component {
+  /** The directory of the base, relative to the repository. */
+  public static readonly DIR = 'k8s';
+  /** The task that makes the Secret from `.env`. */
+  public static readonly SECRET_TASK = 'k8s:secret';
+
+  private readonly stack: DjangoStack;
+  private readonly options: KubernetesTargetOptions;
+  private readonly validatedByStack: boolean;
+  private files?: ManagedFile[];
+
+  constructor(stack: DjangoStack, options: KubernetesTargetOptions = {}) {
+    super(stack);
+    this.stack = stack;
+    this.options = options;
+    const collects = stack as unknown as CollectsProblems;
+    this.validatedByStack = typeof collects.addValidation === 'function';
+    if (this.validatedByStack) collects.addValidation!(this);
+
+    const project = Project.of(stack);
+    project.addTask(KubernetesTarget.SECRET_TASK, {
+      description: `Make the cluster's Secret from ${stack.envFile} (its secret variables only), with kubectl`,
+      exec: `sh ${KubernetesTarget.DIR}/create-secret.sh`,
+    });
+    // Secrets reach the cluster from the .env beside .projenrc.ts only; one put in the base (for a secretGenerator,
+    // say) stays out of git all the same.
+    project.gitignore.exclude(`/${KubernetesTarget.DIR}/**/.env*`);
+    // The base is applied from the repository, never copied into the image.
+    stack.dockerIgnore.addGroup({ why: 'The Kubernetes base: applied to the cluster, not run in the image', patterns: [KubernetesTarget.DIR] });
+  }
+
+  /** The stack as the cluster runs it, from the model as it is now (services may be added after the target). */
+  public get plan(): KubernetesPlan {
+    const s = this.stack;
+    const view: KubernetesStackView = {
+      name: s.djangoProject,
+      get services() { return s.services; },
+      get volumes() { return s.volumes; },
+      env: s.env,
+      db: s.db,
+      dbData: s.postgres.data,
+      postgresVersion: s.postgresVersion,
+      web: s.web,
+      webUser: { uid: s.image.uid },
+      nginx: s.nginx,
+      site: s.site,
+      staticFiles: s.staticFiles,
+      mediaFiles: s.mediaFiles,
+      healthPath: s.healthPath,
+      tls: s.tls !== undefined,
+      workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),
+    };
+    return new KubernetesPlan(view, this.options);
+  }
+
+  /** What the cluster cannot run as declared; empty when the base can be written. */
+  public validate(): Problem[] {
+    return validateKubernetes(this.plan);
+  }
+
+  /**
+   * Runs after the stack's own check (it is the stack's child): refuses synthesis with every problem, then
+   * declares the base's files, one per manifest, now that every service of `.projenrc.ts` is known.
+   */
+  public preSynthesize(): void {
+    if (!this.validatedByStack) {
+      const problems = this.validate();
+      if (problems.length > 0) throw new StackValidationError(problems);
+    }
+    if (this.files) return;
+    const plan = this.plan;
+    const at = (path: string) => posix.join(KubernetesTarget.DIR, path);
+    // Rendered once for every file of the base, which all carry the same marker.
+    let rendered: { marker: string; base: KubernetesBase } | undefined;
+    const base = (marker: string) => {
+      if (rendered?.marker !== marker) rendered = { marker, base: renderKubernetes(plan, marker) };
+      return rendered.base;
+    };
+    const kustomization = new ManagedFile(this, at('kustomization.yaml'), { render: (marker) => renderKustomizationYaml(base(marker), plan, marker) });
+    this.files = [
+      kustomization,
+      ...base(kustomization.marker ?? '').manifests.map((m) => new ManagedFile(this, at(m.path), {
+        render: (marker) => renderManifestYaml(base(marker).manifests.find((x) => x.path === m.path)!, marker),
+      })),
+      new ManagedFile(this, at('create-secret.sh'), {
+        executable: true,
+        render: (marker) => renderSecretScript({
+          secretName: plan.secretName,
+          namespace: plan.namespace,
+          names: this.stack.env.all.filter((v) => v.secret && plan.services.some((s) => s.environment.includes(v))).map((v) => v.name),
+          envFile: this.stack.envFile,
+          namespaceManifest: plan.createNamespace ? 'namespace.yaml' : undefined,
+        }, marker),
+      }),
+    ];
+  }
+}

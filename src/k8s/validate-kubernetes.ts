@@ -1,0 +1,191 @@
+import { checkContainerPath, checkOptionKeys, checkPort, named, Problem } from '../core';
+import { Image } from '../model';
+import {
+  AUTOSCALING_OPTION_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS, KUBERNETES_SERVICE_OPTION_KEYS,
+  KUBERNETES_TARGET_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
+} from './kubernetes-options';
+import { k8sName, KubernetesPlan } from './kubernetes-plan';
+import { kubernetesSite } from './render-k8s';
+
+const COMPONENT = 'kubernetes';
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const STORAGE = /^[1-9][0-9]{0,5}(Mi|Gi|Ti)$/;
+const CPU = /^([1-9][0-9]{0,5}m|[0-9]{1,3}(\.[0-9]{1,3})?)$/;
+const MEMORY = /^[1-9][0-9]{0,6}(Ki|Mi|Gi)$/;
+
+function whole(field: string, value: unknown, min: number, max: number): Problem[] {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+    ? [] : [{ component: COMPONENT, field, value, allowed: `a whole number from ${min} to ${max}` }];
+}
+
+function matches(field: string, value: unknown, pattern: RegExp, allowed: string): Problem[] {
+  return typeof value === 'string' && pattern.test(value) ? [] : [{ component: COMPONENT, field, value, allowed }];
+}
+
+/**
+ * Everything the cluster cannot run as declared, as problems naming the field: the target's options, and what
+ * in the model only compose can express (a file of the repository mounted into a container, a host port).
+ * Reported with the stack's own problems, before any file is written.
+ */
+export function validateKubernetes(plan: KubernetesPlan): Problem[] {
+  const o = plan.options;
+  const stack = plan.stack;
+  const problems: Problem[] = [...checkOptionKeys(COMPONENT, o, KUBERNETES_TARGET_OPTION_KEYS)];
+  const sub = (field: string, value: unknown, keys: readonly string[]) =>
+    checkOptionKeys(`${COMPONENT} ${field}`, value, keys);
+
+  problems.push(...matches('namespace', plan.namespace, DNS_LABEL,
+    'a DNS label: lowercase letters, digits and "-", starting with a letter, at most 63 characters'));
+  problems.push(...matches('clusterDomain', plan.clusterDomain, DNS_SUBDOMAIN, 'a DNS domain such as cluster.local'));
+  if (stack.site.upstream) {
+    problems.push(...kubernetesSite(plan).validate().filter((p) => p.field === 'resolver').map((p) => ({ ...p, component: COMPONENT, field: 'dnsResolver' })));
+  }
+  if (o.webImage !== undefined) {
+    problems.push(...Image.fromRegistry(String(o.webImage)).validate(COMPONENT).map((p) => ({ ...p, field: 'webImage' })));
+  }
+  problems.push(...whole('replicas', plan.replicas, 1, 100), ...whole('proxyReplicas', plan.proxyReplicas, 1, 100));
+
+  if (o.autoscaling) {
+    const a = plan.autoscaling!;
+    problems.push(...sub('autoscaling', o.autoscaling, AUTOSCALING_OPTION_KEYS),
+      ...whole('autoscaling.minReplicas', a.minReplicas, 1, 1000),
+      ...whole('autoscaling.maxReplicas', a.maxReplicas, Math.max(1, Number.isInteger(a.minReplicas) ? a.minReplicas : 1), 1000),
+      ...whole('autoscaling.cpuUtilization', a.cpuUtilization, 1, 100));
+  }
+
+  if (o.ingress !== undefined && o.ingress !== false) {
+    const i = o.ingress;
+    problems.push(...sub('ingress', i, INGRESS_OPTION_KEYS));
+    if (i.host !== undefined) problems.push(...matches('ingress.host', i.host, HOST, 'a host name such as tau.example.com (lowercase; *.example.com for a wildcard)'));
+    if (i.className !== undefined) problems.push(...matches('ingress.className', i.className, DNS_SUBDOMAIN, 'the name of an IngressClass, such as nginx'));
+    if (i.tlsSecretName !== undefined) {
+      problems.push(...matches('ingress.tlsSecretName', i.tlsSecretName, DNS_SUBDOMAIN, 'the name of a Secret of type kubernetes.io/tls: lowercase letters, digits, "-" and "."'));
+      if (!stack.tls) {
+        problems.push({ component: COMPONENT, field: 'ingress.tlsSecretName', value: i.tlsSecretName,
+          allowed: 'TLS that ends at the ingress needs the stack to say so (tls: true in DjangoStack): Django then sets secure cookies and HSTS, and nginx passes X-Forwarded-Proto on' });
+      }
+    }
+    if (i.clusterIssuer !== undefined) {
+      problems.push(...matches('ingress.clusterIssuer', i.clusterIssuer, DNS_SUBDOMAIN, 'the name of a cert-manager ClusterIssuer'));
+      if (i.tlsSecretName === undefined || i.host === undefined) {
+        problems.push({ component: COMPONENT, field: 'ingress.clusterIssuer', value: i.clusterIssuer,
+          allowed: 'cert-manager issues a certificate for ingress.host into ingress.tlsSecretName: give both' });
+      }
+    }
+  }
+
+  if (o.storage) {
+    const s = o.storage;
+    problems.push(...sub('storage', s, STORAGE_OPTION_KEYS));
+    if (s.className !== undefined) problems.push(...matches('storage.className', s.className, DNS_SUBDOMAIN, 'the name of a StorageClass'));
+    for (const field of ['databaseSize', 'mediaSize', 'volumeSize'] as const) {
+      if (s[field] !== undefined) problems.push(...matches(`storage.${field}`, s[field], STORAGE, 'a size in Mi, Gi or Ti, such as 10Gi'));
+    }
+    if (s.mediaAccessMode !== undefined && s.mediaAccessMode !== 'ReadWriteMany' && s.mediaAccessMode !== 'ReadWriteOnce') {
+      problems.push({ component: COMPONENT, field: 'storage.mediaAccessMode', value: s.mediaAccessMode, allowed: 'ReadWriteMany or ReadWriteOnce' });
+    }
+  }
+
+  if (o.externalDatabase) {
+    problems.push(...sub('externalDatabase', o.externalDatabase, EXTERNAL_DATABASE_OPTION_KEYS));
+    const host = o.externalDatabase.host;
+    if (!(typeof host === 'string' && (IPV4.test(host) || DNS_SUBDOMAIN.test(host)))) {
+      problems.push({ component: COMPONENT, field: 'externalDatabase.host', value: host, allowed: 'a host name or an IPv4 address' });
+    }
+    problems.push(...checkPort(COMPONENT, 'externalDatabase.port', o.externalDatabase.port));
+  }
+
+  // ---- the environment: values for the cluster, never a secret
+  const readHere = new Set(plan.services.flatMap((s) => s.environment));
+  for (const [name, value] of Object.entries(o.environment ?? {})) {
+    const v = stack.env.get(name);
+    const field = `environment.${name}`;
+    if (!v || !readHere.has(v)) {
+      const known = plan.configValues.map((c) => c.variable.name).join(', ');
+      problems.push({ component: COMPONENT, field, value, allowed: `a variable of the stack that a service of the cluster reads: ${known}` });
+    } else if (v.secret) {
+      problems.push({ component: COMPONENT, field, value: '(a literal secret)',
+        allowed: `a secret is never written in .projenrc.ts: it reaches the cluster from .env through \`npx projen k8s:secret\`` });
+    } else if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+      problems.push({ component: COMPONENT, field, value, allowed: 'one line of text' });
+    }
+  }
+  for (const c of plan.configValues) {
+    if (c.value === undefined) {
+      problems.push({ component: named('env', c.variable.name), field: 'kubernetes value', value: undefined,
+        allowed: `a value for the cluster's ConfigMap: the variable has no default and is read from .env under compose; give it in the kubernetes environment: { ${c.variable.name}: '...' }` });
+    }
+  }
+
+  // ---- per service
+  const serviceNames = new Set(stack.services.map((s) => s.name));
+  for (const [name, r] of Object.entries(o.resources ?? {})) {
+    const field = `resources.${name}`;
+    if (!serviceNames.has(name)) {
+      problems.push({ component: COMPONENT, field, value: name, allowed: `a service of the stack: ${[...serviceNames].join(', ')}` });
+      continue;
+    }
+    problems.push(...sub(field, r, RESOURCE_OPTION_KEYS));
+    for (const key of ['cpu', 'cpuLimit'] as const) {
+      if (r[key] !== undefined) problems.push(...matches(`${field}.${key}`, r[key], CPU, 'CPU in cores or millicores, such as 250m or 1'));
+    }
+    for (const key of ['memory', 'memoryLimit'] as const) {
+      if (r[key] !== undefined) problems.push(...matches(`${field}.${key}`, r[key], MEMORY, 'memory in Ki, Mi or Gi, such as 256Mi'));
+    }
+  }
+  const added = plan.services.filter((s) => plan.role(s) === 'service');
+  for (const [name, options] of Object.entries(o.services ?? {})) {
+    const field = `services.${name}`;
+    const service = added.find((s) => s.name === name);
+    if (!service) {
+      problems.push({ component: COMPONENT, field, value: name,
+        allowed: `a service added with stack.addService: ${added.map((s) => s.name).join(', ') || '(none)'}` });
+      continue;
+    }
+    problems.push(...sub(field, options, KUBERNETES_SERVICE_OPTION_KEYS));
+    if (options.runAsUser !== undefined) problems.push(...whole(`${field}.runAsUser`, options.runAsUser, 1, 2147483647));
+    if (options.replicas !== undefined) problems.push(...whole(`${field}.replicas`, options.replicas, 1, 100));
+    for (const path of options.writablePaths ?? []) {
+      problems.push(...checkContainerPath(COMPONENT, `${field}.writablePaths`, path));
+      if (service.mounts.some((m) => m.path === path)) {
+        problems.push({ component: COMPONENT, field: `${field}.writablePaths`, value: path, allowed: 'a path the service does not mount a volume at' });
+      }
+    }
+  }
+
+  for (const service of plan.services) {
+    const component = named('service', service.name);
+    // nginx's own config file becomes its ConfigMap; nothing else of the repository reaches a cluster.
+    for (const file of service.fileMounts) {
+      if (file === plan.nginxConf) continue;
+      problems.push({ component, field: `mountFile(${file.source})`, value: file.path,
+        allowed: 'no file of the repository on Kubernetes: put it in the image, or in a volume the service mounts (only nginx\'s config is mapped, to a ConfigMap)' });
+    }
+    if (service !== stack.nginx) {
+      for (const port of service.publishedPorts) {
+        problems.push({ component, field: 'ports', value: port.host,
+          allowed: 'no host port on Kubernetes: only nginx is reached from outside, through the Ingress; other services are reached by name inside the namespace' });
+      }
+    }
+    if (plan.uid(service) === undefined) {
+      problems.push({ component, field: 'kubernetes runAsUser', value: undefined,
+        allowed: `the numeric user its image runs as (pods run as non-root, which Kubernetes verifies only by number): services: { '${service.name}': { runAsUser: 999 } } in the KubernetesTarget options` });
+    }
+  }
+
+  // Kubernetes names allow no "_" or ".": two volumes must not become one.
+  const claimNames = new Map<string, string>();
+  for (const v of stack.volumes) {
+    const other = claimNames.get(k8sName(v.name));
+    if (other !== undefined) {
+      problems.push({ component: named('volume', v.name), field: 'name', value: v.name,
+        allowed: `a name that stays apart from volume "${other}" on Kubernetes, where "_" and "." become "-" (both are ${k8sName(v.name)})` });
+    } else {
+      claimNames.set(k8sName(v.name), v.name);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Build kube-apiserver, kube-controller-manager (Kubernetes K8S_VERSION) and etcd (ETCD_VERSION) from
+# the Go module proxy, cache them, and print the directory holding them on stdout.
+# Nothing is built when the three cached binaries already exist.
+#
+# Env: TAU_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend),
+#      GO (default: go on PATH, else /usr/local/go/bin/go).
+# Progress goes to stderr; stdout carries only the directory.
+#
+# No kube-apiserver binary is published on a registry reachable here, and `go install
+# k8s.io/kubernetes/cmd/kube-apiserver@vX` refuses (k8s.io/kubernetes's go.mod replaces its staging
+# modules k8s.io/api, k8s.io/client-go, ... with ./staging paths and requires them at v0.0.0). So two
+# throw-away wrapper modules, generated in a temporary directory and deleted afterwards:
+#   kube: requires k8s.io/kubernetes K8S_VERSION and replaces every staging module that its go.mod lists
+#         at v0.0.0 with the published k8s.io/<staging> v0.Y.Z; then builds Kubernetes's own main
+#         packages cmd/kube-apiserver and cmd/kube-controller-manager (their main() is
+#         cli.Run(app.NewAPIServerCommand()) / cli.Run(app.NewControllerManagerCommand())).
+#   etcd: requires go.etcd.io/etcd/server/v3 ETCD_VERSION and builds its main package (etcdmain.Main).
+# No source is copied and no main.go is written.
+set -euo pipefail
+
+readonly K8S_VERSION=v1.32.13   # the newest 1.32 patch on the proxy (kubectl here is 1.32)
+# etcd: the server version kubeadm v1.32.13 deploys (cmd/kubeadm/app/constants: DefaultEtcdVersion
+# "3.5.24-0"); Kubernetes's go.mod requires the 3.5.16 client libraries, which speak to any 3.5.x server.
+readonly ETCD_VERSION=v3.5.24
+readonly K8S_MODULE=k8s.io/kubernetes
+readonly ETCD_MODULE=go.etcd.io/etcd/server/v3
+
+cache_root=${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}
+out_dir=$cache_root/k8s-$K8S_VERSION
+readonly BINS=(kube-apiserver kube-controller-manager etcd)
+
+say() { printf 'build-k8s: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+have_all() {
+  local b
+  for b in "${BINS[@]}"; do [[ -x $out_dir/$b ]] || return 1; done
+}
+
+if have_all; then
+  printf '%s\n' "$out_dir"
+  exit 0
+fi
+
+mkdir -p "$cache_root"
+# One build at a time per version: a second run waits, then finds the binaries.
+exec {lock_fd}>"$cache_root/k8s-$K8S_VERSION.lock"
+if ! flock -n "$lock_fd"; then
+  say "another build of $K8S_VERSION is running: waiting for it"
+  flock "$lock_fd"
+fi
+if have_all; then
+  printf '%s\n' "$out_dir"
+  exit 0
+fi
+
+go_bin=${GO:-}
+if [[ -z $go_bin ]]; then
+  if command -v go >/dev/null 2>&1; then
+    go_bin=$(command -v go)
+  else
+    go_bin=/usr/local/go/bin/go
+  fi
+fi
+[[ -x $go_bin ]] || die "no Go toolchain (set GO=...)"
+
+# Module and build caches in the cache folder (shared with test/engine/compose/build-compose.sh).
+export GOMODCACHE=$cache_root/go/mod
+export GOCACHE=$cache_root/go/build
+export GOFLAGS=-modcacherw
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0   # static binaries, as Kubernetes releases its control-plane binaries
+export GO111MODULE=on
+
+work=$(mktemp -d)
+stage=$out_dir/.stage.$$
+trap 'rm -rf "$work" "$stage"' EXIT
+mkdir -p "$work/kube" "$work/etcd" "$stage"
+
+# go mod download -json MODULE@VERSION, run in DIR; prints the module's directory in the module cache.
+module_dir() {
+  local dir=$1 mod=$2 json moddir
+  json=$(cd "$dir" && "$go_bin" mod download -json "$mod") || true
+  moddir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  if [[ -z $moddir || ! -f $moddir/go.mod ]]; then
+    say "go mod download $mod failed:"
+    printf '%s\n' "$json" >&2
+    return 1
+  fi
+  printf '%s\n' "$moddir"
+}
+
+started=$SECONDS
+say "building $K8S_MODULE $K8S_VERSION (kube-apiserver, kube-controller-manager) and etcd $ETCD_VERSION into $out_dir"
+
+# ------------------------------------------------------------------------------------ kube wrapper
+k8s_dir=$(module_dir "$work/kube" "$K8S_MODULE@$K8S_VERSION")
+# v1.Y.Z -> v0.Y.Z, the tag of the staging modules published with that release
+staging_version=v0.${K8S_VERSION#v1.}
+mapfile -t staging < <(awk '$2 == "v0.0.0" && $1 ~ /^k8s\.io\// { print $1 }' "$k8s_dir/go.mod" | sort -u)
+[[ ${#staging[@]} -gt 0 ]] || die "no v0.0.0 staging requirements found in $k8s_dir/go.mod"
+
+# The version to put in MOD's replace line: v0.Y.Z if the proxy serves its source, else the highest
+# lower v0.Y.x it serves. The proxy here withholds some files: for v1.32.13 it lists
+# k8s.io/endpointslice v0.32.13 but refuses its zip (403), while v0.32.12 is served; and
+# k8s.io/sample-apiserver (required at v0.0.0 but not loaded by the build) is not served at v0.32.13.
+staging_version_of() {
+  local mod=$1 candidate patch=${staging_version##*.}
+  if (cd "$work" && "$go_bin" mod download "$mod@$staging_version" >/dev/null 2>&1); then
+    printf '%s\n' "$staging_version"
+    return 0
+  fi
+  for ((patch--; patch >= 0; patch--)); do
+    candidate=${staging_version%.*}.$patch
+    if (cd "$work" && "$go_bin" mod download "$mod@$candidate" >/dev/null 2>&1); then
+      say "WARNING: $mod $staging_version is not served by the module proxy: using $candidate"
+      printf '%s\n' "$candidate"
+      return 0
+    fi
+  done
+  say "$mod: no ${staging_version%.*}.x at or below $staging_version is served by the module proxy"
+  return 1
+}
+
+{
+  echo "module tau.local/k8s-build"
+  echo
+  grep -m1 '^go ' "$k8s_dir/go.mod"   # the same go directive as Kubernetes's go.mod
+  echo
+  echo "require $K8S_MODULE $K8S_VERSION"
+  echo
+  echo "replace ("
+  for mod in "${staging[@]}"; do
+    version=$(staging_version_of "$mod") || exit 1
+    printf '\t%s => %s %s\n' "$mod" "$mod" "$version"
+  done
+  echo ")"
+} >"$work/kube/go.mod"
+
+# What hack/lib/version.sh stamps into release binaries (kubectl version, /version, metrics).
+build_date=$(cd "$work" && "$go_bin" list -m -f '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' \
+  "$K8S_MODULE@$K8S_VERSION")
+minor=${K8S_VERSION#v1.}
+minor=${minor%%.*}
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  ldflags+=" -X $pkg.gitTreeState=clean${build_date:+ -X $pkg.buildDate=$build_date}"
+done
+
+(
+  cd "$work/kube"
+  # Resolves the requirement graph into go.mod/go.sum (Kubernetes is the only root: no upgrades).
+  "$go_bin" get "$K8S_MODULE/cmd/kube-apiserver@$K8S_VERSION" "$K8S_MODULE/cmd/kube-controller-manager@$K8S_VERSION" >&2
+  "$go_bin" build -trimpath -ldflags "$ldflags" -o "$stage/" \
+    "$K8S_MODULE/cmd/kube-apiserver" "$K8S_MODULE/cmd/kube-controller-manager" >&2
+)
+say "kube-apiserver, kube-controller-manager built after $((SECONDS - started)) s"
+
+# ------------------------------------------------------------------------------------ etcd wrapper
+etcd_dir=$(module_dir "$work/etcd" "$ETCD_MODULE@$ETCD_VERSION")
+{
+  echo "module tau.local/etcd-build"
+  echo
+  grep -m1 '^go ' "$etcd_dir/go.mod"
+  echo
+  echo "require $ETCD_MODULE $ETCD_VERSION"
+} >"$work/etcd/go.mod"
+(
+  cd "$work/etcd"
+  "$go_bin" get "$ETCD_MODULE@$ETCD_VERSION" >&2
+  "$go_bin" build -trimpath -ldflags "-s -w" -o "$stage/etcd" "$ETCD_MODULE" >&2
+)
+
+for b in "${BINS[@]}"; do
+  [[ -x $stage/$b ]] || die "$b was not built"
+done
+for b in "${BINS[@]}"; do mv -f "$stage/$b" "$out_dir/$b"; done
+say "done in $((SECONDS - started)) s"
+printf '%s\n' "$out_dir"

@@ -1,0 +1,312 @@
+import { readFileSync, statSync } from 'fs';
+import { join } from 'path';
+import { parse } from 'yaml';
+import { Healthcheck, KubernetesTarget, kubernetesSite, renderNginxConf, StackValidationError } from '../../src';
+import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
+import { baseObjects, Obj, secretLeaks, synthWithTarget, TAU_K8S } from './k8s-helpers';
+
+afterAll(cleanTempDirs);
+
+const find = (objects: Obj[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+const container = (o: Obj, name?: string) => (o.spec.template.spec.containers as any[]).find((c) => name === undefined || c.name === name);
+
+describe('the kustomize base, rendered from the stack model', () => {
+  const { stack, outdir } = synthWithTarget();
+  const objects = baseObjects(outdir);
+
+  test('k8s/ holds a kustomization that lists every manifest, and the Secret script', () => {
+    // GIVEN the default stack with the target WHEN synthesized THEN
+    const files = [...readTree(outdir).keys()].filter((p) => p.startsWith('k8s/')).sort();
+    expect(files).toEqual([
+      'k8s/create-secret.sh', 'k8s/environment.yaml', 'k8s/ingress.yaml', 'k8s/kustomization.yaml', 'k8s/namespace.yaml',
+      'k8s/network-policies.yaml', 'k8s/storage.yaml', 'k8s/workloads/db.yaml', 'k8s/workloads/migrate.yaml',
+      'k8s/workloads/nginx.yaml', 'k8s/workloads/web.yaml',
+    ]);
+    const kustomization = parse(readFileSync(join(outdir, 'k8s/kustomization.yaml'), 'utf-8'));
+    expect(kustomization.resources).toEqual([
+      'namespace.yaml', 'environment.yaml', 'storage.yaml', 'workloads/db.yaml', 'workloads/migrate.yaml', 'workloads/web.yaml',
+      'workloads/nginx.yaml', 'network-policies.yaml', 'ingress.yaml',
+    ]);
+    // Managed: read-only, the script executable.
+    expect(statSync(join(outdir, 'k8s/workloads/web.yaml')).mode & 0o777).toBe(0o444);
+    expect(statSync(join(outdir, 'k8s/create-secret.sh')).mode & 0o777).toBe(0o555);
+  });
+
+  test('db: a StatefulSet of one behind a headless Service, its data on a claim template, PGDATA below the mount', () => {
+    const sts = find(objects, 'StatefulSet', 'db');
+    expect(find(objects, 'Service', 'db').spec).toMatchObject({ clusterIP: 'None', ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] });
+    expect(sts.spec.serviceName).toBe('db');
+    expect(sts.spec.volumeClaimTemplates).toEqual([expect.objectContaining({
+      metadata: expect.objectContaining({ name: 'postgres-data' }),
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
+    })]);
+    const db = container(sts);
+    expect(db.image).toBe('postgres:17');
+    expect(db.volumeMounts).toContainEqual({ name: 'postgres-data', mountPath: '/var/lib/postgresql/data' });
+    expect(db.env).toContainEqual({ name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' });
+    // The model's pg_isready check, run by the container's shell (which expands the variables).
+    expect(db.readinessProbe.exec.command).toEqual(['sh', '-c', stack.db.healthcheck!.describe]);
+    expect(db.livenessProbe.tcpSocket).toEqual({ port: 'postgres' });
+    expect(db.env).toContainEqual({ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'tau-secrets', key: 'POSTGRES_PASSWORD' } } });
+  });
+
+  test('web: 2 replicas, readiness on the health path, liveness on the port alone, locked down as the image\'s user', () => {
+    const web = find(objects, 'Deployment', 'web');
+    expect(web.spec.replicas).toBe(2);
+    expect(web.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    const c = container(web);
+    expect(c.image).toBe('tau-web:local');
+    // No command or args: the image's entrypoint and CMD (Gunicorn), as compose runs it.
+    expect(c.command).toBeUndefined();
+    expect(c.args).toBeUndefined();
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 5 });
+    expect(c.livenessProbe).toMatchObject({ tcpSocket: { port: 'http' } });
+    expect(c.securityContext).toEqual({
+      runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
+      capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(web.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(c.volumeMounts).toContainEqual({ name: 'scratch-tmp', mountPath: '/tmp' });
+    expect(c.volumeMounts).toContainEqual({ name: 'media-volume', mountPath: '/app/mediafiles' });
+    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    // The model's stop grace period (the request timeout and 5 s), plus the 5 s drain before the stop.
+    expect(web.spec.template.spec.terminationGracePeriodSeconds).toBe(stack.web.stopGracePeriod!.toSeconds() + 5);
+    expect(find(objects, 'PodDisruptionBudget', 'web').spec).toEqual({ selector: web.spec.selector, maxUnavailable: 1 });
+    expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+  });
+
+  test('every variable web reads comes from the ConfigMap or the Secret, under its own name', () => {
+    const env = container(find(objects, 'Deployment', 'web')).env as any[];
+    expect(env.map((e) => e.name)).toEqual(stack.env.forService(stack.web).map((v) => v.name));
+    for (const e of env) {
+      const secret = stack.env.get(e.name)!.secret;
+      expect(e.valueFrom).toEqual(secret
+        ? { secretKeyRef: { name: 'tau-secrets', key: e.name } }
+        : { configMapKeyRef: { name: 'tau-environment', key: e.name } });
+    }
+    const config = find(objects, 'ConfigMap', 'tau-environment').data;
+    expect(config).toMatchObject({ POSTGRES_HOST: 'db', POSTGRES_PORT: '5432', DJANGO_ALLOWED_HOSTS: 'tau.example.com', DJANGO_CSRF_TRUSTED_ORIGINS: 'http://tau.example.com', FORWARDED_ALLOW_IPS: '*' });
+    expect(Object.keys(config).filter((k) => stack.env.get(k)!.secret)).toEqual([]);
+  });
+
+  test('migrations: a Job on the web image, the entrypoint given the model\'s release command', () => {
+    const job = objects.find((o) => o.kind === 'Job')!;
+    expect(job.metadata.name).toMatch(/^migrate-[0-9a-f]{8}$/);
+    expect(job.spec).toMatchObject({ backoffLimit: 4, ttlSecondsAfterFinished: 86400 });
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    const c = container(job);
+    expect(c.image).toBe('tau-web:local');
+    expect(c.args).toEqual([...stack.app.release.command!]);
+  });
+
+  test('nginx: the compose site rendered for the cluster, static files collected by an init container from the web image', () => {
+    const site = find(objects, 'ConfigMap', 'nginx-site').data['default.conf'] as string;
+    expect(site).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=1s ipv6=off;');
+    expect(site).toContain('set $web_tau_svc_cluster_local_upstream http://web.tau.svc.cluster.local:8000;');
+    // Everything else is the compose site's, line for line.
+    const compose = readFileSync(join(outdir, 'nginx/default.conf'), 'utf-8').split('\n');
+    const k8s = site.split('\n');
+    const differing = compose.filter((line, i) => line !== k8s[i]);
+    expect(differing.every((l) => /resolver|upstream|address is looked up/.test(l))).toBe(true);
+
+    const nginx = find(objects, 'Deployment', 'nginx');
+    const pod = nginx.spec.template.spec;
+    expect(pod.initContainers).toEqual([expect.objectContaining({
+      name: 'collectstatic', image: 'tau-web:local', command: ['python', 'manage.py', 'collectstatic', '--noinput'],
+      volumeMounts: [{ name: 'static-volume', mountPath: '/app/staticfiles' }, { name: 'scratch-tmp', mountPath: '/tmp' }],
+    })]);
+    // The settings module wants its secrets set; collectstatic reads none, so nginx's pod holds none.
+    expect(pod.initContainers[0].env.filter((e: any) => e.valueFrom?.secretKeyRef)).toEqual([]);
+    const c = container(nginx);
+    expect(c.volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'static-volume', mountPath: '/var/www/static', readOnly: true },
+      { name: 'media-volume', mountPath: '/var/www/media', readOnly: true },
+      { name: 'site', mountPath: '/etc/nginx/conf.d', readOnly: true },
+    ]));
+    expect(pod.volumes).toContainEqual({ name: 'static-volume', emptyDir: {} });
+    // An unprivileged nginx on the model's port 80.
+    expect(pod.securityContext.sysctls).toEqual([{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }]);
+    expect(nginx.spec.template.metadata.annotations['checksum/site']).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('media on a ReadWriteMany claim that web writes and nginx reads', () => {
+    expect(find(objects, 'PersistentVolumeClaim', 'media-volume').spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '10Gi' } } });
+  });
+
+  test('network policies: deny by default; db from web and the migrations, web from nginx, nginx from anywhere', () => {
+    const from = (name: string) => find(objects, 'NetworkPolicy', name).spec.ingress[0].from?.map((p: any) => p.podSelector.matchLabels['app.kubernetes.io/name']);
+    expect(find(objects, 'NetworkPolicy', 'default-deny-ingress').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    expect(from('db-ingress')).toEqual(['migrate', 'web']);
+    expect(from('web-ingress')).toEqual(['nginx']);
+    expect(from('nginx-ingress')).toBeUndefined();
+  });
+
+  test('the Ingress routes the host to nginx, with the site\'s upload limit for ingress-nginx', () => {
+    const ingress = find(objects, 'Ingress', 'nginx');
+    expect(ingress.spec).toEqual({
+      ingressClassName: 'nginx',
+      rules: [{ host: 'tau.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'nginx', port: { name: 'http' } } } }] } }],
+    });
+    expect(ingress.metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('25m');
+  });
+
+  test('no secret and no .env in the base', () => {
+    expect(secretLeaks(outdir, stack)).toEqual([]);
+    expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
+  });
+
+  test('the Secret comes from .env through a task, and neither .env nor the base goes into git or the image', () => {
+    const tasks = JSON.parse(readFileSync(join(outdir, '.projen/tasks.json'), 'utf-8')).tasks;
+    expect(tasks['k8s:secret'].steps).toEqual([{ exec: 'sh k8s/create-secret.sh' }]);
+    const gitignore = readFileSync(join(outdir, '.gitignore'), 'utf-8').split('\n');
+    expect(gitignore).toEqual(expect.arrayContaining(['/.env', '/k8s/**/.env*']));
+    expect(readFileSync(join(outdir, '.dockerignore'), 'utf-8').split('\n')).toContain('k8s');
+    const script = readFileSync(join(outdir, 'k8s/create-secret.sh'), 'utf-8');
+    expect(script).toContain('for name in POSTGRES_PASSWORD DJANGO_SECRET_KEY; do');
+    expect(script).toContain('kubectl create secret generic tau-secrets --namespace tau --from-env-file=/dev/stdin --dry-run=client -o yaml');
+  });
+
+  test('the namespace enforces the restricted Pod Security Standard', () => {
+    expect(find(objects, 'Namespace', 'tau').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+});
+
+describe('one value in the model, every manifest that depends on it', () => {
+  test('the web port reaches the Service, the container, the probes, the policy and nginx\'s upstream', () => {
+    const { outdir } = synthWithTarget({ ...TAU, web: { port: 8123 } });
+    const objects = baseObjects(outdir);
+    const web = container(find(objects, 'Deployment', 'web'));
+    expect(web.ports[0].containerPort).toBe(8123);
+    expect(find(objects, 'Service', 'web').spec.ports[0].port).toBe(8123);
+    expect(find(objects, 'ConfigMap', 'nginx-site').data['default.conf']).toContain('http://web.tau.svc.cluster.local:8123;');
+  });
+
+  test('PostgreSQL 18: the claim at /var/lib/postgresql, the image\'s own PGDATA below it', () => {
+    const objects = baseObjects(synthWithTarget({ ...TAU, postgres: { version: 18 } }).outdir);
+    const db = container(find(objects, 'StatefulSet', 'db'));
+    expect(db.image).toBe('postgres:18');
+    expect(db.volumeMounts).toContainEqual({ name: 'postgres-data', mountPath: '/var/lib/postgresql' });
+    expect(db.env.some((e: any) => e.name === 'PGDATA')).toBe(false);
+  });
+
+  test('autoscaling: an autoscaling/v2 HPA owns the web count; one replica gets no disruption budget', () => {
+    const scaled = baseObjects(synthWithTarget(TAU, { ...TAU_K8S, autoscaling: { minReplicas: 2, maxReplicas: 6, cpuUtilization: 60 } }).outdir);
+    expect(find(scaled, 'Deployment', 'web').spec.replicas).toBeUndefined();
+    expect(find(scaled, 'HorizontalPodAutoscaler', 'web').spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 2, maxReplicas: 6,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+    });
+    const single = baseObjects(synthWithTarget(TAU, { ...TAU_K8S, replicas: 1, proxyReplicas: 1 }).outdir);
+    expect(single.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('an external database: no StatefulSet, and its host in the ConfigMap', () => {
+    const objects = baseObjects(synthWithTarget(TAU, { ...TAU_K8S, externalDatabase: { host: 'tau.cluster-1.db.example.com' } }).outdir);
+    expect(objects.filter((o) => o.metadata.name === 'db')).toEqual([]);
+    expect(find(objects, 'ConfigMap', 'tau-environment').data).toMatchObject({ POSTGRES_HOST: 'tau.cluster-1.db.example.com', POSTGRES_PORT: '5432' });
+    expect(objects.some((o) => o.metadata.name === 'db-ingress')).toBe(false);
+  });
+
+  test('TLS at the ingress: the secret name, cert-manager, and https in the trusted origin', () => {
+    const objects = baseObjects(synthWithTarget({ ...TAU, tls: true },
+      { ingress: { host: 'tau.example.com', tlsSecretName: 'tau-tls', clusterIssuer: 'letsencrypt' } }).outdir);
+    const ingress = find(objects, 'Ingress', 'nginx');
+    expect(ingress.spec.tls).toEqual([{ hosts: ['tau.example.com'], secretName: 'tau-tls' }]);
+    expect(ingress.metadata.annotations!['cert-manager.io/cluster-issuer']).toBe('letsencrypt');
+    expect(find(objects, 'ConfigMap', 'tau-environment').data.DJANGO_CSRF_TRUSTED_ORIGINS).toBe('https://tau.example.com');
+    expect(find(objects, 'ConfigMap', 'nginx-site').data['default.conf']).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
+  });
+
+  test('a ReadWriteOnce media claim puts every pod that mounts it on one node', () => {
+    const objects = baseObjects(synthWithTarget(TAU, { ...TAU_K8S, storage: { mediaAccessMode: 'ReadWriteOnce', className: 'local-path' } }).outdir);
+    expect(find(objects, 'PersistentVolumeClaim', 'media-volume').spec).toMatchObject({ accessModes: ['ReadWriteOnce'], storageClassName: 'local-path' });
+    for (const name of ['web', 'nginx']) {
+      expect(find(objects, 'Deployment', name).spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([{
+        labelSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'tau' }, matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['web', 'nginx'] }] },
+        topologyKey: 'kubernetes.io/hostname',
+      }]);
+    }
+  });
+
+  test('a Redis and a Celery worker become Deployments, Redis with a Service reached from web and the worker', () => {
+    const { outdir } = synthWithTarget(TAU, { ...TAU_K8S, services: { redis: { runAsUser: 999, writablePaths: ['/data'] } } }, (stack) => {
+      const redis = stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379, healthcheck: Healthcheck.command('redis-cli', 'ping') });
+      stack.web.dependsOn(redis, { healthy: true });
+      stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
+      const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Tau', 'worker'] });
+      worker.dependsOn(stack.db, { healthy: true });
+      stack.env.share(stack.web, worker);
+    });
+    const objects = baseObjects(outdir);
+    const redis = container(find(objects, 'Deployment', 'redis'));
+    expect(redis).toMatchObject({ image: 'redis:7.4-alpine', readinessProbe: { exec: { command: ['redis-cli', 'ping'] } }, livenessProbe: { tcpSocket: { port: 'tcp' } } });
+    expect(redis.volumeMounts).toEqual([{ name: 'scratch-data', mountPath: '/data' }]);
+    expect(find(objects, 'Deployment', 'redis').spec.template.spec.securityContext.runAsUser).toBe(999);
+    expect(find(objects, 'Service', 'redis').spec.ports).toEqual([{ name: 'tcp', port: 6379, targetPort: 'tcp', protocol: 'TCP' }]);
+    const worker = find(objects, 'Deployment', 'worker');
+    expect(container(worker)).toMatchObject({ image: 'tau-web:local', args: ['celery', '-A', 'Tau', 'worker'] });
+    expect(worker.spec.template.spec.securityContext.runAsUser).toBe(10001);
+    // No port and no healthcheck: nothing to probe, said in the skip's reason.
+    expect(Object.values(worker.metadata.annotations!)).toContain('CKV_K8S_8=the service listens on no port and the model gives it no healthcheck to probe');
+    const peers = (name: string) => find(objects, 'NetworkPolicy', name).spec.ingress[0].from.map((p: any) => p.podSelector.matchLabels['app.kubernetes.io/name']);
+    expect(peers('redis-ingress')).toEqual(['web', 'worker']);
+    expect(peers('db-ingress')).toEqual(['migrate', 'web', 'worker']);
+  });
+});
+
+describe('what the cluster cannot run is refused with the stack\'s problems, and nothing is written', () => {
+  const refuse = (configure: (stack: any) => Record<string, unknown> | void, message: RegExp) => {
+    const { project, stack, outdir } = newStack(TAU);
+    const options = configure(stack) ?? {};
+    new KubernetesTarget(stack, { ...TAU_K8S, ...options });
+    expect(() => project.synth()).toThrow(StackValidationError);
+    expect(() => project.synth()).toThrow(message);
+    expect([...readTree(outdir).keys()]).toEqual([]);
+  };
+
+  test('a file of the repository mounted into a service', () => {
+    refuse((s) => void s.addService('admin', { image: 'adminer:4.8.1', port: 8080 }).mountFile('config/admin.ini', '/etc/admin.ini'),
+      /service "admin": mountFile\(config\/admin.ini\) = "\/etc\/admin.ini"; no file of the repository on Kubernetes/);
+  });
+
+  test('a host port of a service other than nginx', () => {
+    refuse((s) => void s.addService('admin', { image: 'adminer:4.8.1', port: 8080 }).publish(8080),
+      /service "admin": ports = 8080; no host port on Kubernetes/);
+  });
+
+  test('a registry image whose user is not given', () => {
+    refuse((s) => void s.addService('cache', { image: 'redis:7.4-alpine', port: 6379 }),
+      /service "cache": kubernetes runAsUser = \(not set\); the numeric user its image runs as/);
+  });
+
+  test('a misspelt option, with the one that was meant', () => {
+    refuse(() => ({ replicaz: 3 }), /kubernetes: replicaz = 3; not an option; did you mean "replicas"\?/);
+  });
+
+  test('TLS at the ingress without the stack\'s tls', () => {
+    refuse(() => ({ ingress: { host: 'tau.example.com', tlsSecretName: 'tau-tls' } }), /kubernetes: ingress.tlsSecretName = "tau-tls"; TLS that ends at the ingress needs the stack to say so/);
+  });
+
+  test('a secret given a value for the cluster', () => {
+    refuse(() => ({ environment: { DJANGO_SECRET_KEY: 'x' } }), /kubernetes: environment.DJANGO_SECRET_KEY = "\(a literal secret\)"/);
+  });
+
+  test('several at once, in one list', () => {
+    refuse(() => ({ namespace: 'Tau_NS', replicas: 0, storage: { mediaSize: '10GB' } }),
+      /has 3 problems[^]*namespace = "Tau_NS"[^]*replicas = 0[^]*storage.mediaSize = "10GB"/);
+  });
+});
+
+test('the site nginx serves on the cluster is the stack\'s site with two settings changed', () => {
+  // GIVEN the default stack WHEN the cluster's site is rendered THEN only the resolver and the upstream differ.
+  const { project, stack } = newStack(TAU);
+  const target = new KubernetesTarget(stack, TAU_K8S);
+  project.synth();
+  
+  const site = kubernetesSite(target.plan);
+  expect(site.resolver).toBe('kube-dns.kube-system.svc.cluster.local');
+  expect(site.upstream!.name).toBe('web.tau.svc.cluster.local');
+  expect(site.served).toEqual(stack.site.served);
+  expect(renderNginxConf(site, 'm').length).toBeGreaterThan(1000);
+});

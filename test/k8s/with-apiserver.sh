@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# with-apiserver.sh CMD [ARGS...]
+#
+# Runs CMD against a real Kubernetes control plane (etcd + kube-apiserver, and kube-controller-manager
+# when K8S_CONTROLLERS=1) that lives in private network, mount and PID namespaces, and returns CMD's exit
+# code. Everything listens on the namespace's own loopback: nothing is bound on the host's network.
+# Afterwards nothing is left: no process (the PID namespace dies with its PID 1), no mount (the mount
+# namespace goes too), no temporary directory.
+#
+#   host                                  private namespaces (net + mount + pid, only lo, up)
+#   with-apiserver.sh ── unshare ───────> with-apiserver.sh again, as PID 1 ("inside")
+#                                         ├─ etcd                      127.0.0.1:2379 (data on a tmpfs)
+#                                         ├─ kube-apiserver            https://127.0.0.1:6443
+#                                         ├─ kube-controller-manager   127.0.0.1:10257 (K8S_CONTROLLERS=1)
+#                                         └─ CMD, with KUBECONFIG set
+#
+# Environment (in):
+#   K8S_CONTROLLERS=1  also run kube-controller-manager (all default controllers; Deployments get
+#                      ReplicaSets and Pods, namespaces get their "default" ServiceAccount, ...)
+#   K8S_LOG_DIR=DIR    copy the components' logs there at exit (they are printed only on failure)
+#   TAU_CACHE_DIR      cache folder of build.sh (binaries are built on first use)
+# CMD gets (out): KUBECONFIG, KUBECACHEDIR (kubectl's cache, on the private tmpfs), K8S_SERVER (https://127.0.0.1:6443), K8S_TOKEN (the admin's bearer token,
+#   user "admin" in group system:masters), K8S_CA_FILE, K8S_BIN_DIR (the three binaries), K8S_WORK_DIR
+#   (the private tmpfs holding all of this; CMD may use it for scratch files).
+#
+# Signals: SIGTERM or SIGHUP to with-apiserver.sh reach CMD as SIGTERM. On Ctrl-C CMD gets SIGINT from the
+# terminal itself, and SIGTERM if it is still running 5 s later. Then the components stop.
+# If with-apiserver.sh itself is SIGKILLed, the namespace notices (EOF on a pipe) and shuts down the same way.
+set -euo pipefail
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+readonly SELF
+HERE=$(dirname "$SELF")
+readonly HERE
+readonly API_PORT=6443 ETCD_PORT=2379 ETCD_PEER_PORT=2380 KCM_PORT=10257
+readonly SERVICE_CIDR=10.96.0.0/12   # allocation range for ClusterIPs only: nothing routes to it
+
+say() { printf 'with-apiserver: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# ------------------------------------------------------------------------------------------------ host
+outside() {
+  [[ $# -ge 1 ]] || die "usage: with-apiserver.sh CMD [ARGS...]"
+  [[ $(id -u) -eq 0 ]] || die "needs root (namespaces)"
+  local bin_dir work alive_w alive_r in_fd ns_pid='' rc
+
+  bin_dir=$("$HERE/build.sh") || die "build.sh failed"
+  # Leftovers of runs whose host side was SIGKILLed (their namespace cleaned up, but the empty mount
+  # point stays): tau-k8s.<PID>.XXXXXX with that PID gone. rmdir: only empty ones.
+  local stale pid
+  for stale in "${TMPDIR:-/tmp}"/tau-k8s.*.*; do
+    [[ -d $stale ]] || continue
+    pid=${stale##*/tau-k8s.}
+    pid=${pid%%.*}
+    if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then rmdir "$stale" 2>/dev/null || true; fi
+  done
+  work=$(mktemp -d "${TMPDIR:-/tmp}/tau-k8s.$$.XXXXXX")
+
+  # shellcheck disable=SC2317  # the EXIT trap
+  finish() {
+    local code=$?
+    trap - EXIT INT TERM HUP
+    if [[ -n $ns_pid ]] && kill -0 "$ns_pid" 2>/dev/null; then
+      kill -KILL "$ns_pid" 2>/dev/null || true   # --kill-child takes the whole PID namespace with it
+      wait "$ns_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"   # empty on the host: the tmpfs on it existed in the private mount namespace only
+    exit "$code"
+  }
+  trap finish EXIT
+  # shellcheck disable=SC2317
+  forward() {
+    local init
+    init=$(pgrep -P "$ns_pid" 2>/dev/null | head -n 1) || true
+    [[ -z $init ]] || kill -s "$1" "$init" 2>/dev/null || true
+  }
+  trap 'forward INT' INT
+  trap 'forward TERM' TERM HUP
+
+  # A pipe whose write end only this script holds: EOF inside means this script is gone (SIGKILL).
+  mkfifo "$work/alive"
+  exec {alive_w}<>"$work/alive"
+  exec {alive_r}<"$work/alive"
+  rm -f "$work/alive"
+  exec {in_fd}<&0   # background jobs get /dev/null as stdin: keep the real one for CMD
+
+  # PID 1 of the new PID namespace is this script again. --kill-child: if unshare dies, its child (and
+  # with it the whole PID namespace) is SIGKILLed. --mount-proc: a /proc showing the namespace's PIDs.
+  _TAU_K8S_PHASE=inside _TAU_K8S_WORK=$work _TAU_K8S_BIN=$bin_dir _TAU_K8S_ALIVE=$alive_r \
+    unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
+    -- env --default-signal=INT,QUIT "$SELF" "$@" <&"$in_fd" {in_fd}<&- {alive_w}>&- &
+  ns_pid=$!
+  exec {in_fd}<&- {alive_r}<&-
+
+  while :; do   # wait returns early when a trapped signal arrives
+    rc=0
+    wait "$ns_pid" || rc=$?
+    kill -0 "$ns_pid" 2>/dev/null || break
+  done
+  ns_pid=''
+  exit "$rc"
+}
+
+# ------------------------------------------------------------------------------ inside the namespaces
+inside() {
+  local work=${_TAU_K8S_WORK:?} bin=${_TAU_K8S_BIN:?} alive=${_TAU_K8S_ALIVE:?}
+  unset _TAU_K8S_PHASE _TAU_K8S_WORK _TAU_K8S_BIN _TAU_K8S_ALIVE
+  local logs=$work/logs server=https://127.0.0.1:$API_PORT token i rc=0 stop_sig='' failed=''
+  local cmd_pid='' etcd_pid='' api_pid='' kcm_pid=''
+
+  # Everything (etcd's data, certificates, keys, logs, kubeconfig) on a tmpfs that exists in this mount
+  # namespace only: it vanishes with the namespace, whatever happens to the processes.
+  mount -t tmpfs -o mode=0700,size=4g tmpfs "$work"
+  mkdir -p "$logs" "$work/pki" "$work/apiserver-certs" "$work/kcm-certs" "$work/flexvolume"
+  mkdir -m 0700 "$work/etcd"
+  ip link set lo up
+
+  # Logs of COMPONENT... to stderr (a component failed): the end of each.
+  show_logs() {
+    local name
+    for name in "$@"; do
+      [[ -s $logs/$name.log ]] || continue
+      say "---- $name.log (last 60 lines) ----"
+      tail -n 60 "$logs/$name.log" >&2
+    done
+  }
+  # Only the error lines of COMPONENT... (CMD failed; the rest of the logs is routine): klog's E and F
+  # lines, etcd's error levels.
+  show_errors() {
+    local name lines
+    for name in "$@"; do
+      [[ -s $logs/$name.log ]] || continue
+      lines=$(grep -E '^[EF][0-9]{4} |"level":"(error|dpanic|panic|fatal)"' "$logs/$name.log" | tail -n 15) || true
+      [[ -z $lines ]] || { say "---- $name.log: last error lines ----"; printf '%s\n' "$lines" >&2; }
+    done
+  }
+  # shellcheck disable=SC2317
+  stop_pid() {   # PID NAME: SIGTERM, then SIGKILL after 15 s
+    local pid=$1 name=$2 j
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((j = 0; j < 150; j++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "$name did not stop within 15 s: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  }
+  # shellcheck disable=SC2317
+  on_exit() {
+    local code=$?
+    trap - EXIT INT TERM HUP
+    if [[ -n $cmd_pid ]] && kill -0 "$cmd_pid" 2>/dev/null; then
+      kill -TERM "$cmd_pid" 2>/dev/null || true
+      stop_pid "$cmd_pid" CMD
+    fi
+    # Reverse order of start: controllers, API server, then etcd.
+    stop_pid "$kcm_pid" kube-controller-manager
+    stop_pid "$api_pid" kube-apiserver
+    stop_pid "$etcd_pid" etcd
+    if [[ -n ${K8S_LOG_DIR:-} ]]; then
+      { mkdir -p "$K8S_LOG_DIR" && cp "$logs"/*.log "$K8S_LOG_DIR"/; } 2>/dev/null || true
+    fi
+    # Leaving: the kernel kills anything left in this PID namespace, the tmpfs goes with the mounts.
+    exit "$code"
+  }
+  trap on_exit EXIT
+  # As PID 1 of its PID namespace this script receives only the signals it has a handler for.
+  # shellcheck disable=SC2317
+  on_signal() {
+    [[ -z $stop_sig ]] || return 0
+    stop_sig=$1
+    [[ -n $cmd_pid ]] || exit $((128 + $(kill -l "$1")))
+    if [[ $1 == INT ]]; then
+      # Ctrl-C: CMD got SIGINT from the terminal too; give it 5 s to finish on its own.
+      ( sleep 5; kill -TERM "$cmd_pid" 2>/dev/null ) &
+    else
+      kill -TERM "$cmd_pid" 2>/dev/null || true
+    fi
+  }
+  trap 'on_signal INT' INT
+  trap 'on_signal TERM' TERM HUP
+  # EOF on the pipe: the host-side script is gone: shut down as on SIGTERM.
+  ( read -r -u "$alive" _ || true; kill -TERM $$ 2>/dev/null ) &
+
+  # Start NAME ARGS...: a daemon in its own session (Ctrl-C on the terminal reaches CMD only), its
+  # output in logs/NAME.log, without the inherited descriptors. Sets REPLY to its PID.
+  start() {
+    local name=$1
+    shift
+    ( exec {alive}<&-; exec setsid "$@" ) </dev/null >"$logs/$name.log" 2>&1 &
+    REPLY=$!
+  }
+  # wait_for NAME PID SECONDS CHECK...: poll CHECK until it succeeds; fail if PID exits or time runs out.
+  wait_for() {
+    local name=$1 pid=$2 secs=$3 j
+    shift 3
+    for ((j = 0; j < secs * 5; j++)); do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        say "$name exited while starting"
+        return 1
+      fi
+      "$@" >/dev/null 2>&1 && return 0
+      sleep 0.2
+    done
+    say "$name was not ready within $secs s"
+    return 1
+  }
+
+  # ---- keys and credentials
+  # Service-account tokens: the API server signs them with sa.key (--service-account-signing-key-file)
+  # and verifies them with sa.pub; the controller-manager's token controller signs with sa.key too.
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/pki/sa.key" 2>/dev/null
+  openssl pkey -in "$work/pki/sa.key" -pubout -out "$work/pki/sa.pub" 2>/dev/null
+  token=$(openssl rand -hex 32)
+  # token,user,uid,"groups": system:masters is bound to cluster-admin by RBAC's bootstrap policy.
+  printf '%s,admin,admin,"system:masters"\n' "$token" >"$work/pki/tokens.csv"
+
+  # ---- etcd
+  start etcd "$bin/etcd" \
+    --name=tau --data-dir="$work/etcd" \
+    --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster="tau=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --log-level=warn
+  etcd_pid=$REPLY
+  if ! wait_for etcd "$etcd_pid" 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"; then
+    show_logs etcd
+    exit 1
+  fi
+
+  # ---- kube-apiserver
+  # --cert-dir without --tls-cert-file: the server makes a CA and a serving certificate signed by it
+  # for 127.0.0.1, localhost, kubernetes.default.svc, ... (apiserver.crt holds both: the kubeconfig's CA).
+  # --endpoint-reconciler-type=none: the reconciler would publish the advertise address (loopback here)
+  # as the "kubernetes" Service's endpoints, which Endpoints validation rejects for loopback addresses.
+  start kube-apiserver "$bin/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    --cert-dir="$work/apiserver-certs" \
+    --token-auth-file="$work/pki/tokens.csv" \
+    --authorization-mode=RBAC \
+    --service-account-key-file="$work/pki/sa.pub" \
+    --service-account-signing-key-file="$work/pki/sa.key" \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --endpoint-reconciler-type=none \
+    --allow-privileged=true \
+    --profiling=false
+  api_pid=$REPLY
+  local ca=$work/apiserver-certs/apiserver.crt
+  if ! wait_for kube-apiserver "$api_pid" 120 \
+    curl -fsS --cacert "$ca" -H "Authorization: Bearer $token" "$server/readyz"; then
+    curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$server/readyz?verbose" >&2 || true
+    show_logs kube-apiserver etcd
+    exit 1
+  fi
+
+  # ---- kubeconfig: token auth, the server's CA
+  local kubeconfig=$work/kubeconfig
+  {
+    echo "apiVersion: v1"
+    echo "kind: Config"
+    echo "clusters:"
+    echo "- name: tau"
+    echo "  cluster:"
+    echo "    server: $server"
+    echo "    certificate-authority-data: $(base64 -w0 "$ca")"
+    echo "users:"
+    echo "- name: admin"
+    echo "  user:"
+    echo "    token: $token"
+    echo "contexts:"
+    echo "- name: tau"
+    echo "  context: {cluster: tau, user: admin, namespace: default}"
+    echo "current-context: tau"
+  } >"$kubeconfig"
+  chmod 600 "$kubeconfig"
+  # kubectl's discovery and HTTP caches (default ~/.kube/cache, keyed by host:port only, so a stale
+  # entry from an earlier run or another version would be trusted) live on the tmpfs too.
+  export KUBECACHEDIR=$work/kube-cache
+
+  # ---- kube-controller-manager
+  if [[ ${K8S_CONTROLLERS:-} == 1 ]]; then
+    # --use-service-account-credentials: each controller runs as its own service account with the
+    # bootstrap RBAC role system:controller:<name>, as kubeadm sets it up (RBAC gaps show up here).
+    # --service-account-private-key-file: the token controller; --root-ca-file: kube-root-ca.crt
+    # ConfigMaps. --leader-elect=false: one instance, no lease to wait for. --flex-volume-plugin-dir:
+    # the default, /usr/libexec/kubernetes/kubelet-plugins/volume/exec, would be created on the host.
+    # --authentication-skip-lookup: the client-CA lookup would wait for the ConfigMap
+    # kube-system/extension-apiserver-authentication, which an API server without --client-ca-file
+    # never writes (an error a second in the log); bearer tokens are checked with TokenReviews anyway.
+    start kube-controller-manager "$bin/kube-controller-manager" \
+      --kubeconfig="$kubeconfig" \
+      --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
+      --authentication-skip-lookup=true \
+      --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$work/kcm-certs" \
+      --controllers='*' \
+      --use-service-account-credentials=true \
+      --service-account-private-key-file="$work/pki/sa.key" \
+      --root-ca-file="$ca" \
+      --cluster-name=tau \
+      --flex-volume-plugin-dir="$work/flexvolume" \
+      --leader-elect=false \
+      --profiling=false
+    kcm_pid=$REPLY
+    if ! wait_for kube-controller-manager "$kcm_pid" 60 curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz"; then
+      show_logs kube-controller-manager kube-apiserver
+      exit 1
+    fi
+    # Pods need their namespace's ServiceAccount (ServiceAccount admission): wait for default/default.
+    if ! wait_for kube-controller-manager "$kcm_pid" 60 \
+      kubectl --kubeconfig="$kubeconfig" -n default get serviceaccount default; then
+      show_logs kube-controller-manager
+      exit 1
+    fi
+  fi
+
+  # ---- CMD: a background job, so that the traps run while it runs; it keeps the terminal's process
+  # group, so Ctrl-C reaches it directly.
+  export KUBECONFIG=$kubeconfig K8S_SERVER=$server K8S_TOKEN=$token K8S_CA_FILE=$ca K8S_BIN_DIR=$bin \
+    K8S_WORK_DIR=$work
+  ( exec {alive}<&-; exec env --default-signal=INT,QUIT "$@" ) &
+  cmd_pid=$!
+  while :; do
+    rc=0
+    wait "$cmd_pid" || rc=$?
+    kill -0 "$cmd_pid" 2>/dev/null || break
+  done
+  cmd_pid=''
+
+  # Did a component die while CMD ran? Then say so (and fail, if CMD did not).
+  for i in etcd:$etcd_pid kube-apiserver:$api_pid kube-controller-manager:$kcm_pid; do
+    [[ -n ${i#*:} ]] || continue
+    kill -0 "${i#*:}" 2>/dev/null || failed+=" ${i%%:*}"
+  done
+  if [[ -n $failed ]]; then
+    say "exited while CMD ran:$failed"
+    # shellcheck disable=SC2086
+    show_logs $failed
+    [[ $rc -ne 0 ]] || rc=1
+  elif [[ $rc -ne 0 && -z $stop_sig ]]; then
+    say "CMD exited with $rc (set K8S_LOG_DIR=DIR to keep the components' logs)"
+    show_errors etcd kube-apiserver kube-controller-manager
+  fi
+  exit "$rc"
+}
+
+if [[ ${_TAU_K8S_PHASE:-} == inside ]]; then
+  inside "$@"
+else
+  outside "$@"
+fi
