@@ -36,6 +36,9 @@ fi
 bash scripts/python-env.sh app >/dev/null
 bash scripts/python-env.sh tools >/dev/null
 bash test/engine/compose/build-compose.sh >/dev/null
+# kube-apiserver, kube-controller-manager and etcd for the Kubernetes checks (a first build takes minutes).
+bash test/k8s/build.sh >/dev/null
+command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end.
 npx projen test "$@"
