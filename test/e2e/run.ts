@@ -36,6 +36,20 @@ function variantStack(options: DjangoStackOptions): string {
 
 interface Outcome { passed: number; failed: number }
 
+/** Runs one numbered check: its line with ✓ and what it saw, or ✗, the reason and web's last lines; counted in `outcome`. */
+function checker(outcome: Outcome, log: (line: string) => void, webLogs: () => string) {
+  return async (name: string, body: () => Promise<string>): Promise<void> => {
+    try {
+      log(`  ✓ ${name}: ${await body()}`);
+      outcome.passed++;
+    } catch (e) {
+      log(`  ✗ ${name}: ${(e as Error).message}`);
+      log(`    last lines of web:\n${webLogs().replace(/^/gm, '      ')}`);
+      outcome.failed++;
+    }
+  };
+}
+
 /** What each service runs: the pinned Python packages in web, and the servers' own versions. */
 function versions(stack: ComposeStack): string[] {
   const names = readFileSync(join(stack.dir, 'requirements.txt'), 'utf-8').split('\n')
@@ -67,16 +81,7 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const check = async (name: string, body: () => Promise<string>) => {
-    try {
-      log(`  ✓ ${name}: ${await body()}`);
-      outcome.passed++;
-    } catch (e) {
-      log(`  ✗ ${name}: ${(e as Error).message}`);
-      log(`    last lines of ${web}:\n${stack.logs(web, 40).replace(/^/gm, '      ')}`);
-      outcome.failed++;
-    }
-  };
+  const check = checker(outcome, log, () => stack.logs(web, 40));
   const env = readEnvFile(join(dir, '.env'));
   const client = new smoke.Client(`http://localhost:${stack.front.port}`);
   const psql = (sql: string) => stack.exec(db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-tAc', sql],
@@ -268,16 +273,7 @@ async function runDevelopment(dir: string, log: (line: string) => void): Promise
   const stack = new ComposeStack(dir, 'tau-e2e-development', ['docker-compose.yml', 'docker-compose.dev.yml']);
   const web = stack.built;
   const webPort = stack.config.services[web].ports?.find((p) => String(p.published) === String(p.target));
-  const check = async (name: string, body: () => Promise<string>) => {
-    try {
-      log(`  ✓ ${name}: ${await body()}`);
-      outcome.passed++;
-    } catch (e) {
-      log(`  ✗ ${name}: ${(e as Error).message}`);
-      log(`    last lines of ${web}:\n${stack.logs(web, 30).replace(/^/gm, '      ')}`);
-      outcome.failed++;
-    }
-  };
+  const check = checker(outcome, log, () => stack.logs(web, 30));
   log(`development stack (docker-compose.yml + docker-compose.dev.yml): ${stack.services.join(', ')}`);
   try {
     stack.standIns();

@@ -12,7 +12,7 @@ export const ROOT = resolve(__dirname, '..', '..');
 export function copyRepository(prefix = 'tau-copy-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf-8' })
-    .split('\0').filter((f) => f && existsSync(join(ROOT, f)));
+    .split('\0').filter((f) => f && f !== 'node_modules' && existsSync(join(ROOT, f)));
   execFileSync('tar', ['-C', ROOT, '-cf', join(dir, '.files.tar'), ...files]);
   execFileSync('tar', ['-C', dir, '-xf', join(dir, '.files.tar')]);
   rmSync(join(dir, '.files.tar'));

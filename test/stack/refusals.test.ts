@@ -1,8 +1,8 @@
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { runnableCopy } from '../lib/repository-copy';
+import { ROOT, runnableCopy } from '../lib/repository-copy';
 import { readTree } from '../helpers/synth';
 
 /**
@@ -34,10 +34,15 @@ function projen(options: { asUser?: number } = {}): { status: number; output: st
   const home = options.asUser === undefined ? undefined : mkdtempSync(join(tmpdir(), 'tau-refusals-home-'));
   if (home) chownSync(home, options.asUser!, options.asUser!);
   try {
-    const r = spawnSync('npx', ['projen'], {
-      cwd: dir, encoding: 'utf-8', uid: options.asUser, gid: options.asUser,
-      env: { ...userEnv(), ...(home ? { HOME: home, npm_config_cache: join(home, '.npm') } : {}) },
-    });
+    const env = { ...userEnv(), ...(home ? { HOME: home, npm_config_cache: join(home, '.npm') } : {}) };
+    // The copy's node_modules is a link into this checkout, which another user may not be able to reach (a
+    // clone in a private directory): in a mount namespace of its own, the checkout's node_modules is
+    // bind-mounted at the copy's node_modules directory, then the run drops to the other user.
+    const r = options.asUser === undefined
+      ? spawnSync('npx', ['projen'], { cwd: dir, encoding: 'utf-8', env })
+      : spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c',
+        'mount --bind "$1" "$2" && exec setpriv --reuid="$3" --regid="$3" --clear-groups -- npx projen',
+        'sh', join(ROOT, 'node_modules'), join(dir, 'node_modules'), String(options.asUser)], { cwd: dir, encoding: 'utf-8', env });
     return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}`, stderr: r.stderr };
   } finally {
     if (home) rmSync(home, { recursive: true, force: true });
@@ -151,7 +156,15 @@ const CASES: Case[] = [
     prepare: () => {
       const saved = readFileSync(join(dir, '.env'));
       chmodSync(join(dir, '.env'), 0o000);
-      return () => { chmodSync(join(dir, '.env'), 0o600); writeFileSync(join(dir, '.env'), saved); };
+      // An empty directory for the run's bind mount of node_modules (see projen()).
+      unlinkSync(join(dir, 'node_modules'));
+      mkdirSync(join(dir, 'node_modules'));
+      return () => {
+        rmdirSync(join(dir, 'node_modules'));
+        symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+        chmodSync(join(dir, '.env'), 0o600);
+        writeFileSync(join(dir, '.env'), saved);
+      };
     },
     asUser: 65534,
     says: /\.env: file = ".*\/\.env"; a file npx projen can read \(EACCES\)/,
