@@ -64,8 +64,10 @@ project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types o
 project.testTask.exec('tsc --noEmit -p bench/tsconfig.json', { name: 'types of bench/' });
 project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/lib/throwaway-postgres.sh test/engine/*.sh test/engine/*/*.sh test/k8s/*.sh k8s/create-secret.sh ops/*.sh',
   { name: "shellcheck of the repository's own scripts" });
-project.testTask.exec('jest --ci', { receiveArgs: true });
-project.testTask.exec('bash test/django/run-tests.sh');
+project.testTask.exec('jest --ci --testPathIgnorePatterns /test/k8s/', { receiveArgs: true, name: 'jest: the model, its files and their validators' });
+project.testTask.exec('bash test/django/run-tests.sh', { name: 'the Django suite' });
+// The Kubernetes checks start a real kube-apiserver and its controllers: a phase of their own, as the e2e is.
+project.testTask.exec('jest --ci test/k8s', { name: 'Kubernetes: schemas, checkov, semantics and a real API server' });
 
 // The stack's own files, built and run by a real Docker engine and Docker Compose (test/e2e/run.ts). The engine
 // runs in network, mount and PID namespaces of its own (test/engine/with-engine.sh): nothing binds the
