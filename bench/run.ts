@@ -57,7 +57,11 @@ function baselineProject(): string {
 function grownCopy(extra: number): string {
   const dir = runnableCopy(`tau-bench-grown-${extra}-`);
   const rc = join(dir, '.projenrc.ts');
-  writeFileSync(rc, readFileSync(rc, 'utf-8').replace(/^project\.synth\(\);$/m, `${GROW(extra)}\nproject.synth();`));
+  // The Kubernetes target wants the user each extra image runs as (Redis's image: 999).
+  const users = `services: Object.fromEntries(Array.from({ length: ${extra} }, (_, i) => [\`cache\${i}\`, { runAsUser: 999 }])), `;
+  writeFileSync(rc, readFileSync(rc, 'utf-8')
+    .replace('new KubernetesTarget(stack, { ', `new KubernetesTarget(stack, { ${users}`)
+    .replace(/^project\.synth\(\);$/m, `${GROW(extra)}\nproject.synth();`));
   timeSynth(dir);
   return dir;
 }
