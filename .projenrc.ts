@@ -22,7 +22,7 @@ const project = new typescript.TypeScriptProject({
   clobber: false,
   jest: true,
   jestOptions: { junitReporting: false, jestConfig: { collectCoverage: false } },
-  devDeps: ['yaml@^2', 'tsx@^4', 'fast-check@^3', 'dockerfile-utils@^0.16', 'dockerfile-ast@^0.7', 'ajv@^8', 'ajv-formats@^3', 'dclint@^3', 'mermaid@^11', 'jsdom@^25', '@balena/dockerignore@^1', 'madge@^8', 'kubernetes-types@1.30.0'],
+  devDeps: ['yaml@^2', 'tsx@^4', 'fast-check@^3', 'dockerfile-utils@^0.16', 'dockerfile-ast@^0.7', 'ajv@^8', 'ajv-formats@^3', 'dclint@^3', 'mermaid@^11', 'jsdom@^25', '@balena/dockerignore@^1', 'madge@^8', 'kubernetes-types@1.30.0', 'esbuild@0.28.2'],
 });
 
 // The Tau backend's production stack: every deployment file below is generated from this.
@@ -51,8 +51,10 @@ const lock = project.tasks.tryFind('lock')!;
 lock.env('PATH', '$(echo "$(bash scripts/python-env.sh tools):$PATH")');
 lock.exec(stack.lock.command('requirements.txt').join(' ').replace(/requirements\.(txt|lock)/g, 'test/tools/requirements.$1'));
 
-// `npx projen` runs this file in one process, without type-checking (the test task runs tsc).
-project.defaultTask!.reset('node --import tsx .projenrc.ts');
+// `npx projen` bundles this file and src/ with esbuild and runs the bundle in one node process: no
+// type-checking (the test task runs tsc) and no TypeScript loader, which halves its time. Nothing is
+// written: the bundle goes to node's stdin. pipefail: a syntax error stops synthesis, not only the bundle.
+project.defaultTask!.reset("bash -o pipefail -c 'esbuild .projenrc.ts --bundle --platform=node --packages=external --log-level=warning | node -'");
 // projen's Node projects resolve PATH with an extra `npx` on every task; npx and npm scripts
 // already put node_modules/.bin on PATH, and that extra process doubled the time of `npx projen`.
 project.tryFindObjectFile('.projen/tasks.json')!.addDeletionOverride('env');
