@@ -94,6 +94,7 @@ export class DjangoStack extends Component {
   private readonly _problems: Problem[] = [];
   private readonly composeFile: ComposeFile;
   private readonly logs: LogRotation;
+  private readonly backups: { readonly dir: string; readonly keep: number };
 
   constructor(project: Project, options: DjangoStackOptions) {
     super(project);
@@ -133,7 +134,7 @@ export class DjangoStack extends Component {
         { service: this.postgres.service, localPorts: this.postgres.service.port === undefined ? [] : [this.postgres.service.port] },
       ]);
     }
-    const backups = { dir: options.backups?.dir ?? 'backups', keep: options.backups?.keep ?? 7 };
+    const backups = this.backups = { dir: options.backups?.dir ?? 'backups', keep: options.backups?.keep ?? 7 };
     this.ops = new OpsScripts(this, () => ({
       composeFile: this.composeFile.path,
       db: {
@@ -285,10 +286,10 @@ export class DjangoStack extends Component {
       ...checkOptionKeys('DjangoStack', this.options, STACK_OPTION_KEYS),
       ...checkOptionKeys('logs', this.options.logs, ['maxSize', 'maxFiles']),
       ...checkOptionKeys('backups', this.options.backups, ['dir', 'keep']),
-      ...(Number.isInteger(this.options.backups?.keep ?? 7) && (this.options.backups?.keep ?? 7) >= 1 ? []
-        : [{ component: 'backups', field: 'keep', value: this.options.backups?.keep, allowed: 'a whole number of at least 1' }]),
-      ...(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(this.options.backups?.dir ?? 'backups') && !(this.options.backups?.dir ?? '').split('/').includes('..') ? []
-        : [{ component: 'backups', field: 'dir', value: this.options.backups?.dir, allowed: 'a directory inside the repository, such as backups' }]),
+      ...(Number.isInteger(this.backups.keep) && this.backups.keep >= 1 ? []
+        : [{ component: 'backups', field: 'keep', value: this.backups.keep, allowed: 'a whole number of at least 1' }]),
+      ...(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(this.backups.dir) && !this.backups.dir.split('/').includes('..') ? []
+        : [{ component: 'backups', field: 'dir', value: this.backups.dir, allowed: 'a directory inside the repository, such as backups' }]),
       ...(/^[1-9][0-9]{0,5}[kmg]$/.test(this.logs.maxSize) ? []
         : [{ component: 'logs', field: 'maxSize', value: this.logs.maxSize, allowed: 'a size with k, m or g, such as 10m' }]),
       ...(Number.isInteger(this.logs.maxFiles) && this.logs.maxFiles >= 1 && this.logs.maxFiles <= 100 ? []
