@@ -37,8 +37,10 @@ for id in $($COMPOSE ps --quiet web); do
 done
 
 # Then the old ones, one at a time: stop (their requests finish), remove.
+# Between two, nginx forgets the address of the one gone: it never holds two dead addresses to wait on.
 for id in $old; do
   $DOCKER stop --time 35 "$id" >/dev/null
   $DOCKER rm "$id" >/dev/null
+  sleep 2
 done
 echo "redeploy: replaced $count web replica(s)"

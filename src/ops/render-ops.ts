@@ -26,6 +26,8 @@ export interface OpsModel {
     readonly mediaPath: string;
     /** How long a stopping web replica gets to finish its requests. */
     readonly stopGraceSeconds: number;
+    /** How long nginx may still use an address it looked up (its resolver's valid time, plus its clock's second). */
+    readonly addressCacheSeconds: number;
   };
   /** Where backups go, relative to the repository, and how many are kept. */
   readonly backups: { readonly dir: string; readonly keep: number };
@@ -138,9 +140,11 @@ for id in $($COMPOSE ps --quiet ${web}); do
 done
 
 # Then the old ones, one at a time: stop (their requests finish), remove.
+# Between two, nginx forgets the address of the one gone: it never holds two dead addresses to wait on.
 for id in $old; do
   $DOCKER stop --time ${m.web.stopGraceSeconds} "$id" >/dev/null
   $DOCKER rm "$id" >/dev/null
+  sleep ${m.web.addressCacheSeconds}
 done
 echo "redeploy: replaced $count ${web} replica(s)"
 `;

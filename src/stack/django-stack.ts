@@ -144,6 +144,7 @@ export class DjangoStack extends Component {
       web: {
         service: this.app.service.name, release: this.app.release.name, mediaPath: this.app.service.mountPathOf(this.app.mediaFiles.volume)!,
         stopGraceSeconds: this.app.service.stopGracePeriod?.toSeconds() ?? 10,
+        addressCacheSeconds: this.proxy.site.resolveValidSeconds + 1,
       },
       backups,
     }));
