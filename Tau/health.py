@@ -2,13 +2,23 @@
 
 It is a middleware placed first, so it answers before anything validates the Host header or redirects
 to HTTPS: the container's healthcheck calls http://127.0.0.1:<port><path>, which is neither an allowed
-host nor HTTPS. It says 200 only when the database answers a query, 503 otherwise, and tells what the
-app sees of the client (address and whether the request counts as HTTPS): the quickest way to check that
-the proxy's forwarded headers are trusted.
+host nor HTTPS. It says 200 only when the database answers a query, 503 otherwise, and nothing else: the
+endpoint is public, so it tells nothing about the client, the proxy or the database.
+
+The database's state is checked at most once per CHECK_INTERVAL seconds in each process and reused in
+between, so that a flood of health requests does not become a flood of database connections and queries.
 """
+from time import monotonic
+
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+
+# Long enough to absorb a flood, short enough that a healthcheck (every few seconds) sees a change at once.
+CHECK_INTERVAL = 1.0
+
+# (monotonic() of the last check, its result); None until the first check of this process.
+_last_check = None
 
 
 def database_is_up():
@@ -17,10 +27,20 @@ def database_is_up():
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        # Drop the broken connection so the next request opens a fresh one.
+        # Drop the broken connection so the next check opens a fresh one.
         connection.close()
         return False
     return True
+
+
+def database_was_up_recently():
+    """database_is_up(), reused for CHECK_INTERVAL seconds; requests racing a check may check too."""
+    global _last_check
+    now = monotonic()
+    last = _last_check
+    if last is None or now - last[0] >= CHECK_INTERVAL:
+        last = _last_check = (now, database_is_up())
+    return last[1]
 
 
 class HealthCheckMiddleware:
@@ -33,10 +53,9 @@ class HealthCheckMiddleware:
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             return JsonResponse({"error": "method not allowed"}, status=405)
-        client = {"address": request.META.get("REMOTE_ADDR"), "secure": request.is_secure()}
-        if database_is_up():
-            response = JsonResponse({"status": "ok", "database": "up", "client": client})
+        if database_was_up_recently():
+            response = JsonResponse({"status": "ok"})
         else:
-            response = JsonResponse({"status": "unavailable", "database": "down", "client": client}, status=503)
+            response = JsonResponse({"status": "unavailable"}, status=503)
         response["Cache-Control"] = "no-store"
         return response

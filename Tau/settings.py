@@ -67,4 +67,26 @@ USE_TZ = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-GRAPHENE = {"SCHEMA": "library.schema.schema"}
+# Limits of the GraphQL endpoint, enforced by Tau.graphql_limits (and MAX_PAGE_SIZE by library.schema).
+# The app's own queries are 2 levels deep, use no aliases and select a handful of fields; the numbers leave
+# room for growth while keeping the cost of checking a refused query to a few milliseconds.
+GRAPHQL_LIMITS = {
+    # Parser limits, in every mode. GraphiQL's introspection query (DEBUG only) has ~1,600 characters
+    # and ~180 tokens.
+    "MAX_QUERY_LENGTH": 10_000,  # characters (code points) of the query document
+    "MAX_TOKENS": 1_000,  # lexical tokens of the query document, comments not counted
+    # Validation limits, lifted when DEBUG is on (as is the ban on introspection).
+    "MAX_DEPTH": 8,  # levels of nested fields: `{ documents { title } }` is 2
+    "MAX_ALIASES": 20,  # aliases in the whole document
+    "MAX_FIELDS": 100,  # field selections in the whole document, duplicates and fragments included
+    # Errors the spec's validation reports before it gives up (graphql-core's default is 100): keeps the
+    # answer to a garbage query short.
+    "MAX_VALIDATION_ERRORS": 10,
+    # documents(limit:): the page size when no limit is given, and the largest limit accepted.
+    "MAX_PAGE_SIZE": 100,
+}
+
+GRAPHENE = {
+    "SCHEMA": "library.schema.schema",
+    "MAX_VALIDATION_ERRORS": GRAPHQL_LIMITS["MAX_VALIDATION_ERRORS"],
+}

@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 from django.views.decorators.csrf import ensure_csrf_cookie
-from graphene_django.views import GraphQLView
+
+from .graphql_limits import LimitedGraphQLView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     # CSRF protection stays on (see README): a browser sends the csrftoken cookie's value back in the
     # X-CSRFToken header; ensure_csrf_cookie hands the cookie out on any GET of the endpoint.
-    path("graphql/", ensure_csrf_cookie(GraphQLView.as_view(graphiql=settings.DEBUG))),
+    # LimitedGraphQLView bounds the size and shape of a query and refuses batches (Tau.graphql_limits).
+    path("graphql/", ensure_csrf_cookie(LimitedGraphQLView.as_view(graphiql=settings.DEBUG))),
 ]

@@ -4,8 +4,10 @@ Reading is public. Creating a document needs a logged-in user with the library.a
 permission; the request is a POST, so Django's CSRF protection applies (see README, "GraphQL").
 """
 import graphene
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from graphene_django import DjangoObjectType
+from graphql import GraphQLError
 
 from .models import Document
 
@@ -21,13 +23,32 @@ class DocumentType(DjangoObjectType):
         return self.attachment.url if self.attachment else None
 
 
+def max_page_size():
+    return settings.GRAPHQL_LIMITS["MAX_PAGE_SIZE"]
+
+
 class Query(graphene.ObjectType):
-    documents = graphene.List(graphene.NonNull(DocumentType), required=True, limit=graphene.Int())
+    documents = graphene.List(
+        graphene.NonNull(DocumentType),
+        required=True,
+        limit=graphene.Int(description=f"How many documents, 0 to {max_page_size()}; {max_page_size()} when omitted."),
+        offset=graphene.Int(description="How many of the newest documents to skip (0 when omitted)."),
+        description="A page of documents, newest first.",
+    )
     document = graphene.Field(DocumentType, id=graphene.ID(required=True))
 
-    def resolve_documents(root, info, limit=None):
-        documents = Document.objects.all()
-        return documents[:limit] if limit is not None and limit >= 0 else documents
+    def resolve_documents(root, info, limit=None, offset=None):
+        # Every answer is one bounded page: an out-of-range limit is refused rather than clamped, so that a
+        # client asking for more than it can get learns so instead of silently missing documents.
+        largest = max_page_size()
+        if limit is None:
+            limit = largest
+        if not 0 <= limit <= largest:
+            raise GraphQLError(f"limit must be between 0 and {largest}.")
+        offset = offset or 0
+        if offset < 0:
+            raise GraphQLError("offset must not be negative.")
+        return Document.objects.all()[offset:offset + limit]
 
     def resolve_document(root, info, id):
         return Document.objects.filter(pk=id).first()

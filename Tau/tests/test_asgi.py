@@ -5,7 +5,7 @@ from django.test import SimpleTestCase, override_settings
 from Tau.asgi import application
 
 
-def run_websocket(path, host, messages):
+def run_websocket(path, host, messages, origin=None):
     """Drives the ASGI app through one WebSocket connection; returns what it sent."""
     incoming = [{"type": "websocket.connect"}] + [{"type": "websocket.receive", "text": m} for m in messages]
     incoming.append({"type": "websocket.disconnect", "code": 1000})
@@ -17,7 +17,8 @@ def run_websocket(path, host, messages):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "websocket", "path": path, "headers": [(b"host", host.encode())], "subprotocols": []}
+    headers = [(b"host", host.encode())] + ([(b"origin", origin.encode())] if origin is not None else [])
+    scope = {"type": "websocket", "path": path, "headers": headers, "subprotocols": []}
     asyncio.run(asyncio.wait_for(application(scope, receive, send), 5))
     return sent
 
@@ -39,6 +40,38 @@ class WebSocketTests(SimpleTestCase):
     def test_unknown_path_is_refused(self):
         sent = run_websocket("/ws/other/", "tau.example", [])
         self.assertEqual(sent, [{"type": "websocket.close", "code": 4403}])
+
+
+REFUSED = [{"type": "websocket.close", "code": 4403}]
+
+
+@override_settings(ALLOWED_HOSTS=["tau.example", "tau.example:8443"],
+                   CSRF_TRUSTED_ORIGINS=["https://app.example", "https://*.trusted.example"])
+class WebSocketOriginTests(SimpleTestCase):
+    def accepted(self, origin, host="tau.example"):
+        return run_websocket("/ws/echo/", host, ["ping"], origin=origin)[0] == {"type": "websocket.accept"}
+
+    def test_the_sites_own_origin_is_accepted(self):
+        self.assertTrue(self.accepted("https://tau.example"))
+        self.assertTrue(self.accepted("http://tau.example"))
+        self.assertTrue(self.accepted("HTTPS://TAU.EXAMPLE"))
+        self.assertTrue(self.accepted("https://tau.example:8443", host="tau.example:8443"))
+
+    def test_trusted_origins_are_accepted(self):
+        self.assertTrue(self.accepted("https://app.example"))
+        self.assertTrue(self.accepted("https://shop.trusted.example"))
+
+    def test_a_foreign_origin_is_refused_before_accepting(self):
+        # Cross-site WebSocket hijacking: a page elsewhere opening a socket with the user's cookies.
+        for origin in ("https://evil.example", "null", "https://tau.example.evil.example", "https://tau.example:8443",
+                       "ftp://tau.example", "http://app.example", "https://trusted.example.evil",
+                       "http://shop.trusted.example"):
+            with self.subTest(origin=origin):
+                self.assertEqual(run_websocket("/ws/echo/", "tau.example", ["ping"], origin=origin), REFUSED)
+
+    def test_a_client_without_origin_is_accepted(self):
+        # Browsers always send Origin; a client that does not is no browser and carries no victim's cookies.
+        self.assertTrue(self.accepted(None))
 
 
 class LifespanTests(SimpleTestCase):

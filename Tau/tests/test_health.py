@@ -1,16 +1,51 @@
 import socket
+from unittest import mock
 
 from django.conf import settings
 from django.db import connection
 from django.test import SimpleTestCase, TestCase, override_settings
 
+from Tau import health
+
+
+def forget_the_last_check(test):
+    """Each test starts without a remembered database state, and leaves none behind."""
+    patcher = mock.patch.object(health, "_last_check", None, create=True)
+    patcher.start()
+    test.addCleanup(patcher.stop)
+
 
 class HealthUpTests(TestCase):
+    def setUp(self):
+        forget_the_last_check(self)
+
     def test_answers_200_when_the_database_answers(self):
         response = self.client.get(settings.HEALTH_CHECK_PATH)
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"status": "ok", "database": "up", "client": {"address": "127.0.0.1", "secure": False}})
+        self.assertEqual(response.json(), {"status": "ok"})
         self.assertEqual(response["Cache-Control"], "no-store")
+
+    def test_head_answers_too(self):
+        response = self.client.head(settings.HEALTH_CHECK_PATH)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Cache-Control"], "no-store")
+
+    @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
+    def test_tells_nothing_about_the_client(self):
+        response = self.client.get(settings.HEALTH_CHECK_PATH, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_PROTO="https")
+        self.assertEqual(response.json(), {"status": "ok"})
+        self.assertNotIn(b"203.0.113.7", response.content)
+
+    def test_a_flood_costs_one_query_per_interval(self):
+        clock = [1000.0]
+        with mock.patch.object(health, "monotonic", lambda: clock[0]):
+            with self.assertNumQueries(1):
+                for _ in range(50):
+                    self.assertEqual(self.client.get(settings.HEALTH_CHECK_PATH).status_code, 200)
+            clock[0] += health.CHECK_INTERVAL
+            with self.assertNumQueries(1):
+                for _ in range(50):
+                    self.assertEqual(self.client.get(settings.HEALTH_CHECK_PATH).status_code, 200)
 
     @override_settings(ALLOWED_HOSTS=["tau.example"], SECURE_SSL_REDIRECT=True)
     def test_answers_any_host_without_redirecting(self):
@@ -25,11 +60,6 @@ class HealthUpTests(TestCase):
         self.assertEqual(response.status_code, 400)
         self.assertIn("Invalid HTTP_HOST header: 'evil.example'", logs.output[0])
 
-    @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
-    def test_tells_what_the_app_sees_of_the_client(self):
-        response = self.client.get(settings.HEALTH_CHECK_PATH, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_PROTO="https")
-        self.assertEqual(response.json()["client"], {"address": "203.0.113.7", "secure": True})
-
     def test_only_reads(self):
         with self.assertLogs("django.request", "WARNING") as logs:
             self.assertEqual(self.client.post(settings.HEALTH_CHECK_PATH).status_code, 405)
@@ -39,6 +69,9 @@ class HealthUpTests(TestCase):
 class HealthDownTests(SimpleTestCase):
     databases = {"default"}
 
+    def setUp(self):
+        forget_the_last_check(self)
+
     def test_answers_503_when_the_database_does_not(self):
         # Point the connection at a port nobody listens on: a real refused connection, not a mock.
         with socket.socket() as s:
@@ -47,13 +80,22 @@ class HealthDownTests(SimpleTestCase):
         saved = dict(connection.settings_dict)
         connection.close()
         connection.settings_dict.update(HOST="127.0.0.1", PORT=closed_port)
-        try:
-            with self.assertLogs("django.request", "ERROR") as logs:
-                response = self.client.get(settings.HEALTH_CHECK_PATH)
-        finally:
-            connection.close()
-            connection.settings_dict.clear()
-            connection.settings_dict.update(saved)
-        self.assertEqual(response.status_code, 503)
-        self.assertEqual(response.json()["database"], "down")
-        self.assertIn("Service Unavailable", logs.output[0])
+        clock = [1000.0]
+        with mock.patch.object(health, "monotonic", lambda: clock[0]):
+            try:
+                with self.assertLogs("django.request", "ERROR") as logs:
+                    response = self.client.get(settings.HEALTH_CHECK_PATH)
+            finally:
+                connection.close()
+                connection.settings_dict.clear()
+                connection.settings_dict.update(saved)
+            self.assertEqual(response.status_code, 503)
+            self.assertEqual(response.json(), {"status": "unavailable"})
+            self.assertEqual(response["Cache-Control"], "no-store")
+            self.assertIn("Service Unavailable", logs.output[0])
+            # The database is back: the remembered state holds for the rest of the interval, then is checked.
+            clock[0] += health.CHECK_INTERVAL / 2
+            with self.assertLogs("django.request", "ERROR"):
+                self.assertEqual(self.client.get(settings.HEALTH_CHECK_PATH).status_code, 503)
+            clock[0] += health.CHECK_INTERVAL / 2
+            self.assertEqual(self.client.get(settings.HEALTH_CHECK_PATH).status_code, 200)

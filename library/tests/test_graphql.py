@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client, TestCase
 
@@ -66,3 +67,49 @@ class GraphQLTests(TestCase):
         response, data = self.post(client, CREATE, {"title": "With token"}, HTTP_X_CSRFTOKEN=token)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(data["data"]["createDocument"]["document"]["title"], "With token")
+
+
+class DocumentsPageTests(TestCase):
+    """documents(limit:, offset:) answers one bounded page, never the whole table."""
+
+    PAGE = settings.GRAPHQL_LIMITS["MAX_PAGE_SIZE"]
+
+    @classmethod
+    def setUpTestData(cls):
+        Document.objects.bulk_create(Document(title=f"d{i}") for i in range(cls.PAGE + 5))
+
+    def documents(self, arguments=""):
+        response = self.client.post("/graphql/", json.dumps({"query": f"{{ documents{arguments} {{ title }} }}"}),
+                                    content_type="application/json")
+        return response, json.loads(response.content)
+
+    def test_without_a_limit_one_page_is_answered(self):
+        _, data = self.documents()
+        self.assertEqual(len(data["data"]["documents"]), self.PAGE)
+
+    def test_a_limit_within_the_page_size_is_kept(self):
+        _, data = self.documents("(limit: 3)")
+        self.assertEqual(len(data["data"]["documents"]), 3)
+        _, data = self.documents("(limit: 0)")
+        self.assertEqual(data["data"]["documents"], [])
+
+    def test_offset_reaches_the_older_documents(self):
+        _, data = self.documents(f"(limit: {self.PAGE}, offset: {self.PAGE})")
+        self.assertEqual(len(data["data"]["documents"]), 5)
+        newest_first = list(Document.objects.values_list("title", flat=True))
+        self.assertEqual([d["title"] for d in data["data"]["documents"]], newest_first[self.PAGE:])
+
+    def test_a_negative_or_too_large_limit_is_refused(self):
+        for limit in (-1, self.PAGE + 1, 2**31 - 1):
+            with self.subTest(limit=limit):
+                response, data = self.documents(f"(limit: {limit})")
+                # A field error: 200 with "data": null (documents is non-null) and the error on its path.
+                self.assertEqual(response.status_code, 200)
+                self.assertIsNone(data["data"])
+                self.assertEqual(data["errors"][0]["message"], f"limit must be between 0 and {self.PAGE}.")
+                self.assertEqual(data["errors"][0]["path"], ["documents"])
+
+    def test_a_negative_offset_is_refused(self):
+        _, data = self.documents("(offset: -1)")
+        self.assertIsNone(data["data"])
+        self.assertEqual(data["errors"][0]["message"], "offset must not be negative.")
