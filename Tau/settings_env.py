@@ -53,8 +53,8 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": _str("POSTGRES_DB", "tau"),
-        "USER": _str("POSTGRES_USER", "tau"),
-        "PASSWORD": _str("POSTGRES_PASSWORD"),
+        "USER": _str("POSTGRES_APP_USER", "tau"),
+        "PASSWORD": _str("POSTGRES_APP_PASSWORD"),
         "HOST": _str("POSTGRES_HOST", "db"),
         "PORT": _int("POSTGRES_PORT", "5432"),
         # Under ASGI, Django's docs advise against persistent connections: close them after each request.

@@ -114,9 +114,9 @@ async function main(): Promise<void> {
     const nginxBase = `http://127.0.0.1:${stack.config.services[nginx].ports![0].target}`;
 
     // Ten documents for the query to read.
-    stack.exec(stack.db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_USER, '-d', env.POSTGRES_DB, '-qc',
+    stack.exec(stack.db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_APP_USER, '-d', env.POSTGRES_DB, '-qc',
       "INSERT INTO library_document (title, body, attachment, created_at) SELECT 'doc ' || i, repeat('text ', 40), '', now() FROM generate_series(1, 10) i"],
-    { PGPASSWORD: env.POSTGRES_PASSWORD });
+    { PGPASSWORD: env.POSTGRES_APP_PASSWORD });
 
     // Django serving the same collected file, under the same server and worker count, on another port of web.
     stack.compose(['exec', '-T', web, 'sh', '-c', 'cat > /tmp/bench_static.py'], { input: DJANGO_STATIC });

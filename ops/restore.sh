@@ -22,7 +22,7 @@ fi
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait db
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T db sh -c 'pg_restore --clean --if-exists --no-owner --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
+$COMPOSE exec -T db sh -c 'pg_restore --clean --if-exists --no-owner --role="$POSTGRES_APP_USER" --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
 # Migrations the code has and the backup had not yet, applied on top.
 # shellcheck disable=SC2086
 $COMPOSE run --rm --no-deps migrate

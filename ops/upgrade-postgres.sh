@@ -51,7 +51,7 @@ $DOCKER volume rm "$volume" >/dev/null
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait db
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T db sh -c 'pg_restore --no-owner --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
+$COMPOSE exec -T db sh -c 'pg_restore --no-owner --role="$POSTGRES_APP_USER" --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
 # shellcheck disable=SC2086
 $COMPOSE up --detach
 echo "upgrade-postgres: $old -> $new done; the old data is kept in volume $volume-postgres-$old, the dump in $dir"

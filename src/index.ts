@@ -5,6 +5,7 @@ export * from './env';
 export * from './docker';
 export * from './nginx';
 export * from './django';
+export * from './postgres';
 export * from './ci';
 export * from './docs';
 export * from './ops';

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.test import SimpleTestCase
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = {"DJANGO_SECRET_KEY": "k" * 60, "POSTGRES_PASSWORD": "pw"}
+BASE = {"DJANGO_SECRET_KEY": "k" * 60, "POSTGRES_APP_PASSWORD": "pw"}
 PROBE = """
 import json
 import Tau.settings_env as s
@@ -60,7 +60,7 @@ class SettingsEnvTests(SimpleTestCase):
         self.assertIn("POSTGRES_PORT='five' is not a whole number", err)
 
     def test_missing_secrets_stop_start_up_with_their_names(self):
-        for missing in ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD"):
+        for missing in ("DJANGO_SECRET_KEY", "POSTGRES_APP_PASSWORD"):
             with self.subTest(missing=missing):
                 env = {k: v for k, v in BASE.items() if k != missing}
                 code, err = load(env)

@@ -5,6 +5,7 @@
 export interface ComposeFileSchema {
   readonly services: Record<string, ComposeServiceSchema>;
   readonly volumes?: Record<string, ComposeVolumeSchema>;
+  readonly networks?: Record<string, ComposeNetworkSchema>;
 }
 
 export interface ComposeServiceSchema {
@@ -18,6 +19,15 @@ export interface ComposeServiceSchema {
   readonly volumes?: string[];
   readonly healthcheck?: ComposeHealthcheckSchema;
   readonly stop_grace_period?: string;
+  readonly read_only?: boolean;
+  readonly tmpfs?: string[];
+  readonly cap_drop?: string[];
+  readonly cap_add?: string[];
+  readonly security_opt?: string[];
+  readonly mem_limit?: string;
+  readonly cpus?: number;
+  readonly pids_limit?: number;
+  readonly networks?: string[];
   readonly logging?: { readonly driver: 'json-file'; readonly options: { readonly 'max-size': string; readonly 'max-file': string } };
 }
 
@@ -30,3 +40,7 @@ export interface ComposeHealthcheckSchema {
 }
 
 export type ComposeVolumeSchema = Record<string, never>;
+
+export interface ComposeNetworkSchema {
+  readonly internal?: boolean;
+}

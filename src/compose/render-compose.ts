@@ -1,11 +1,12 @@
 import { Document, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { EnvContract, EnvVar, Healthcheck, Service, Volume } from '../model';
+import { EnvContract, EnvVar, Healthcheck, Network, Service, Volume } from '../model';
 import { ComposeFileSchema, ComposeHealthcheckSchema, ComposeServiceSchema } from './compose-schema';
 
 /** What the compose file is made from. */
 export interface ComposeModel {
   readonly services: readonly Service[];
   readonly volumes: readonly Volume[];
+  readonly networks: readonly Network[];
   readonly env: EnvContract;
   /**
    * The env file beside the compose file that holds the variables read from it. Compose reads `.env` for
@@ -95,6 +96,15 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
     ...(volumes.length > 0 ? { volumes: volumes.map((v) => v.spec) } : {}),
     ...(service.healthcheck ? { healthcheck: renderHealthcheck(service.healthcheck) } : {}),
     ...(service.stopGracePeriod ? { stop_grace_period: service.stopGracePeriod.toString() } : {}),
+    ...(service.readOnlyRoot ? { read_only: true } : {}),
+    ...(service.writablePaths.length > 0 ? { tmpfs: [...service.writablePaths] } : {}),
+    cap_drop: ['ALL'],
+    ...(service.capabilities.length > 0 ? { cap_add: [...service.capabilities] } : {}),
+    security_opt: ['no-new-privileges:true'],
+    mem_limit: service.limits.memory,
+    cpus: service.limits.cpus,
+    pids_limit: service.limits.pids,
+    ...(service.networks.length > 0 ? { networks: service.networks.map((n) => n.name) } : {}),
     logging: { driver: 'json-file', options: { 'max-size': model.logs.maxSize, 'max-file': String(model.logs.maxFiles) } },
   };
 }
@@ -106,7 +116,9 @@ export function renderCompose(model: ComposeModel): { file: ComposeFileSchema; n
   const file: ComposeFileSchema = {
     services,
     ...(model.volumes.length > 0 ? { volumes: Object.fromEntries(model.volumes.map((v) => [v.name, {}])) } : {}),
+    ...(model.networks.length > 0 ? { networks: Object.fromEntries(model.networks.map((n) => [n.name, n.internal ? { internal: true } : {}])) } : {}),
   };
+  model.networks.forEach((n) => n.description && notes.push({ path: ['networks', n.name], text: n.description }));
   return { file, notes };
 }
 
@@ -114,7 +126,12 @@ export function renderCompose(model: ComposeModel): { file: ComposeFileSchema; n
 export function renderComposeYaml(model: ComposeModel, marker: string): string {
   const { file, notes } = renderCompose(model);
   const doc = new Document(file);
-  doc.commentBefore = ` ${marker}${model.docs ? `\n Services, volumes and their wiring come from .projenrc.ts; see ${model.docs}.` : ''}`;
+  doc.commentBefore = [
+    ` ${marker}`,
+    ...(model.docs ? [` Services, volumes and their wiring come from .projenrc.ts; see ${model.docs}.`] : []),
+    ' Every container is confined: a read-only root filesystem (it writes to its volumes and tmpfs only), every',
+    ' Linux capability dropped but those under cap_add, no privilege escalation, limits on memory, CPU and processes.',
+  ].join('\n');
   for (const note of notes) commentAt(doc, note.path, note.text);
   // A blank line between top-level sections and between services.
   const top = doc.contents as YAMLMap;

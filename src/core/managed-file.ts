@@ -31,6 +31,11 @@ export class ManagedFile extends FileBase {
   }
 
   protected synthesizeContent(_resolver: IResolver): string {
+    return this.content();
+  }
+
+  /** The file's text as synthesis writes it: for a target that carries it elsewhere (a Kubernetes ConfigMap). */
+  public content(): string {
     return this.render(this.marker ?? '');
   }
 

@@ -59,6 +59,6 @@ export function reportStackValidationErrorsPlainly(): void {
 }
 
 /** How a problem names an object: `service "web"`, with the name quoted and escaped, so any name stays on one line. */
-export function named(kind: 'service' | 'volume' | 'env', name: string): string {
+export function named(kind: 'service' | 'volume' | 'network' | 'env', name: string): string {
   return `${kind} ${JSON.stringify(name)}`;
 }

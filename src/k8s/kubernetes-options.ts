@@ -61,7 +61,7 @@ export interface IngressOptions {
   readonly host?: string;
   /**
    * Secret of type kubernetes.io/tls holding the host's certificate: TLS ends at the ingress controller. Needs
-   * `host` and the stack's `tls: true` (Django's secure cookies, HSTS, nginx passing X-Forwarded-Proto on).
+   * `host` and the stack's `tls` (with `trustedProxies`) (Django's secure cookies, HSTS, nginx passing X-Forwarded-Proto on).
    * @default - no TLS at the ingress
    */
   readonly tlsSecretName?: string;

@@ -27,6 +27,8 @@ export interface KubernetesStackView {
   readonly tls: boolean;
   /** Gunicorn workers per web pod (WEB_CONCURRENCY's default). */
   readonly workers: number;
+  /** The text synthesis writes to a file of the repository, for a file the model writes; undefined for any other. */
+  fileContent(source: string): string | undefined;
 }
 
 /** What a service is to the cluster, which decides the kind of workload and its defaults. */
@@ -216,6 +218,22 @@ export class KubernetesPlan {
   /** nginx's site file as the stack mounts it into nginx: on the cluster, a ConfigMap at the same path. */
   public get nginxConf(): FileMount | undefined {
     return this.stack.nginx.fileMounts.find((f) => f.source === NginxConfFile.PATH);
+  }
+
+  /**
+   * The other files of the repository a service mounts (PostgreSQL's app role script): on the cluster, a
+   * ConfigMap of the service's at the same paths, with the text synthesis writes. Only files the model
+   * writes itself can go there.
+   */
+  public repositoryFiles(service: Service): { readonly mount: FileMount; readonly key: string; readonly content?: string }[] {
+    return service.fileMounts.filter((f) => f !== this.nginxConf).map((mount) => (
+      { mount, key: mount.source.slice(mount.source.lastIndexOf('/') + 1), content: this.stack.fileContent(mount.source) }
+    ));
+  }
+
+  /** The name of the ConfigMap holding a service's repository files. */
+  public filesConfigMapName(service: Service): string {
+    return `${k8sName(service.name)}-files`;
   }
 
   // ---- names and labels

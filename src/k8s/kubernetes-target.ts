@@ -73,6 +73,10 @@ export class KubernetesTarget extends Component {
       healthPath: s.healthPath,
       tls: s.tls !== undefined,
       workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),
+      fileContent: (source) => {
+        const file = s.project.tryFindFile(source);
+        return file instanceof ManagedFile ? file.content() : undefined;
+      },
     };
     return new KubernetesPlan(view, this.options);
   }

@@ -40,13 +40,13 @@ export function kubernetesSite(plan: KubernetesPlan): NginxSite {
   const site = plan.stack.site;
   const app = site.upstream!;
   const upstream = new Service(plan.fqdn(app), { image: app.image, port: app.port });
+  const ingress = plan.options.ingress;
+  const host = ingress ? ingress.host : undefined;
   const k8s = new NginxSite(plan.stack.nginx, {
-    maxUploadSize: site.maxUploadSize,
-    behindTlsProxy: site.behindTlsProxy,
+    ...site.options,
     resolver: plan.dnsResolver,
-    resolveValidSeconds: site.resolveValidSeconds,
-    connectTimeoutSeconds: site.connectTimeoutSeconds,
-    readTimeout: site.readTimeout,
+    // The Ingress routes by host; without one it sends every host name here.
+    serverNames: host ? [...new Set([host, ...(site.serverNames ?? [])])] : undefined,
   }).proxyTo(upstream);
   for (const files of site.served) k8s.serve(files);
   return k8s;
@@ -167,6 +167,20 @@ function workload(plan: KubernetesPlan, s: Service, checksums: Record<string, st
     const site = nginxSite(plan, marker);
     sums = { ...sums, 'checksum/site': shortHash(site.conf) };
     objects.push({ object: site.object, comment: ' nginx\'s site: the compose stack\'s nginx/default.conf, rendered from the same model for the cluster.' });
+  }
+  const files = plan.repositoryFiles(s);
+  if (files.length > 0) {
+    const data = Object.fromEntries(files.map((f) => [f.key, f.content!]));
+    sums = { ...sums, 'checksum/files': shortHash(JSON.stringify(data)) };
+    objects.push({
+      object: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: plan.filesConfigMapName(s), namespace: plan.namespace, labels: plan.labels(s) },
+        data,
+      } satisfies ConfigMap,
+      comment: ` The files of the repository ${s.name} mounts under compose (${files.map((f) => f.mount.source).join(', ')}), at the same paths.`,
+    });
   }
   if (s.port !== undefined && role !== 'task') objects.push({ object: service(plan, s) });
   if (role === 'database') {

@@ -149,6 +149,13 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     if (pgdata) env.push({ name: 'PGDATA', value: pgdata });
   }
 
+  const files = plan.repositoryFiles(service);
+  if (files.length > 0) {
+    // The repository's files the service mounts, from its ConfigMap, each at its own path; executable, as in the repository.
+    volumes.push({ name: 'files', configMap: { name: plan.filesConfigMapName(service), defaultMode: 0o555 } });
+    for (const f of files) volumeMounts.push({ name: 'files', mountPath: f.mount.path, subPath: f.key, readOnly: true });
+  }
+
   const initContainers: Container[] = [];
   if (service === plan.stack.nginx) {
     // nginx's config, from the ConfigMap, where the official image includes it.

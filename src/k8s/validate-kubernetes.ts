@@ -65,7 +65,7 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
       problems.push(...matches('ingress.tlsSecretName', i.tlsSecretName, DNS_SUBDOMAIN, 'the name of a Secret of type kubernetes.io/tls: lowercase letters, digits, "-" and "."'));
       if (!stack.tls) {
         problems.push({ component: COMPONENT, field: 'ingress.tlsSecretName', value: i.tlsSecretName,
-          allowed: 'TLS that ends at the ingress needs the stack to say so (tls: true in DjangoStack): Django then sets secure cookies and HSTS, and nginx passes X-Forwarded-Proto on' });
+          allowed: 'TLS that ends at the ingress needs the stack to say so (tls: { trustedProxies } in DjangoStack): Django then sets secure cookies and HSTS, and nginx passes X-Forwarded-Proto on' });
       }
     }
     if (i.clusterIssuer !== undefined) {
@@ -158,11 +158,11 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
 
   for (const service of plan.services) {
     const component = named('service', service.name);
-    // nginx's own config file becomes its ConfigMap; nothing else of the repository reaches a cluster.
-    for (const file of service.fileMounts) {
-      if (file === plan.nginxConf) continue;
-      problems.push({ component, field: `mountFile(${file.source})`, value: file.path,
-        allowed: 'no file of the repository on Kubernetes: put it in the image, or in a volume the service mounts (only nginx\'s config is mapped, to a ConfigMap)' });
+    // Files the model writes become a ConfigMap of the service's; a hand-written file of the repository cannot reach a cluster.
+    for (const f of plan.repositoryFiles(service)) {
+      if (f.content !== undefined) continue;
+      problems.push({ component, field: `mountFile(${f.mount.source})`, value: f.mount.path,
+        allowed: 'on Kubernetes, only a file the model writes (a ManagedFile) is mounted, from a ConfigMap: put this one in the image, or in a volume the service mounts' });
     }
     if (service !== stack.nginx) {
       for (const port of service.publishedPorts) {

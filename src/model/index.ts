@@ -1,4 +1,5 @@
 export * from './volume';
+export * from './network';
 export * from './healthcheck';
 export * from './image';
 export * from './env-var';

@@ -2,6 +2,7 @@ import { checkContainerPath, checkDescription, checkDurationValue, checkOptionKe
 import { EnvVar } from './env-var';
 import { Healthcheck } from './healthcheck';
 import { Image } from './image';
+import { Network } from './network';
 import { Volume } from './volume';
 
 /**
@@ -44,11 +45,59 @@ export interface ServiceOptions {
    * @default Duration.seconds(10) - the platform's usual
    */
   readonly stopGracePeriod?: Duration;
+  /**
+   * The container's own filesystem is read-only: a compromised process cannot change the code it runs or
+   * leave files behind. It writes only to its volumes and to `writablePaths`.
+   * @default true
+   */
+  readonly readOnlyRoot?: boolean;
+  /**
+   * Paths the process may write to besides its volumes, each an empty in-memory filesystem at every start.
+   * @default ['/tmp']
+   */
+  readonly writablePaths?: string[];
+  /**
+   * Linux capabilities the process keeps; every other one is dropped. A server that starts as root and
+   * switches to its own user (postgres, nginx) needs CHOWN, SETUID and SETGID to do so.
+   * @default - none
+   */
+  readonly capabilities?: string[];
+  /**
+   * The most the container may use: memory (k, m or g), CPUs (a share of one: 0.5, 1, 2) and processes. A
+   * service under attack or with a leak is stopped at its limit instead of starving the rest of the host.
+   * @default - 512m, 1 CPU, 256 processes
+   */
+  readonly limits?: ResourceLimits;
+}
+
+export interface ResourceLimits {
+  /** @default '512m' */
+  readonly memory?: string;
+  /** @default 1 */
+  readonly cpus?: number;
+  /** @default 256 */
+  readonly pids?: number;
 }
 
 const SERVICE_KEYS = optionKeys<ServiceOptions>()({
   image: true, port: true, command: true, healthcheck: true, description: true, runs: true, stopGracePeriod: true,
+  readOnlyRoot: true, writablePaths: true, capabilities: true, limits: true,
 });
+
+const LIMIT_KEYS = optionKeys<ResourceLimits>()({ memory: true, cpus: true, pids: true });
+
+/** The capabilities a container may keep (capabilities(7)); the container runtime knows no others. */
+export const CAPABILITIES: readonly string[] = [
+  'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'BPF', 'CHECKPOINT_RESTORE', 'CHOWN', 'DAC_OVERRIDE',
+  'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE', 'LINUX_IMMUTABLE', 'MAC_ADMIN',
+  'MAC_OVERRIDE', 'MKNOD', 'NET_ADMIN', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_RAW', 'PERFMON', 'SETFCAP', 'SETGID',
+  'SETPCAP', 'SETUID', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT', 'SYS_PTRACE',
+  'SYS_RAWIO', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'SYSLOG', 'WAKE_ALARM',
+];
+
+/** Docker refuses a memory limit under 6 MiB. */
+const MEMORY = /^[1-9][0-9]{0,6}[kmg]$/;
+const BYTES: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** A named volume mounted into a service. */
 export interface VolumeMount {
@@ -122,8 +171,13 @@ export class Service {
   public readonly description?: string;
   public readonly runs: 'continuously' | 'once';
   public readonly stopGracePeriod?: Duration;
+  public readonly readOnlyRoot: boolean;
+  public readonly writablePaths: readonly string[];
+  public readonly capabilities: readonly string[];
+  public readonly limits: Required<ResourceLimits>;
 
   private readonly options: ServiceOptions;
+  private readonly _networks: Network[] = [];
   private readonly _mounts: VolumeMount[] = [];
   private readonly _fileMounts: FileMount[] = [];
   private readonly _published: PublishedPort[] = [];
@@ -141,6 +195,10 @@ export class Service {
     this.description = options.description;
     this.runs = options.runs ?? 'continuously';
     this.stopGracePeriod = options.stopGracePeriod;
+    this.readOnlyRoot = options.readOnlyRoot ?? true;
+    this.writablePaths = [...(options.writablePaths ?? ['/tmp'])];
+    this.capabilities = [...(options.capabilities ?? [])];
+    this.limits = { memory: options.limits?.memory ?? '512m', cpus: options.limits?.cpus ?? 1, pids: options.limits?.pids ?? 256 };
   }
 
   private get component(): string {
@@ -195,6 +253,12 @@ export class Service {
     return this;
   }
 
+  /** Puts the service on `networks`: it reaches, and is reached by, the services on them only. */
+  public joins(...networks: Network[]): this {
+    for (const n of networks) if (!this._networks.includes(n)) this._networks.push(n);
+    return this;
+  }
+
   /** The service reads these variables of the stack's environment contract. */
   public reads(...variables: EnvVar[]): this {
     for (const v of variables) if (!this._environment.includes(v)) this._environment.push(v);
@@ -227,6 +291,11 @@ export class Service {
     return [...this._dependencies];
   }
 
+  /** The networks the service is on; none means the platform's default network. */
+  public get networks(): Network[] {
+    return [...this._networks];
+  }
+
   /** The variables the service reads, in the order it was given them. */
   public get environment(): EnvVar[] {
     return [...this._environment];
@@ -245,6 +314,7 @@ export class Service {
       ...checkDescription(component, 'description', this.description),
       ...checkDurationValue(component, 'stopGracePeriod', this.stopGracePeriod, { max: Duration.hours(1) }),
       ...this._problems,
+      ...this.validateConfinement(component),
     ];
     if (this.runs !== 'continuously' && this.runs !== 'once') {
       problems.push({ component, field: 'runs', value: this.runs, allowed: '"continuously" (a server) or "once" (a task run on each deploy)' });
@@ -265,6 +335,35 @@ export class Service {
       const field = `mount path of ${'volume' in m ? named('volume', m.volume.name) : m.source}`;
       problems.push(...checkContainerPath(component, field, m.path));
       if (m.path === '/') problems.push({ component, field, value: m.path, allowed: 'a directory below /: a mount at / would hide the whole image' });
+    }
+    return problems;
+  }
+
+  private validateConfinement(component: string): Problem[] {
+    const problems: Problem[] = [...checkOptionKeys(`${component} limits`, this.options.limits, LIMIT_KEYS)];
+    if (typeof this.readOnlyRoot !== 'boolean') problems.push({ component, field: 'readOnlyRoot', value: this.readOnlyRoot, allowed: 'true or false' });
+    this.writablePaths.forEach((path, i) => {
+      problems.push(...checkContainerPath(component, `writablePaths[${i}]`, path));
+      if (path === '/') problems.push({ component, field: `writablePaths[${i}]`, value: path, allowed: 'a directory below /; to write anywhere, set readOnlyRoot: false' });
+    });
+    this.capabilities.forEach((cap, i) => {
+      if (!CAPABILITIES.includes(cap)) {
+        problems.push({ component, field: `capabilities[${i}]`, value: cap, allowed: 'a Linux capability without the CAP_ prefix, such as CHOWN, SETUID or NET_BIND_SERVICE' });
+      }
+    });
+    const { memory, cpus, pids } = this.limits;
+    const bytes = MEMORY.test(memory) ? parseInt(memory, 10) * BYTES[memory.slice(-1)] : NaN;
+    if (!(bytes >= 6 * 1024 ** 2)) problems.push({ component, field: 'limits.memory', value: memory, allowed: 'a size with k, m or g of at least 6m, such as 512m or 1g' });
+    if (typeof cpus !== 'number' || !(cpus >= 0.01 && cpus <= 256) || Math.round(cpus * 100) !== cpus * 100) {
+      problems.push({ component, field: 'limits.cpus', value: cpus, allowed: 'a number of CPUs from 0.01 to 256, at most two decimals, such as 0.5 or 2' });
+    }
+    if (!Number.isInteger(pids) || pids < 16 || pids > 1_000_000) {
+      problems.push({ component, field: 'limits.pids', value: pids, allowed: 'a whole number of processes from 16 to 1000000' });
+    }
+    for (const path of this.writablePaths) {
+      if ([...this._mounts, ...this._fileMounts].some((m) => m.path === path)) {
+        problems.push({ component, field: 'writablePaths', value: path, allowed: 'a path no volume or file is mounted at' });
+      }
     }
     return problems;
   }

@@ -39,6 +39,37 @@ export interface NginxSiteOptions {
    * @default Duration.seconds(60) - nginx's own
    */
   readonly readTimeout?: Duration;
+  /**
+   * The host names the site answers. A request for any other Host (a scanner trying the address, a
+   * domain pointed at the server by someone else) is closed without an answer.
+   * @default - every host name
+   */
+  readonly serverNames?: string[];
+  /**
+   * Addresses (CIDR) of the TLS proxy in front, with `behindTlsProxy`. Only from them does nginx take the
+   * client's address from X-Forwarded-For and the scheme from X-Forwarded-Proto; anyone else who sends
+   * those headers is not believed.
+   * @default - none
+   */
+  readonly trustedProxies?: string[];
+  /**
+   * How long nginx waits for a client between two reads of its request (headers, body) or two writes of
+   * the response, and how long an idle keep-alive connection stays open. A client slower than that is
+   * cut off: a slow-headers or slow-body client cannot hold a connection.
+   * @default Duration.seconds(10)
+   */
+  readonly clientTimeout?: Duration;
+  /**
+   * Connections one client address may have open at once with a request in progress; more are answered 429.
+   * @default 100
+   */
+  readonly connectionsPerClient?: number;
+  /**
+   * Login forms (each password check costs the app a slow hash): requests per minute one client address
+   * may send to them, after a burst of as many. More are answered 429 without reaching the app.
+   * @default - /admin/login/ at 10 a minute
+   */
+  readonly logins?: { readonly paths?: string[]; readonly perMinute?: number };
 }
 
 /** Response headers nginx adds to everything it sends. */
@@ -56,24 +87,43 @@ export const GZIP_TYPES: readonly string[] = [
 
 const SIZE = /^[1-9][0-9]*[kmg]?$/;
 
+/** A host name nginx's server_name and Django's ALLOWED_HOSTS both take: a DNS name (".name" for its subdomains too) or an IPv4 address. */
+export const HOST_NAME = /^(\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3})$/;
+const CIDR = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$|^[0-9a-f:]+(\/\d{1,3})?$/i;
+
 /** The nginx site in front of the app: static and media files from volumes, everything else proxied. */
 export class NginxSite {
+  /** Where nginx keeps its temporary files (request bodies, proxied responses): the official image's place, a tmpfs in the read-only container. */
+  public static readonly TEMP_ROOT = '/var/cache/nginx';
+
   public readonly maxUploadSize: string;
   public readonly behindTlsProxy: boolean;
   public readonly resolver: string;
   public readonly resolveValidSeconds: number;
   public readonly connectTimeoutSeconds: number;
   public readonly readTimeout: Duration;
+  public readonly serverNames?: readonly string[];
+  public readonly trustedProxies: readonly string[];
+  public readonly clientTimeout: Duration;
+  public readonly connectionsPerClient: number;
+  public readonly loginPaths: readonly string[];
+  public readonly loginsPerMinute: number;
   private _upstream?: Service;
   private readonly _served: ServedFiles[] = [];
 
-  constructor(public readonly service: Service, options: NginxSiteOptions = {}) {
+  constructor(public readonly service: Service, public readonly options: NginxSiteOptions = {}) {
     this.maxUploadSize = options.maxUploadSize ?? '25m';
     this.behindTlsProxy = options.behindTlsProxy ?? false;
     this.resolver = options.resolver ?? '127.0.0.11';
     this.resolveValidSeconds = options.resolveValidSeconds ?? 1;
     this.connectTimeoutSeconds = options.connectTimeoutSeconds ?? 5;
     this.readTimeout = options.readTimeout ?? Duration.seconds(60);
+    this.serverNames = options.serverNames ? [...options.serverNames] : undefined;
+    this.trustedProxies = [...(options.trustedProxies ?? [])];
+    this.clientTimeout = options.clientTimeout ?? Duration.seconds(10);
+    this.connectionsPerClient = options.connectionsPerClient ?? 100;
+    this.loginPaths = [...(options.logins?.paths ?? ['/admin/login/'])];
+    this.loginsPerMinute = options.logins?.perMinute ?? 10;
   }
 
   /** Proxies every request not served from a volume to `service`, at the port it listens on. */
@@ -112,6 +162,24 @@ export class NginxSite {
     if (!/^(\d{1,3}(\.\d{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/.test(this.resolver)) {
       problems.push({ component, field: 'resolver', value: this.resolver, allowed: 'a DNS server address or name, optionally with :port, e.g. 127.0.0.11' });
     }
+    this.serverNames?.forEach((name, i) => {
+      if (!HOST_NAME.test(name)) problems.push({ component, field: `serverNames[${i}]`, value: name, allowed: 'a lowercase host name such as tau.example.com (".example.com" for its subdomains too) or an IPv4 address' });
+    });
+    if (this.serverNames?.length === 0) problems.push({ component, field: 'serverNames', value: [], allowed: 'at least one host name' });
+    this.trustedProxies.forEach((cidr, i) => {
+      if (!CIDR.test(cidr)) problems.push({ component, field: `trustedProxies[${i}]`, value: cidr, allowed: 'an address or CIDR range such as 10.0.0.0/8 or 192.0.2.10' });
+    });
+    const seconds = this.clientTimeout.toSeconds();
+    if (!(seconds >= 1 && seconds <= 300)) problems.push({ component, field: 'clientTimeout', value: this.clientTimeout.toString(), allowed: 'from 1s to 300s' });
+    if (!Number.isInteger(this.connectionsPerClient) || this.connectionsPerClient < 1 || this.connectionsPerClient > 65535) {
+      problems.push({ component, field: 'connectionsPerClient', value: this.connectionsPerClient, allowed: 'a whole number from 1 to 65535' });
+    }
+    if (!Number.isInteger(this.loginsPerMinute) || this.loginsPerMinute < 1 || this.loginsPerMinute > 6000) {
+      problems.push({ component, field: 'logins.perMinute', value: this.loginsPerMinute, allowed: 'a whole number from 1 to 6000' });
+    }
+    this.loginPaths.forEach((path, i) => {
+      if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path)) problems.push({ component, field: `logins.paths[${i}]`, value: path, allowed: 'a URL path such as /admin/login/' });
+    });
     if (this.service.port === undefined) {
       problems.push({ component, field: 'port', value: undefined, allowed: 'nginx listens on a port (nginx: { port: 80 })' });
     }

@@ -9,6 +9,16 @@ function securityHeaders(): string[] {
   return SECURITY_HEADERS.map(([name, value]) => `add_header ${name} "${value}" always;`);
 }
 
+/**
+ * Uploaded files are offered as downloads, never opened as a page: only these types keep their own
+ * Content-Type (an <img> or a PDF viewer shows them); anything else (HTML, SVG, scripts) is
+ * application/octet-stream.
+ */
+const UPLOAD_TYPES: readonly (readonly [string, string])[] = [
+  ['image/png', 'png'], ['image/jpeg', 'jpg jpeg'], ['image/gif', 'gif'], ['image/webp', 'webp'], ['image/avif', 'avif'],
+  ['application/pdf', 'pdf'], ['text/plain', 'txt'],
+];
+
 function servedLocation(site: NginxSite, files: ServedFiles): string[] {
   const alias = site.service.mountPathOf(files.volume)!;
   const maxAge = files.maxAgeSeconds;
@@ -16,18 +26,76 @@ function servedLocation(site: NginxSite, files: ServedFiles): string[] {
     `alias ${alias}/;`,
     ...(maxAge !== undefined ? [`add_header Cache-Control "public, max-age=${maxAge}";`] : []),
     ...(files.userContent
-      ? ['# Uploaded by users: never run as a page of this site.', `add_header Content-Security-Policy "default-src 'none'; sandbox" always;`]
+      ? [
+        '# Uploaded by users: never run as a page of this site. A few plain types keep their Content-Type;',
+        '# everything else (HTML, SVG, scripts) is a download.',
+        ...block('types', UPLOAD_TYPES.map(([type, extensions]) => `${type} ${extensions};`)),
+        'default_type application/octet-stream;',
+        'add_header Content-Disposition "attachment" always;',
+        `add_header Content-Security-Policy "default-src 'none'; sandbox" always;`,
+      ]
       : []),
     '# This block adds headers of its own, so it does not inherit the server\'s: repeat them.',
     ...securityHeaders(),
   ]);
 }
 
-/** `nginx/default.conf`, included inside `http {}` as the official image includes `conf.d/*.conf`. */
-export function renderNginxConf(site: NginxSite, marker: string): string {
+function variableName(service: string): string {
+  return `$${service.replace(/[^A-Za-z0-9_]/g, '_')}_upstream`;
+}
+
+/** What every request passed to the app gets: the upstream looked up at run time, the timeouts, the forwarded headers. */
+function proxyToApp(site: NginxSite): string[] {
   const upstream = site.upstream!;
   const name = upstream.name;
   const proto = site.behindTlsProxy ? '$forwarded_proto' : '$scheme';
+  return [
+    `# ${name}'s address is looked up when a request comes and the last answer is over ${site.resolveValidSeconds}s old, not once at`,
+    '# start: a restarted or recreated container, or another replica, gets a new address. (A variable in',
+    '# proxy_pass is what makes nginx resolve at run time; it keeps no idle connections to the app.)',
+    `resolver ${site.resolver} valid=${site.resolveValidSeconds}s ipv6=off;`,
+    `set ${variableName(name)} http://${name}:${upstream.port};`,
+    `proxy_pass ${variableName(name)};`,
+    `proxy_connect_timeout ${site.connectTimeoutSeconds}s;`,
+    '# The longest a request may take; the app server\'s graceful stop waits as long.',
+    `proxy_read_timeout ${site.readTimeout.toSeconds()}s;`,
+    'proxy_http_version 1.1;',
+    'proxy_set_header Host $http_host;',
+    site.behindTlsProxy
+      ? '# The client\'s address: from the TLS proxy\'s X-Forwarded-For (real_ip above), never from the client\'s own header.'
+      : '# The client\'s address as nginx sees it, replacing any X-Forwarded-For the client sent.',
+    'proxy_set_header X-Forwarded-For $remote_addr;',
+    `proxy_set_header X-Forwarded-Proto ${proto};`,
+    'proxy_set_header Upgrade $http_upgrade;',
+    'proxy_set_header Connection $connection_upgrade;',
+    'proxy_redirect off;',
+    '# Stream responses as the ASGI app sends them.',
+    'proxy_buffering off;',
+    '# The app sets these headers too; hide its copies so that each is sent once.',
+    ...SECURITY_HEADERS.map(([header]) => `proxy_hide_header ${header};`),
+  ];
+}
+
+/** The TLS proxy's headers, believed from its addresses only. */
+function tlsProxy(site: NginxSite): string[] {
+  if (!site.behindTlsProxy) return [];
+  return [
+    '',
+    '# TLS ends at the proxy in front. From its addresses only, the client\'s address is taken from',
+    '# X-Forwarded-For and its scheme from X-Forwarded-Proto; a client that sends them itself is not believed.',
+    ...site.trustedProxies.map((cidr) => `set_real_ip_from ${cidr};`),
+    'real_ip_header X-Forwarded-For;',
+    'real_ip_recursive on;',
+    ...block('geo $realip_remote_addr $from_tls_proxy', ['default 0;', ...site.trustedProxies.map((cidr) => `${cidr} 1;`)]),
+    ...block('map $from_tls_proxy:$http_x_forwarded_proto $forwarded_proto', ['default $scheme;', '"1:https" https;']),
+  ];
+}
+
+/** `nginx/default.conf`, included inside `http {}` as the official image includes `conf.d/*.conf`. */
+export function renderNginxConf(site: NginxSite, marker: string): string {
+  const port = site.service.port;
+  const timeout = `${site.clientTimeout.toSeconds()}s`;
+  const temp = NginxSite.TEMP_ROOT;
   const lines: string[] = [
     `# ${marker}`,
     '# Included inside http {} by the official nginx image (/etc/nginx/conf.d/*.conf).',
@@ -35,17 +103,41 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
     '# WebSocket upgrades (GraphQL subscriptions) pass Upgrade and Connection on; an ordinary request',
     '# sends an empty Connection header.',
     ...block('map $http_upgrade $connection_upgrade', ['default upgrade;', "''      '';"]),
-    ...(site.behindTlsProxy
-      ? ['', '# TLS ends at the proxy in front, which says in X-Forwarded-Proto how the client connected.',
-        ...block('map $http_x_forwarded_proto $forwarded_proto', ['default $http_x_forwarded_proto;', "''      $scheme;"])]
+    ...tlsProxy(site),
+    '',
+    '# A client slower than this between two reads of its request, or two writes of the answer, is cut off',
+    '# (and so is an idle keep-alive connection, in the server below).',
+    `client_header_timeout ${timeout};`,
+    `client_body_timeout ${timeout};`,
+    `send_timeout ${timeout};`,
+    'reset_timedout_connection on;',
+    '',
+    '# Per client address: connections with a request in progress, and the pace of login attempts (each',
+    '# costs the app a slow password hash; other paths have an empty key, which is not counted). Over the',
+    '# limit, 429.',
+    'limit_conn_zone $binary_remote_addr zone=per_client:10m;',
+    ...block('map $uri $login_client', ['default "";', ...site.loginPaths.map((path) => `${path} $binary_remote_addr;`)]),
+    `limit_req_zone $login_client zone=logins:10m rate=${site.loginsPerMinute}r/m;`,
+    'limit_conn_status 429;',
+    'limit_req_status 429;',
+    '',
+    `# Temporary files in ${temp}, the official image's place and a tmpfs in the read-only container`,
+    '# (spelled out so that an nginx built with other paths uses it too).',
+    ...[['client_body', 'client'], ['proxy', 'proxy'], ['fastcgi', 'fastcgi'], ['uwsgi', 'uwsgi'], ['scgi', 'scgi']]
+      .map(([directive, dir]) => `${directive}_temp_path ${temp}/${dir}_temp;`),
+    ...(site.serverNames
+      ? ['', '# A request for a host name the site does not serve is closed without an answer.',
+        ...block('server', [`listen ${port} default_server;`, 'server_name _;', 'return 444;'])]
       : []),
     '',
     ...block('server', [
-      `listen ${site.service.port};`,
-      'server_name _;',
+      `listen ${port};`,
+      `server_name ${site.serverNames ? site.serverNames.join(' ') : '_'};`,
       '',
       'server_tokens off;',
       `client_max_body_size ${site.maxUploadSize};`,
+      `limit_conn per_client ${site.connectionsPerClient};`,
+      `keepalive_timeout ${timeout};`,
       '',
       'gzip on;',
       'gzip_vary on;',
@@ -57,31 +149,14 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
       '# Sent with every response. A block with add_header of its own inherits none of these.',
       ...securityHeaders(),
       '',
-      '# Dotfiles (.env, .git, ...) are never served, under any location.',
-      ...block('location ~ /\\.', ['deny all;']),
+      '# Dotfiles (.env, .git, ...) are never served, under any location; /.well-known/ (RFC 8615: ACME',
+      '# challenges, security.txt) is not one of them.',
+      ...block('location ~ /\\.(?!well-known/)', ['deny all;']),
       ...site.served.flatMap((files) => ['', ...servedLocation(site, files)]),
       '',
       ...block('location /', [
-        `# ${name}'s address is looked up when a request comes and the last answer is over ${site.resolveValidSeconds}s old, not once at`,
-        '# start: a restarted or recreated container, or another replica, gets a new address. (A variable in',
-        '# proxy_pass is what makes nginx resolve at run time; it keeps no idle connections to the app.)',
-        `resolver ${site.resolver} valid=${site.resolveValidSeconds}s ipv6=off;`,
-        `set $${name.replace(/[^A-Za-z0-9_]/g, '_')}_upstream http://${name}:${upstream.port};`,
-        `proxy_pass $${name.replace(/[^A-Za-z0-9_]/g, '_')}_upstream;`,
-        `proxy_connect_timeout ${site.connectTimeoutSeconds}s;`,
-        '# The longest a request may take; the app server\'s graceful stop waits as long.',
-        `proxy_read_timeout ${site.readTimeout.toSeconds()}s;`,
-        'proxy_http_version 1.1;',
-        'proxy_set_header Host $http_host;',
-        'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-        `proxy_set_header X-Forwarded-Proto ${proto};`,
-        'proxy_set_header Upgrade $http_upgrade;',
-        'proxy_set_header Connection $connection_upgrade;',
-        'proxy_redirect off;',
-        '# Stream responses as the ASGI app sends them.',
-        'proxy_buffering off;',
-        '# The app sets these headers too; hide its copies so that each is sent once.',
-        ...SECURITY_HEADERS.map(([header]) => `proxy_hide_header ${header};`),
+        `limit_req zone=logins burst=${site.loginsPerMinute} nodelay;`,
+        ...proxyToApp(site),
       ]),
     ]),
   ];

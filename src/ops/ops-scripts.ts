@@ -1,8 +1,8 @@
 import { IConstruct } from 'constructs';
 import { ManagedFile } from '../core';
-import { OpsModel, renderBackup, renderRedeploy, renderRestore, renderUpgradePostgres } from './render-ops';
+import { OpsModel, renderBackup, renderCreateAppRole, renderRedeploy, renderRestore, renderUpgradePostgres } from './render-ops';
 
-/** `ops/backup.sh`, `ops/restore.sh`, `ops/redeploy.sh` and `ops/upgrade-postgres.sh`, executable, from the model. */
+/** `ops/backup.sh`, `ops/restore.sh`, `ops/redeploy.sh` and `ops/upgrade-postgres.sh`, `ops/create-app-role.sh`, executable, from the model. */
 export class OpsScripts {
   public static readonly DIR = 'ops';
   public readonly files: readonly ManagedFile[];
@@ -15,6 +15,7 @@ export class OpsScripts {
       script('restore.sh', renderRestore),
       script('redeploy.sh', renderRedeploy),
       script('upgrade-postgres.sh', renderUpgradePostgres),
+      script('create-app-role.sh', renderCreateAppRole),
     ];
   }
 }

@@ -10,9 +10,12 @@ export interface OpsModel {
   readonly composeFile: string;
   readonly db: {
     readonly service: string;
-    /** The variables holding the app's user and database, as the db container has them. */
+    /** The variables holding the superuser, the app's role and database, as the db container has them. */
     readonly userVar: string;
+    readonly appUserVar: string;
     readonly databaseVar: string;
+    /** Where the db container has the script that creates the app's role. */
+    readonly appRoleScript: string;
     /** The major the compose file runs, and where its data volume is mounted. */
     readonly version: number;
     readonly volume: string;
@@ -96,7 +99,7 @@ fi
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait ${m.db.service}
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T ${m.db.service} sh -c 'pg_restore --clean --if-exists --no-owner --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
+$COMPOSE exec -T ${m.db.service} sh -c 'pg_restore --clean --if-exists --no-owner --role="$${m.db.appUserVar}" --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
 # Migrations the code has and the backup had not yet, applied on top.
 # shellcheck disable=SC2086
 $COMPOSE run --rm --no-deps ${m.web.release}
@@ -197,9 +200,32 @@ $DOCKER volume rm "$volume" >/dev/null
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait ${db}
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T ${db} sh -c 'pg_restore --no-owner --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
+$COMPOSE exec -T ${db} sh -c 'pg_restore --no-owner --role="$${m.db.appUserVar}" --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
 # shellcheck disable=SC2086
 $COMPOSE up --detach
 echo "upgrade-postgres: $old -> $new done; the old data is kept in volume $volume-postgres-$old, the dump in $dir"
+`;
+}
+
+export function renderCreateAppRole(m: OpsModel, marker: string): string {
+  const db = m.db.service;
+  return `${preamble(marker, [
+    `Gives an existing database the role the app connects as (${m.db.appUserVar}), not a superuser, owning the app's`,
+    `database and its tables. A new data volume gets it by itself (the image runs ${m.db.appRoleScript} when it`,
+    'initializes the volume); a volume made before the stack had that script needs this once:',
+    '',
+    `  1. in .env, set ${m.db.appUserVar} to a role that is not ${m.db.userVar} (the superuser the volume was made with) and`,
+    `     set ${m.db.appUserVar.replace('USER', 'PASSWORD')} to a new password (e.g. the output of: openssl rand -hex 32);`,
+    '  2. ops/create-app-role.sh',
+    '',
+    'It starts the database if it is not running, runs the script in it, then recreates the app\'s containers so',
+    'that they connect as the new role.',
+  ], m)}
+# shellcheck disable=SC2086
+$COMPOSE up --detach --wait ${db}
+# shellcheck disable=SC2086
+$COMPOSE exec -T ${db} ${m.db.appRoleScript}
+# shellcheck disable=SC2086
+$COMPOSE up --detach
 `;
 }

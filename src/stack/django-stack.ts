@@ -8,7 +8,7 @@ import { DjangoEnvVars, Requirements, RequirementsLock, Tls, TlsOptions } from '
 import { DockerIgnore, PythonImage } from '../docker';
 import { StackDocs, StackSummary, StackView } from '../docs';
 import { DotEnv, EnvExampleFile, EnvFileNames } from '../env';
-import { EnvContract, Service, ServiceOptions, Volume, VolumeOptions } from '../model';
+import { EnvContract, Network, NetworkOptions, Service, ServiceOptions, Volume, VolumeOptions } from '../model';
 import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
 import { NginxOptions, NginxProxy } from './parts/nginx-proxy';
@@ -19,6 +19,12 @@ import { validateStackParts } from './validate';
 
 export interface DjangoStackOptions {
   readonly django: DjangoOptions;
+  /**
+   * The host names clients reach the site by. nginx answers only these (any other Host is closed without
+   * an answer), and they are the default of DJANGO_ALLOWED_HOSTS and DJANGO_CSRF_TRUSTED_ORIGINS.
+   * @default ['localhost', '127.0.0.1']
+   */
+  readonly hosts?: string[];
   /** @default - PostgreSQL 17 */
   readonly postgres?: PostgresOptions;
   /** @default - Gunicorn on port 8000 with 2 workers */
@@ -53,7 +59,7 @@ export interface DjangoStackOptions {
 }
 
 const STACK_OPTION_KEYS = optionKeys<DjangoStackOptions>()({
-  django: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, tls: true, development: true, logs: true, backups: true,
+  django: true, hosts: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, tls: true, development: true, logs: true, backups: true,
 });
 
 /** The files the stack writes whose names other files mention. */
@@ -83,6 +89,13 @@ export class DjangoStack extends Component {
   public readonly dockerIgnore: DockerIgnore;
   /** The operations scripts under ops/. */
   public readonly ops: OpsScripts;
+  /** nginx and the app: the network clients' requests come in by. */
+  public readonly frontNetwork: Network;
+  /**
+   * The app, its database and the release task, with no route out of the stack: nginx cannot reach the
+   * database. A service you add that talks to the database joins it: `service.joins(stack.backNetwork)`.
+   */
+  public readonly backNetwork: Network;
 
   /** Set by synthesis when the compose file on disk ran another PostgreSQL major than the model now asks for. */
   public postgresMajorChange?: { readonly from: number; readonly to: number };
@@ -90,6 +103,7 @@ export class DjangoStack extends Component {
   private readonly options: DjangoStackOptions;
   private readonly _services: Service[] = [];
   private readonly _volumes: Volume[] = [];
+  private readonly _networks: Network[] = [];
   private readonly _parts: StackPart[] = [];
   private readonly _problems: Problem[] = [];
   private readonly composeFile: ComposeFile;
@@ -104,6 +118,7 @@ export class DjangoStack extends Component {
     this.env = new EnvContract(() => this.services);
     const django = options.django ?? ({} as DjangoOptions);
     const defaultName = String(django.project).toLowerCase();
+    const hosts = options.hosts ?? ['localhost', '127.0.0.1'];
 
     this.postgres = this.addPart(new Postgres(this, defaultName, options.postgres));
     this.app = this.addPart(new DjangoApp(this, {
@@ -115,6 +130,7 @@ export class DjangoStack extends Component {
       database: this.postgres.env,
       db: this.postgres.service,
       publicPort: NginxProxy.publicPort(options.nginx),
+      hosts,
       files: { envExample: FILES.envExample, others: [FILES.compose, NginxConfFile.PATH] },
     }));
     this.proxy = this.addPart(new NginxProxy(this, {
@@ -123,10 +139,19 @@ export class DjangoStack extends Component {
       served: [this.app.staticFiles, this.app.mediaFiles],
       behindTlsProxy: this.app.tls !== undefined,
       readTimeout: this.app.requestTimeout,
+      hosts,
+      trustedProxies: this.app.tls?.trustedProxies ?? [],
     }));
 
+    this.frontNetwork = this.addNetwork('front', { description: 'nginx and the app: the way requests come in' });
+    this.backNetwork = this.addNetwork('back', { internal: true, description: 'the app and its database: no route out, and nginx is not on it' });
+    this.proxy.service.joins(this.frontNetwork);
+    this.app.service.joins(this.frontNetwork, this.backNetwork);
+    this.app.release.joins(this.backNetwork);
+    this.postgres.service.joins(this.backNetwork);
+
     this.composeFile = new ComposeFile(this, () => ({
-      services: this.services, volumes: this.volumes, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs,
+      services: this.services, volumes: this.volumes, networks: this.networks, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs,
     }));
     if (options.development ?? true) {
       new DevComposeFile(this, () => [
@@ -138,7 +163,8 @@ export class DjangoStack extends Component {
     this.ops = new OpsScripts(this, () => ({
       composeFile: this.composeFile.path,
       db: {
-        service: this.postgres.service.name, userVar: this.postgres.env.user.name, databaseVar: this.postgres.env.name.name,
+        service: this.postgres.service.name, userVar: this.postgres.superuserEnv.user.name, appUserVar: this.postgres.env.user.name,
+        databaseVar: this.postgres.env.name.name, appRoleScript: Postgres.APP_ROLE_INIT_PATH,
         version: this.postgres.version, volume: this.postgres.data.name, dataPath: postgresDataPath,
       },
       web: {
@@ -208,6 +234,21 @@ export class DjangoStack extends Component {
       this._volumes.push(v);
     }
     return v;
+  }
+
+  /** Declares a network (or adds one made with `Network.named`); services join it with `service.joins(network)`. */
+  public addNetwork(network: string | Network, options: NetworkOptions = {}): Network {
+    const n = typeof network === 'string' ? Network.named(network, options) : network;
+    if (this._networks.some((x) => x.name === n.name)) {
+      this._problems.push({ component: named('network', n.name), field: 'name', value: n.name, allowed: 'a name no other network of the stack has' });
+    } else {
+      this._networks.push(n);
+    }
+    return n;
+  }
+
+  public get networks(): Network[] {
+    return [...this._networks];
   }
 
   public get services(): Service[] {
@@ -298,11 +339,13 @@ export class DjangoStack extends Component {
       ...this._problems,
       ...this._parts.flatMap((p) => p.validate()),
       ...this._volumes.flatMap((v) => v.validate()),
+      ...this._networks.flatMap((n) => n.validate()),
       ...this._services.flatMap((s) => s.validate()),
       ...this.env.validate(),
       ...validateStackParts({
         services: this._services,
         volumes: this._volumes,
+        networks: this._networks,
         web: this.app.service,
         workdir: this.app.image.workdir,
         staticFiles: this.app.staticFiles,

@@ -1,11 +1,12 @@
 import { named, pathsOverlap, Problem } from '../core';
-import { Service, Volume } from '../model';
+import { Network, Service, Volume } from '../model';
 import { ServedFiles } from '../nginx';
 
 /** Everything the stack-wide rules look at. */
 export interface StackParts {
   readonly services: readonly Service[];
   readonly volumes: readonly Volume[];
+  readonly networks: readonly Network[];
   readonly web: Service;
   /** Where the web image keeps its code. */
   readonly workdir: string;
@@ -15,7 +16,7 @@ export interface StackParts {
 
 /** Rules that span objects: references resolve inside the stack, ports and paths do not collide. */
 export function validateStackParts(parts: StackParts): Problem[] {
-  const { services, volumes, web, workdir, staticFiles, mediaFiles } = parts;
+  const { services, volumes, networks, web, workdir, staticFiles, mediaFiles } = parts;
   const problems: Problem[] = [];
   const declaredVolumes = volumes.map((v) => v.name).join(', ') || '(none)';
   const declaredServices = services.map((s) => s.name).join(', ');
@@ -28,10 +29,20 @@ export function validateStackParts(parts: StackParts): Problem[] {
           allowed: `mount a declared volume: ${declaredVolumes}; declare a new one with stack.addVolume('${mount.volume.name}')` });
       }
     }
+    for (const network of service.networks) {
+      if (!networks.includes(network)) {
+        problems.push({ component, field: 'networks', value: network.name,
+          allowed: `a declared network: ${networks.map((n) => n.name).join(', ') || '(none)'}; declare a new one with stack.addNetwork('${network.name}')` });
+      }
+    }
     for (const dep of service.dependencies) {
       if (!services.includes(dep.service)) {
         problems.push({ component, field: 'depends_on', value: dep.service.name,
           allowed: `depend on a service of the stack: ${declaredServices}; add it with stack.addService()` });
+      } else if (!shareNetwork(service, dep.service)) {
+        const on = (s: Service) => s.networks.map((n) => n.name).join(', ') || 'no network of the stack';
+        problems.push({ component, field: `networks (to reach ${dep.service.name})`, value: on(service),
+          allowed: `a network in common with "${dep.service.name}" (on ${on(dep.service)}), which it waits for: join one, e.g. .joins(stack.backNetwork)` });
       } else if (dep.healthy && !dep.service.healthcheck) {
         problems.push({ component, field: `depends_on.${dep.service.name}.healthy`, value: true,
           allowed: `waiting for "${dep.service.name}" to be healthy needs a healthcheck on it, or { healthy: false }` });
@@ -104,4 +115,10 @@ function dependencyCycles(services: readonly Service[]): Problem[] {
   };
   for (const service of services) visit(service, []);
   return problems;
+}
+
+/** Whether two services can reach each other: a network in common, or both on the default one. */
+function shareNetwork(a: Service, b: Service): boolean {
+  if (a.networks.length === 0 && b.networks.length === 0) return true;
+  return a.networks.some((n) => b.networks.includes(n));
 }

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { EnvContract, Healthcheck, Image, renderCompose, renderComposeYaml, Service, Volume } from '../../src';
+import { EnvContract, Healthcheck, Image, Network, renderCompose, renderComposeYaml, Service, Volume } from '../../src';
 
 function model() {
   const data = Volume.named('data');
@@ -11,7 +11,7 @@ function model() {
   env.add('SECRET', { description: 'a secret', secret: true, for: [app] });
   env.add('LEVEL', { description: 'with a default', default: 'a$b', for: [app] });
   env.add('MODE', { description: 'fixed by the stack', value: 'a$b', for: [app] });
-  return { services: [db, app], volumes: [data], env, envFile: '.env', logs: { maxSize: '10m', maxFiles: 5 } };
+  return { services: [db, app], volumes: [data], networks: [], env, envFile: '.env', logs: { maxSize: '10m', maxFiles: 5 } };
 }
 
 describe('renderCompose', () => {
@@ -25,9 +25,37 @@ describe('renderCompose', () => {
       depends_on: { db: { condition: 'service_healthy' } },
       environment: { SECRET: '${SECRET:?SECRET must be set in .env}', LEVEL: '${LEVEL:-a$$b}', MODE: 'a$$b' },
       ports: ['8080:8000'],
+      // Confined by default: read-only root, /tmp writable, no capabilities, no privilege escalation, limits.
+      read_only: true,
+      tmpfs: ['/tmp'],
+      cap_drop: ['ALL'],
+      security_opt: ['no-new-privileges:true'],
+      mem_limit: '512m',
+      cpus: 1,
+      pids_limit: 256,
       logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '5' } },
     });
     expect(file.volumes).toEqual({ data: {} });
+  });
+
+  test('a service keeps the capabilities, writable paths and limits it declares, and joins its networks', () => {
+    const back = Network.named('back', { internal: true });
+    const db = new Service('db', {
+      image: 'postgres:17', capabilities: ['CHOWN', 'SETUID'], writablePaths: ['/tmp', '/var/run/postgresql'], limits: { memory: '1g', cpus: 0.5, pids: 64 },
+    }).joins(back);
+    const open = new Service('tool', { image: 'x:1', readOnlyRoot: false, writablePaths: [] });
+    const { file } = renderCompose({ ...model(), services: [db, open], networks: [back] });
+    expect(file.services.db).toMatchObject({
+      read_only: true, tmpfs: ['/tmp', '/var/run/postgresql'], cap_drop: ['ALL'], cap_add: ['CHOWN', 'SETUID'], mem_limit: '1g', cpus: 0.5, pids_limit: 64, networks: ['back'],
+    });
+    expect(file.services.tool.read_only).toBeUndefined();
+    expect(file.services.tool.tmpfs).toBeUndefined();
+    expect(file.networks).toEqual({ back: { internal: true } });
+  });
+
+  test('a capability, a limit or a writable path out of range is a problem', () => {
+    const s = new Service('x', { image: 'x:1', capabilities: ['CAP_CHOWN'], writablePaths: ['tmp'], limits: { memory: '1m', cpus: 0, pids: 3 } });
+    expect(s.validate().map((p) => p.field)).toEqual(['writablePaths[0]', 'capabilities[0]', 'limits.memory', 'limits.cpus', 'limits.pids']);
   });
 
   test('escapes $ so the container, not compose, expands variables', () => {

@@ -28,7 +28,7 @@ function checkDeploy(options: DjangoStackOptions): { code: number; ids: string[]
 
 describe('manage.py check --deploy with production values', () => {
   test('passes at --fail-level WARNING when TLS is terminated in front of the stack', () => {
-    const result = checkDeploy({ ...TAU, tls: true });
+    const result = checkDeploy({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'] } });
     expect(result.output).toContain('System check identified no issues');
     expect(result.code).toBe(0);
   }, 30_000);

@@ -7,7 +7,7 @@ describe('the settings module', () => {
 
   test('reads secrets without a default, so a missing one stops start-up', () => {
     expect(settings).toContain('SECRET_KEY = _str("DJANGO_SECRET_KEY")\n');
-    expect(settings).toContain('"PASSWORD": _str("POSTGRES_PASSWORD"),');
+    expect(settings).toContain('"PASSWORD": _str("POSTGRES_APP_PASSWORD"),');
   });
 
   test('parses DEBUG strictly, off by default', () => {
@@ -30,7 +30,7 @@ describe('the settings module', () => {
   });
 
   test('with TLS options, HSTS follows them', () => {
-    const tls = synthFiles({ ...TAU, tls: { hstsSeconds: 3600, hstsPreload: false } })['Tau/settings_env.py'];
+    const tls = synthFiles({ ...TAU, tls: { hstsSeconds: 3600, hstsPreload: false, trustedProxies: ['10.0.0.0/8'] } })['Tau/settings_env.py'];
     expect(tls).toContain('SECURE_HSTS_SECONDS = 3600');
     expect(tls).toContain('SECURE_HSTS_PRELOAD = False');
     expect(tls).toContain('SESSION_COOKIE_SECURE = True');
@@ -38,7 +38,7 @@ describe('the settings module', () => {
   });
 
   test('the health path is exempt from the HTTPS redirect, as a regex of the path', () => {
-    const tls = synthFiles({ ...TAU, tls: true, django: { ...TAU.django, healthPath: '/_health/ready.json' } })['Tau/settings_env.py'];
+    const tls = synthFiles({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'] }, django: { ...TAU.django, healthPath: '/_health/ready.json' } })['Tau/settings_env.py'];
     expect(tls).toContain('SECURE_REDIRECT_EXEMPT = ["^_health/ready\\\\.json$"]');
     expect(tls).toContain('HEALTH_CHECK_PATH = "/_health/ready.json"');
   });

@@ -16,6 +16,6 @@ cd "$root"
 # The variables come from the same contract as .env: names as in .env.example, the database here.
 env -i PATH="$venv:/usr/bin:/bin" HOME="${HOME:-/root}" LANG=C.UTF-8 \
   DJANGO_SECRET_KEY="$("$venv/python" -c 'import secrets; print(secrets.token_urlsafe(48))')" \
-  POSTGRES_DB=tau POSTGRES_USER=tau POSTGRES_PASSWORD="$password" \
+  POSTGRES_DB=tau POSTGRES_APP_USER=tau POSTGRES_APP_PASSWORD="$password" \
   POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$PG_PORT" \
   "$venv/python" manage.py test --noinput -v 2 "$@"

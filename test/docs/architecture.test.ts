@@ -53,7 +53,7 @@ describe('docs/ENVIRONMENT.md', () => {
   const doc = base['docs/ENVIRONMENT.md'];
 
   test('lists every variable with its readers, secrecy, default and source', () => {
-    expect(doc).toContain('| `POSTGRES_PASSWORD` | db, migrate, web | yes, generated | - | `.env` | Password of that user |');
+    expect(doc).toContain('| `POSTGRES_PASSWORD` | db | yes, generated | - | `.env` | Password of the superuser |');
     expect(doc).toContain('| `DJANGO_DEBUG` | migrate, web | no | `0` | `.env` |');
     expect(doc).toMatch(/\| `FORWARDED_ALLOW_IPS` \| web \| no \| fixed: `\*` \| `docker-compose.yml` \|/);
   });

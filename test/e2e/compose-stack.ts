@@ -213,9 +213,16 @@ export class ComposeStack {
     return this.compose(['logs', '--no-color', '--tail', String(lines), service]).output.trim();
   }
 
-  /** The gateway of the compose network: the address the engine's port publishing connects from. */
+  /** The compose network of the published service (the first it joins), by its engine name. */
+  public frontNetwork(): string {
+    const networks = (this.config.services[this.front.service] as { networks?: Record<string, unknown> }).networks;
+    const key = Object.keys(networks ?? {})[0] ?? 'default';
+    return this.config.networks?.[key]?.name ?? `${this.project}_${key}`;
+  }
+
+  /** The gateway of the published service's network: the address the engine's port publishing connects from. */
   public gateway(): string {
-    const network = Object.values(this.config.networks ?? {})[0]?.name ?? `${this.project}_default`;
+    const network = this.frontNetwork();
     return run(DOCKER, ['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Gateway}}', network]).output.trim();
   }
 }

@@ -12,24 +12,37 @@ import * as smoke from './smoke';
  */
 
 /**
- * A view that takes as long as it is told, added to the copy of the app before its image is built (test code,
- * in the copy only): the request the graceful-shutdown check keeps in flight.
+ * Views for the end-to-end suite, added to the copy of the app before its image is built (test code, in the
+ * copy only): a request that takes as long as it is told (the one the graceful-shutdown check keeps in
+ * flight), and what the app sees of the client (its address and whether the request counts as HTTPS).
  */
-export function addSlowView(dir: string): void {
-  writeFileSync(join(dir, 'Tau', 'e2e_slow.py'), [
-    '"""A view for the end-to-end suite only: answers after ?seconds=N."""',
+export function addTestViews(dir: string): void {
+  writeFileSync(join(dir, 'Tau', 'e2e_views.py'), [
+    '"""Views for the end-to-end suite only."""',
     'import asyncio',
     '',
     'from django.http import JsonResponse',
     '',
     '',
     'async def slow(request):',
+    '    """Answers after ?seconds=N."""',
     '    seconds = float(request.GET.get("seconds", "1"))',
     '    await asyncio.sleep(seconds)',
     '    return JsonResponse({"slept": seconds})',
     '',
+    '',
+    'def client(request):',
+    '    """What the app sees of the client: the proxy headers it believed."""',
+    '    return JsonResponse({"address": request.META.get("REMOTE_ADDR"), "secure": request.is_secure()})',
+    '',
   ].join('\n'));
-  appendFileSync(join(dir, 'Tau', 'urls.py'), '\nfrom .e2e_slow import slow  # noqa: E402  (end-to-end suite only)\n\nurlpatterns.append(path("e2e/slow/", slow))\n');
+  appendFileSync(join(dir, 'Tau', 'urls.py'), [
+    '',
+    'from .e2e_views import client, slow  # noqa: E402  (end-to-end suite only)',
+    '',
+    'urlpatterns += [path("e2e/slow/", slow), path("e2e/client/", client)]',
+    '',
+  ].join('\n'));
 }
 
 /** The environment the ops scripts run with: this run's compose binary and project, and Debian's docker client. */

@@ -42,7 +42,7 @@ export const validStack: fc.Arbitrary<GeneratedStack> = fc.record({
     nginx: { port: g.nginxPort, hostPort: g.hostPort, maxUploadSize: g.maxUploadSize },
     staticFiles: { url: g.urls[0], path: `${g.workdir}/${g.paths[0]}` },
     mediaFiles: { url: g.urls[1], path: `${g.workdir}/${g.paths[1]}` },
-    tls: g.tls,
+    tls: g.tls ? { trustedProxies: ['10.0.0.0/8'] } : undefined,
   },
   extras: g.extras,
 }));
@@ -51,7 +51,8 @@ export const validStack: fc.Arbitrary<GeneratedStack> = fc.record({
 export function addExtras(stack: DjangoStack, extras: readonly ExtraService[]): void {
   for (const extra of extras) {
     if (extra.kind === 'worker') {
-      const worker = stack.addService(extra.name, { image: stack.web.image, command: ['celery', '-A', stack.djangoProject, 'worker'] });
+      const worker = stack.addService(extra.name, { image: stack.web.image, command: ['celery', '-A', stack.djangoProject, 'worker'] })
+        .joins(stack.backNetwork);
       worker.dependsOn(stack.db, { healthy: true });
       stack.env.share(stack.web, worker);
       continue;
@@ -62,7 +63,7 @@ export function addExtras(stack: DjangoStack, extras: readonly ExtraService[]): 
       image: redis ? 'redis:7.4-alpine' : 'memcached:1.6-alpine',
       port,
       healthcheck: redis ? Healthcheck.command('redis-cli', 'ping') : undefined,
-    });
+    }).joins(stack.backNetwork);
     if (extra.webWaits) stack.web.dependsOn(service, { healthy: redis });
     const variable = `${extra.name.toUpperCase().replace(/-/g, '_')}_URL`;
     stack.env.add(variable, { description: `${extra.kind} URL`, value: service.url(redis ? 'redis' : 'memcache', port), for: [stack.web] });

@@ -52,7 +52,7 @@ beforeAll(() => {
   // Another: PostgreSQL 18, TLS at the ingress, autoscaling, a ReadWriteOnce media claim, a registry image,
   // Redis and a Celery worker; and a secret with the characters a .env value may hold ($, #, spaces, \).
   runs.push(prepare('atlas', synthWithTarget(
-    { ...TAU, django: { ...TAU.django, project: 'Atlas' }, postgres: { version: 18 }, tls: true, web: { port: 8123, workers: 3 } },
+    { ...TAU, django: { ...TAU.django, project: 'Atlas' }, postgres: { version: 18 }, tls: { trustedProxies: ['10.0.0.0/8'] }, web: { port: 8123, workers: 3 } },
     {
       ingress: { className: 'nginx', host: 'atlas.example.com', tlsSecretName: 'atlas-tls', clusterIssuer: 'letsencrypt' },
       autoscaling: { minReplicas: 2, maxReplicas: 5 },
@@ -61,10 +61,10 @@ beforeAll(() => {
       services: { redis: { runAsUser: 999, writablePaths: ['/data'] } },
     },
     (stack) => {
-      const redis = stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379, healthcheck: Healthcheck.command('redis-cli', 'ping') });
+      const redis = stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379, healthcheck: Healthcheck.command('redis-cli', 'ping') }).joins(stack.backNetwork);
       stack.web.dependsOn(redis, { healthy: true });
       stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
-      const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Atlas', 'worker'] });
+      const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Atlas', 'worker'] }).joins(stack.backNetwork);
       worker.dependsOn(stack.db, { healthy: true });
       stack.env.share(stack.web, worker);
     }),
@@ -131,7 +131,7 @@ describe.each(['tau', 'atlas'])('%s', (which) => {
     const secret = recorded(r()).find((o) => o.kind === 'Secret')!;
     const env = parseEnvFile(readFileSync(r().envFile, 'utf-8'));
     const data = Object.fromEntries(Object.entries((secret as any).data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf-8')]));
-    expect(data).toEqual({ POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, DJANGO_SECRET_KEY: env.DJANGO_SECRET_KEY });
+    expect(data).toEqual({ POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, POSTGRES_APP_PASSWORD: env.POSTGRES_APP_PASSWORD, DJANGO_SECRET_KEY: env.DJANGO_SECRET_KEY });
   });
 });
 

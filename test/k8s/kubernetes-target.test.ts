@@ -108,7 +108,8 @@ describe('the kustomize base, rendered from the stack model', () => {
     const compose = readFileSync(join(outdir, 'nginx/default.conf'), 'utf-8').split('\n');
     const k8s = site.split('\n');
     const differing = compose.filter((line, i) => line !== k8s[i]);
-    expect(differing.every((l) => /resolver|upstream|address is looked up/.test(l))).toBe(true);
+    // and the Ingress's host among the names the site answers.
+    expect(differing.every((l) => /resolver|upstream|address is looked up|server_name/.test(l))).toBe(true);
 
     const nginx = find(objects, 'Deployment', 'nginx');
     const pod = nginx.spec.template.spec;
@@ -163,7 +164,7 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(gitignore).toEqual(expect.arrayContaining(['/.env', '/k8s/**/.env*']));
     expect(readFileSync(join(outdir, '.dockerignore'), 'utf-8').split('\n')).toContain('k8s');
     const script = readFileSync(join(outdir, 'k8s/create-secret.sh'), 'utf-8');
-    expect(script).toContain('for name in POSTGRES_PASSWORD DJANGO_SECRET_KEY; do');
+    expect(script).toContain('for name in POSTGRES_PASSWORD POSTGRES_APP_PASSWORD DJANGO_SECRET_KEY; do');
     expect(script).toContain('kubectl create secret generic tau-secrets --namespace tau --from-env-file=/dev/stdin --dry-run=client -o yaml');
   });
 
@@ -209,7 +210,7 @@ describe('one value in the model, every manifest that depends on it', () => {
   });
 
   test('TLS at the ingress: the secret name, cert-manager, and https in the trusted origin', () => {
-    const objects = baseObjects(synthWithTarget({ ...TAU, tls: true },
+    const objects = baseObjects(synthWithTarget({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'] } },
       { ingress: { host: 'tau.example.com', tlsSecretName: 'tau-tls', clusterIssuer: 'letsencrypt' } }).outdir);
     const ingress = find(objects, 'Ingress', 'nginx');
     expect(ingress.spec.tls).toEqual([{ hosts: ['tau.example.com'], secretName: 'tau-tls' }]);
@@ -231,10 +232,10 @@ describe('one value in the model, every manifest that depends on it', () => {
 
   test('a Redis and a Celery worker become Deployments, Redis with a Service reached from web and the worker', () => {
     const { outdir } = synthWithTarget(TAU, { ...TAU_K8S, services: { redis: { runAsUser: 999, writablePaths: ['/data'] } } }, (stack) => {
-      const redis = stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379, healthcheck: Healthcheck.command('redis-cli', 'ping') });
+      const redis = stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379, healthcheck: Healthcheck.command('redis-cli', 'ping') }).joins(stack.backNetwork);
       stack.web.dependsOn(redis, { healthy: true });
       stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
-      const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Tau', 'worker'] });
+      const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Tau', 'worker'] }).joins(stack.backNetwork);
       worker.dependsOn(stack.db, { healthy: true });
       stack.env.share(stack.web, worker);
     });
@@ -267,7 +268,7 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
 
   test('a file of the repository mounted into a service', () => {
     refuse((s) => void s.addService('admin', { image: 'adminer:4.8.1', port: 8080 }).mountFile('config/admin.ini', '/etc/admin.ini'),
-      /service "admin": mountFile\(config\/admin.ini\) = "\/etc\/admin.ini"; no file of the repository on Kubernetes/);
+      /service "admin": mountFile\(config\/admin.ini\) = "\/etc\/admin.ini"; on Kubernetes, only a file the model writes \(a ManagedFile\) is mounted/);
   });
 
   test('a host port of a service other than nginx', () => {

@@ -72,7 +72,7 @@ describe('renderNginxConf', () => {
   test('proxy headers and the websocket upgrade', () => {
     expect(location(conf, '/')).toEqual(expect.arrayContaining([
       'proxy_set_header Host $http_host;',
-      'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      'proxy_set_header X-Forwarded-For $remote_addr;',
       'proxy_set_header X-Forwarded-Proto $scheme;',
       'proxy_set_header Upgrade $http_upgrade;',
       'proxy_set_header Connection $connection_upgrade;',
@@ -89,14 +89,38 @@ describe('renderNginxConf', () => {
     expect(conf).not.toMatch(/gzip_types [^;]*text\/html/);
   });
 
-  test('dotfiles are denied', () => {
-    expect(conf).toContain('location ~ /\\. {\n        deny all;\n    }');
+  test('dotfiles are denied, /.well-known/ is not', () => {
+    expect(conf).toContain('location ~ /\\.(?!well-known/) {\n        deny all;\n    }');
   });
 
-  test('behind a TLS proxy, nginx passes on its X-Forwarded-Proto', () => {
-    const tls = renderNginxConf(site({ behindTlsProxy: true }), 'marker');
-    expect(tls).toContain('map $http_x_forwarded_proto $forwarded_proto {');
+  test('behind a TLS proxy, nginx believes X-Forwarded-Proto and -For from the proxy\'s addresses only', () => {
+    const tls = renderNginxConf(site({ behindTlsProxy: true, trustedProxies: ['10.0.0.0/8', '192.0.2.7'] }), 'marker');
+    expect(tls).toContain('set_real_ip_from 10.0.0.0/8;\nset_real_ip_from 192.0.2.7;\nreal_ip_header X-Forwarded-For;');
+    expect(tls).toContain('geo $realip_remote_addr $from_tls_proxy {\n    default 0;\n    10.0.0.0/8 1;\n    192.0.2.7 1;\n}');
+    expect(tls).toContain('map $from_tls_proxy:$http_x_forwarded_proto $forwarded_proto {\n    default $scheme;\n    "1:https" https;\n}');
     expect(location(tls, '/')).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
+    expect(location(tls, '/')).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
+  });
+
+  test('behind a TLS proxy without its addresses, nginx believes no one', () => {
+    const tls = renderNginxConf(site({ behindTlsProxy: true }), 'marker');
+    expect(tls).not.toContain('set_real_ip_from');
+    expect(tls).toContain('geo $realip_remote_addr $from_tls_proxy {\n    default 0;\n}');
+  });
+
+  test('with server names, any other Host is closed by a default server', () => {
+    const named = renderNginxConf(site({ serverNames: ['tau.example.com', '.example.org'] }), 'marker');
+    expect(named).toContain('server {\n    listen 80 default_server;\n    server_name _;\n    return 444;\n}');
+    expect(named).toContain('server_name tau.example.com .example.org;');
+    expect(site({ serverNames: ['Bad_Host'] }).validate()).toEqual([expect.objectContaining({ field: 'serverNames[0]', value: 'Bad_Host' })]);
+  });
+
+  test('slow clients are cut off, logins are paced per client, uploads are downloads', () => {
+    expect(conf).toMatch(/client_header_timeout 10s;\nclient_body_timeout 10s;\nsend_timeout 10s;/);
+    expect(conf).toContain('limit_req_zone $login_client zone=logins:10m rate=10r/m;');
+    expect(conf).toContain('/admin/login/ $binary_remote_addr;');
+    expect(location(conf, '/')).toContain('limit_req zone=logins burst=10 nodelay;');
+    expect(location(conf, '/media/')).toEqual(expect.arrayContaining(['default_type application/octet-stream;', 'add_header Content-Disposition "attachment" always;']));
   });
 });
 

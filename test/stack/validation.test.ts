@@ -65,8 +65,23 @@ describe('each kind of bad input is named with its component, field, value and w
   });
 
   test('waiting for a service to be healthy that has no healthcheck', () => {
-    expect(synthError(TAU, (s) => s.web.dependsOn(s.addService('redis', { image: 'redis:7.4-alpine' }), { healthy: true })))
+    expect(synthError(TAU, (s) => s.web.dependsOn(s.addService('redis', { image: 'redis:7.4-alpine' }).joins(s.backNetwork), { healthy: true })))
       .toMatch(/service "web": depends_on.redis.healthy = true; waiting for "redis" to be healthy needs a healthcheck on it/);
+  });
+
+  test('TLS in front without the proxy\'s addresses', () => {
+    expect(synthError({ ...TAU, tls: true }))
+      .toMatch(/tls: trustedProxies = \[\]; the addresses \(CIDR\) the TLS proxy connects from/);
+  });
+
+  test('a service that waits for another it shares no network with', () => {
+    expect(synthError(TAU, (s) => s.web.dependsOn(s.addService('redis', { image: 'redis:7.4-alpine' }))))
+      .toMatch(/service "web": networks \(to reach redis\) = "front, back"; a network in common with "redis" \(on no network of the stack\)/);
+  });
+
+  test('the app\'s role named as the superuser', () => {
+    expect(synthError({ ...TAU, postgres: { user: 'postgres' } }))
+      .toMatch(/postgres: user = "postgres"; a name other than the superuser's \("postgres"\): the app must not connect as a superuser/);
   });
 
   test('a dependency cycle', () => {

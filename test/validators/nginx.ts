@@ -28,6 +28,9 @@ export function nginxTest(siteConf: string, hostNames: readonly string[]): strin
       'mkdir -p /etc/nginx/conf.d',
       'mount -t tmpfs tmpfs /etc/nginx/conf.d',
       `cp ${dir}/default.conf /etc/nginx/conf.d/default.conf`,
+      // The container's tmpfs for nginx's temporary files (the compose file's), here over /var/cache in this namespace only.
+      'mount -t tmpfs tmpfs /var/cache',
+      'mkdir -p /var/cache/nginx',
       `exec nginx -t -q -e stderr -c ${dir}/nginx.conf`,
     ].join('\n');
     const result = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script]);

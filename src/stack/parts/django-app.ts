@@ -6,7 +6,7 @@ import {
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
-import { DevelopmentOverride, EnvVar, Healthcheck, Image, Service } from '../../model';
+import { DevelopmentOverride, EnvVar, Healthcheck, Image, ResourceLimits, Service } from '../../model';
 import { ServedFiles } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
 
@@ -56,6 +56,11 @@ export interface WebOptions {
    * @default Duration.seconds(30)
    */
   readonly requestTimeout?: Duration;
+  /**
+   * The most each web container (each replica) and the release task may use. Raise `cpus` with `workers`.
+   * @default - 1g, 1 CPU, 256 processes
+   */
+  readonly limits?: ResourceLimits;
 }
 
 export interface FilesOptions {
@@ -72,7 +77,7 @@ export interface FilesOptions {
 }
 
 export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, image: true, healthPath: true });
-export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true });
+export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true });
 export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: true });
 const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
 
@@ -91,6 +96,8 @@ export interface DjangoAppProps {
   readonly db: Service;
   /** The port clients reach the site on, for the default trusted origins. */
   readonly publicPort: number;
+  /** The host names clients reach the site by: the default allowed hosts and trusted origins. */
+  readonly hosts: readonly string[];
   /** The env file's committed example, and the other generated files that share the settings' names and paths. */
   readonly files: { readonly envExample: string; readonly others: readonly string[] };
 }
@@ -144,25 +151,35 @@ export class DjangoApp implements StackPart {
     this.env = {
       secretKey: stack.env.add('DJANGO_SECRET_KEY', { description: 'Django SECRET_KEY: signs sessions and tokens', secret: true, generate: 'django-secret-key' }),
       debug: stack.env.add('DJANGO_DEBUG', { description: 'Django DEBUG: 1/true/yes/on or 0/false/no/off; never on in production', default: '0' }),
-      allowedHosts: stack.env.add('DJANGO_ALLOWED_HOSTS', { description: 'Comma-separated host names the site answers to (ALLOWED_HOSTS)', default: 'localhost,127.0.0.1' }),
+      allowedHosts: stack.env.add('DJANGO_ALLOWED_HOSTS', { description: 'Comma-separated host names the site answers to (ALLOWED_HOSTS)', default: props.hosts.join(',') }),
       csrfTrustedOrigins: stack.env.add('DJANGO_CSRF_TRUSTED_ORIGINS', {
         description: 'Comma-separated origins, with scheme, trusted for unsafe requests (CSRF_TRUSTED_ORIGINS)',
-        default: [origin('localhost'), origin('127.0.0.1')].join(','),
+        default: props.hosts.map(origin).join(','),
       }),
     };
     this.webConcurrency = stack.env.add('WEB_CONCURRENCY', { description: 'Number of Gunicorn workers', default: String(this.workers) });
     const forwardedAllowIps = stack.env.add('FORWARDED_ALLOW_IPS', {
-      description: 'Gunicorn trusts X-Forwarded-For/-Proto from these addresses; web publishes no port, so only the stack\'s network (nginx) reaches it',
+      description: 'Gunicorn trusts X-Forwarded-For/-Proto from these addresses: web publishes no port, and nginx, its one peer on the front network, replaces both headers on every request',
       value: '*',
     });
 
+    // libpq reads PGOPTIONS: PostgreSQL cancels any query of web's that outlives a request. The release task
+    // (migrations) does not read it and has no such limit.
+    const statementTimeout = stack.env.add('PGOPTIONS', {
+      description: `PostgreSQL cancels a query of web's that runs longer than a request may take (web.requestTimeout, ${this.requestTimeout.toSeconds()}s)`,
+      value: `-c statement_timeout=${this.requestTimeout.toSeconds() * 1000}`,
+    });
+
     const image = Image.build({ tag: `${lower}-web` });
+    // The code is read-only in the image; the app writes only to its volumes and /tmp (Gunicorn's worker heartbeat files).
+    const limits = { memory: '1g', ...props.web?.limits };
     // Migrations and collectstatic, once per deploy, on the web image: never in each replica of web.
     this.release = stack.addService('migrate', {
       image,
       command: [RELEASE_COMMAND],
       runs: 'once',
       description: 'Applies migrations and collects static files, once per deploy, before web starts',
+      limits,
     });
     this.service = stack.addService('web', {
       image,
@@ -173,13 +190,14 @@ export class DjangoApp implements StackPart {
         `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}${this.healthPath}', timeout=4)`),
       // Longer than Gunicorn's graceful timeout, so requests in flight finish before the engine kills it.
       stopGracePeriod: Duration.seconds(this.requestTimeout.toSeconds() + 5),
+      limits,
     });
     this.release
       .reads(...Object.values(props.database), ...Object.values(this.env))
       .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
       .dependsOn(props.db, { healthy: true });
     this.service
-      .reads(...Object.values(props.database), ...Object.values(this.env), this.webConcurrency, forwardedAllowIps)
+      .reads(...Object.values(props.database), ...Object.values(this.env), this.webConcurrency, forwardedAllowIps, statementTimeout)
       .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
       .mount(props.mediaFiles?.path ?? `${workdir}/mediafiles`, mediaVolume)
       .dependsOn(props.db, { healthy: true })
@@ -277,6 +295,9 @@ export class DjangoApp implements StackPart {
       ...checkOptionKeys('staticFiles', staticFiles, FILES_OPTION_KEYS),
       ...checkOptionKeys('mediaFiles', mediaFiles, FILES_OPTION_KEYS),
       ...(typeof tls === 'object' ? checkOptionKeys('tls', tls, TLS_OPTION_KEYS) : []),
+      ...(this.tls && this.tls.trustedProxies.length === 0
+        ? [{ component: 'tls', field: 'trustedProxies', value: [], allowed: 'the addresses (CIDR) the TLS proxy connects from, such as { trustedProxies: [\'10.0.0.0/8\'] }: without them nothing tells a proxied https request from a client that claims https' }]
+        : []),
       ...checkPattern('django', 'project', String(this.project), /^[A-Za-z_][A-Za-z0-9_]*$/, 'the Django project package: a Python identifier such as Tau'),
       ...checkPattern('django', 'healthPath', this.healthPath, /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a URL path such as /healthz'),
       ...this.image.validate(),

@@ -1,5 +1,5 @@
 import { checkOptionKeys, Duration, optionKeys, Problem } from '../../core';
-import { Service } from '../../model';
+import { ResourceLimits, Service } from '../../model';
 import { NginxConfFile, NginxSite, ServedFiles } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
 
@@ -24,9 +24,14 @@ export interface NginxOptions {
    * @default '25m'
    */
   readonly maxUploadSize?: string;
+  /**
+   * The most the nginx container may use.
+   * @default - 256m, 1 CPU, 128 processes
+   */
+  readonly limits?: ResourceLimits;
 }
 
-export const NGINX_OPTION_KEYS = optionKeys<NginxOptions>()({ port: true, hostPort: true, image: true, maxUploadSize: true });
+export const NGINX_OPTION_KEYS = optionKeys<NginxOptions>()({ port: true, hostPort: true, image: true, maxUploadSize: true, limits: true });
 
 export interface NginxProxyProps {
   readonly options?: NginxOptions;
@@ -38,6 +43,10 @@ export interface NginxProxyProps {
   readonly behindTlsProxy: boolean;
   /** How long nginx waits for the app's response: the longest a request may take. */
   readonly readTimeout: Duration;
+  /** The host names the site answers; nginx closes requests for any other. */
+  readonly hosts: readonly string[];
+  /** Addresses of the TLS proxy, whose forwarded headers are believed. */
+  readonly trustedProxies: readonly string[];
 }
 
 /** Where nginx mounts the volume of served files: `/var/www/<name>`, read-only. */
@@ -64,8 +73,16 @@ export class NginxProxy implements StackPart {
       image: options.image ?? 'nginx:1.28-alpine',
       port: options.port ?? 80,
       description: `nginx: serves static and media files, proxies the rest to ${props.app.name}`,
+      // The master process starts as root to bind the port (NET_BIND_SERVICE) and give its temporary
+      // directories to the worker user (CHOWN), then runs the workers as that user (SETUID, SETGID).
+      capabilities: ['CHOWN', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'],
+      writablePaths: ['/tmp', NginxSite.TEMP_ROOT, '/var/run'],
+      limits: { memory: '256m', pids: 128, ...options.limits },
     });
-    this.site = new NginxSite(this.service, { maxUploadSize: options.maxUploadSize, behindTlsProxy: props.behindTlsProxy, readTimeout: props.readTimeout })
+    this.site = new NginxSite(this.service, {
+      maxUploadSize: options.maxUploadSize, behindTlsProxy: props.behindTlsProxy, readTimeout: props.readTimeout,
+      serverNames: [...props.hosts], trustedProxies: [...props.trustedProxies],
+    })
       .proxyTo(props.app);
     for (const files of props.served) {
       this.service.mount(servedPath(files), files.volume, { readOnly: true });

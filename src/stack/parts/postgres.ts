@@ -1,6 +1,7 @@
-import { checkOptionKeys, checkPattern, optionKeys, Problem } from '../../core';
+import { checkOptionKeys, checkPattern, ManagedFile, optionKeys, Problem } from '../../core';
 import { PostgresEnvVars } from '../../django';
-import { Healthcheck, Service, Volume } from '../../model';
+import { renderAppRoleScript } from '../../postgres';
+import { EnvVar, Healthcheck, ResourceLimits, Service, Volume } from '../../model';
 import type { PartScope, StackPart } from './stack-part';
 
 export interface PostgresOptions {
@@ -16,13 +17,25 @@ export interface PostgresOptions {
    */
   readonly database?: string;
   /**
-   * Name of the database user (POSTGRES_USER's default).
+   * Name of the role the app connects as (POSTGRES_APP_USER's default): it owns the app's database and
+   * nothing else, and is not a superuser.
    * @default - the Django project's name in lower case
    */
   readonly user?: string;
+  /**
+   * Name of the superuser the image creates (POSTGRES_USER's default), used by the db container and the
+   * scripts under ops/ only, never by the app.
+   * @default 'postgres'
+   */
+  readonly superuser?: string;
+  /**
+   * The most the database container may use.
+   * @default - 1g, 1 CPU, 256 processes
+   */
+  readonly limits?: ResourceLimits;
 }
 
-export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true });
+export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true, superuser: true, limits: true });
 
 /** Majors this stack knows how to run: 15 and later, up to the newest it has been checked against. */
 export const POSTGRES_VERSIONS: readonly number[] = [15, 16, 17, 18];
@@ -53,23 +66,40 @@ export function postgresDataNote(version: number): string {
  * the POSTGRES_* variables it initializes from, and a healthcheck that the app waits for.
  */
 export class Postgres implements StackPart {
+  /** The app role script in the repository. */
+  public static readonly APP_ROLE_SCRIPT = 'postgres/create-app-role.sh';
+  /** Where the image runs it: scripts in this directory run once, when the data directory is initialized. */
+  public static readonly APP_ROLE_INIT_PATH = '/docker-entrypoint-initdb.d/10-create-app-role.sh';
+
   public readonly version: number;
   public readonly service: Service;
   public readonly data: Volume;
+  /** What the app connects with: the database, its own role (not the superuser) and the server's address. */
   public readonly env: PostgresEnvVars;
+  /** The image's superuser, for the db container and the ops scripts. */
+  public readonly superuserEnv: { readonly user: EnvVar; readonly password: EnvVar };
+  /** The script that creates the app's role: run by the image on a fresh volume, by ops/create-app-role.sh on an existing one. */
+  public readonly appRoleScript: ManagedFile;
   private readonly options: PostgresOptions;
   private readonly database: string;
   private readonly user: string;
+  private readonly superuser: string;
 
   constructor(stack: PartScope, defaultName: string, options: PostgresOptions = {}) {
     this.options = options;
     this.version = options.version ?? 17;
     this.database = options.database ?? defaultName;
     this.user = options.user ?? defaultName;
+    this.superuser = options.superuser ?? 'postgres';
     // The database's variables first: the healthcheck names them.
     const name = stack.env.add('POSTGRES_DB', { description: 'Name of the PostgreSQL database', default: this.database });
-    const user = stack.env.add('POSTGRES_USER', { description: 'PostgreSQL user the app connects as', default: this.user });
-    const password = stack.env.add('POSTGRES_PASSWORD', { description: 'Password of that user', secret: true, generate: 'password' });
+    const superuser = stack.env.add('POSTGRES_USER', {
+      description: 'PostgreSQL superuser, for the db container and the ops/ scripts only (the app connects as POSTGRES_APP_USER)', default: this.superuser,
+    });
+    const superuserPassword = stack.env.add('POSTGRES_PASSWORD', { description: 'Password of the superuser', secret: true, generate: 'password' });
+    const user = stack.env.add('POSTGRES_APP_USER', { description: 'PostgreSQL role the app connects as: owns the app\'s database, not a superuser', default: this.user });
+    const password = stack.env.add('POSTGRES_APP_PASSWORD', { description: 'Password of the app\'s role', secret: true, generate: 'password' });
+    this.superuserEnv = { user: superuser, password: superuserPassword };
     this.data = stack.addVolume('postgres_data', { description: 'PostgreSQL data directory' });
     this.service = stack.addService('db', {
       image: `postgres:${this.version}`,
@@ -77,15 +107,27 @@ export class Postgres implements StackPart {
       description: 'PostgreSQL database',
       // -h 127.0.0.1: the TCP listener, up only once the image's init scripts are done. -U/-d: the app's own
       // user and database (without -U, pg_isready logs 'role "root" does not exist').
-      healthcheck: Healthcheck.shell(`pg_isready -h 127.0.0.1 -U "${user.shellRef}" -d "${name.shellRef}"`),
+      healthcheck: Healthcheck.shell(`pg_isready -h 127.0.0.1 -U "${superuser.shellRef}" -d "${name.shellRef}"`),
+      // The entrypoint starts as root to give the data directory and the socket directory to postgres
+      // (CHOWN, DAC_OVERRIDE, FOWNER), then switches to that user (SETUID, SETGID).
+      capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'],
+      writablePaths: ['/tmp', '/var/run/postgresql'],
+      limits: { memory: '1g', ...options.limits },
     });
     this.env = {
       name, user, password,
       host: stack.env.add('POSTGRES_HOST', { description: 'Host name of the database (the db service)', default: this.service.name }),
       port: stack.env.add('POSTGRES_PORT', { description: 'Port of the database', default: String(this.service.port) }),
     };
-    this.service.reads(name, user, password);
+    this.service.reads(name, superuser, superuserPassword, user, password);
     this.service.mount(postgresDataPath(this.version), this.data, { note: postgresDataNote(this.version) });
+    this.appRoleScript = new ManagedFile(stack, Postgres.APP_ROLE_SCRIPT, {
+      executable: true,
+      render: (marker) => renderAppRoleScript({ superuser: superuser.name, database: name.name, user: user.name, password: password.name }, marker),
+    });
+    this.service.mountFile(Postgres.APP_ROLE_SCRIPT, Postgres.APP_ROLE_INIT_PATH, {
+      note: 'Creates the app\'s role when the data volume is new; ops/create-app-role.sh runs it on an existing one',
+    });
   }
 
   public validate(): Problem[] {
@@ -98,6 +140,11 @@ export class Postgres implements StackPart {
         'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
       ...checkPattern(component, 'user', this.user, IDENTIFIER,
         'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
+      ...checkPattern(component, 'superuser', this.superuser, IDENTIFIER,
+        'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
+      ...(this.user === this.superuser
+        ? [{ component, field: 'user', value: this.user, allowed: `a name other than the superuser's ("${this.superuser}"): the app must not connect as a superuser` }]
+        : []),
     ];
   }
 }
