@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 
 # Programs the tests run that are not Python packages: PostgreSQL and nginx (the Django suite and nginx -t),
 # the Docker engine and what it needs to run in a namespace of its own (iptables, slirp4netns for the
-# builds' uplink), mmdebstrap for the stand-in base images, and the linters and load generator.
+# builds' uplink), mmdebstrap for the stand-in base images, the linters and load generator, and openssl,
+# curl and testssl.sh for the HTTPS checks.
 DEBIAN_PACKAGES=(
   postgresql nginx docker.io iptables slirp4netns mmdebstrap
-  shellcheck wrk iproute2 procps util-linux ca-certificates
+  shellcheck wrk iproute2 procps util-linux ca-certificates openssl curl testssl.sh
 )
 
 missing=()
@@ -38,6 +39,8 @@ bash scripts/python-env.sh tools >/dev/null
 bash test/engine/compose/build-compose.sh >/dev/null
 # kube-apiserver, kube-controller-manager and etcd for the Kubernetes checks (a first build takes minutes).
 bash test/k8s/build.sh >/dev/null
+# pebble (a local ACME server) and lego (the ACME client) for the HTTPS checks, from the Go module proxy.
+bash test/acme/build.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end.

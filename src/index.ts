@@ -6,6 +6,7 @@ export * from './docker';
 export * from './nginx';
 export * from './django';
 export * from './postgres';
+export * from './acme';
 export * from './ci';
 export * from './docs';
 export * from './ops';

@@ -11,6 +11,7 @@ export interface ComposeFileSchema {
 export interface ComposeServiceSchema {
   readonly build?: { readonly context: string; readonly dockerfile: string };
   readonly image: string;
+  readonly entrypoint?: string[];
   readonly command?: string[];
   readonly restart?: string;
   readonly depends_on?: Record<string, { readonly condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' }>;

@@ -67,7 +67,7 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
   vars.filter((v) => !v.fromDotEnv).forEach((v) => notes.push({ path: at('environment', v.name), text: v.description }));
 
   const volumes = [
-    ...service.fileMounts.map((m) => ({ spec: `./${m.source}:${m.path}:ro`, note: m.note })),
+    ...service.fileMounts.map((m) => ({ spec: `${m.source.startsWith('/') ? '' : './'}${m.source}:${m.path}:ro`, note: m.note })),
     ...service.mounts.map((m) => ({ spec: `${m.volume.name}:${m.path}${m.readOnly ? ':ro' : ''}`, note: m.note })),
   ];
   volumes.forEach((v, i) => v.note && notes.push({ path: at('volumes', i), text: v.note }));
@@ -76,6 +76,7 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
   return {
     ...(service.image.build ? { build: { ...service.image.build } } : {}),
     image: service.image.ref,
+    ...(service.entrypoint ? { entrypoint: service.entrypoint.map(literal) } : {}),
     ...(service.command ? { command: service.command.map(literal) } : {}),
     // A server is brought back after a crash and after the host restarts, until stopped on purpose; a task
     // that runs once is not run again when it exits.

@@ -24,5 +24,7 @@ export function gunicornCommand(options: GunicornOptions): string[] {
     // A worker silent for longer than a request may take is hung: Gunicorn restarts it.
     '--timeout', String(options.requestTimeout.toSeconds()),
     '--access-logfile', '-',
+    // gunicornc's control socket, where the read-only container can write (by default it goes under $HOME).
+    '--control-socket', `${options.service.writablePaths[0] ?? '/tmp'}/gunicorn.ctl`,
   ];
 }

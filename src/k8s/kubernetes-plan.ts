@@ -25,6 +25,8 @@ export interface KubernetesStackView {
   readonly healthPath: string;
   /** TLS ends in front of the stack (the stack's `tls`). */
   readonly tls: boolean;
+  /** nginx serves HTTPS itself (tls mode files or acme): a single host's setup, not a cluster's. */
+  readonly tlsAtNginx: boolean;
   /** Gunicorn workers per web pod (WEB_CONCURRENCY's default). */
   readonly workers: number;
   /** The text synthesis writes to a file of the repository, for a file the model writes; undefined for any other. */

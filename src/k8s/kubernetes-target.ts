@@ -72,6 +72,7 @@ export class KubernetesTarget extends Component {
       mediaFiles: s.mediaFiles,
       healthPath: s.healthPath,
       tls: s.tls !== undefined,
+      tlsAtNginx: s.tls?.terminatesAtNginx ?? false,
       workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),
       fileContent: (source) => {
         const file = s.project.tryFindFile(source);

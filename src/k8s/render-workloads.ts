@@ -177,6 +177,7 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     image: plan.image(service),
     imagePullPolicy: plan.pullPolicy(service),
     // The model's command replaces the image's CMD, as compose's does; the image's ENTRYPOINT stays.
+    ...(service.entrypoint ? { command: [...service.entrypoint] } : {}),
     ...(service.command ? { args: [...service.command] } : {}),
     ...(service.port !== undefined ? { ports: [{ name: plan.portName(service), containerPort: service.port, protocol: 'TCP' as const }] } : {}),
     ...(env.length > 0 ? { env } : {}),

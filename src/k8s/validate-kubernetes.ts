@@ -56,6 +56,10 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
       ...whole('autoscaling.cpuUtilization', a.cpuUtilization, 1, 100));
   }
 
+  if (stack.tlsAtNginx) {
+    problems.push({ component: COMPONENT, field: 'tls.mode (of the stack)', value: 'files or acme',
+      allowed: 'on a cluster TLS ends at the Ingress: the stack\'s tls mode "proxy" (with the ingress controller\'s addresses as trustedProxies), and ingress.tlsSecretName, issued by cert-manager with ingress.clusterIssuer' });
+  }
   if (o.ingress !== undefined && o.ingress !== false) {
     const i = o.ingress;
     problems.push(...sub('ingress', i, INGRESS_OPTION_KEYS));

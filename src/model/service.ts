@@ -25,6 +25,12 @@ export interface ServiceOptions {
    */
   readonly command?: string[];
   /**
+   * The program the command is given to, overriding the image's entrypoint (for an image whose entrypoint
+   * is a tool, to run a script instead).
+   * @default - the image's entrypoint
+   */
+  readonly entrypoint?: string[];
+  /**
    * How the platform tells the service is ready; `dependsOn(service, { healthy: true })` needs one.
    * @default - none
    */
@@ -80,7 +86,7 @@ export interface ResourceLimits {
 }
 
 const SERVICE_KEYS = optionKeys<ServiceOptions>()({
-  image: true, port: true, command: true, healthcheck: true, description: true, runs: true, stopGracePeriod: true,
+  image: true, port: true, command: true, entrypoint: true, healthcheck: true, description: true, runs: true, stopGracePeriod: true,
   readOnlyRoot: true, writablePaths: true, capabilities: true, limits: true,
 });
 
@@ -167,6 +173,7 @@ export class Service {
   public readonly image: Image;
   public readonly port?: number;
   public readonly command?: readonly string[];
+  public readonly entrypoint?: readonly string[];
   public readonly healthcheck?: Healthcheck;
   public readonly description?: string;
   public readonly runs: 'continuously' | 'once';
@@ -191,6 +198,7 @@ export class Service {
     this.image = typeof options.image === 'string' ? Image.fromRegistry(options.image) : options.image;
     this.port = options.port;
     this.command = options.command ? [...options.command] : undefined;
+    this.entrypoint = options.entrypoint ? [...options.entrypoint] : undefined;
     this.healthcheck = options.healthcheck;
     this.description = options.description;
     this.runs = options.runs ?? 'continuously';

@@ -70,7 +70,37 @@ export interface NginxSiteOptions {
    * @default - /admin/login/ at 10 a minute
    */
   readonly logins?: { readonly paths?: string[]; readonly perMinute?: number };
+  /**
+   * nginx serves HTTPS itself: port 80 answers ACME challenges (from `challengeRoot`) and redirects the rest
+   * to https; the certificate is read at each handshake, so nginx starts without one and needs no reload.
+   * @default - plain HTTP (or TLS ends in front, `behindTlsProxy`)
+   */
+  readonly https?: HttpsSiteOptions;
 }
+
+export interface HttpsSiteOptions {
+  /** The port nginx listens on for HTTPS in its container. */
+  readonly port: number;
+  /** The port clients reach it on, for the redirect. */
+  readonly publicPort: number;
+  /** The certificate chain and key, as paths in the nginx container. */
+  readonly certificate: string;
+  readonly key: string;
+  /** Where ACME HTTP-01 challenge files are served from (`<root>/.well-known/acme-challenge/`). */
+  readonly challengeRoot?: string;
+  /** Strict-Transport-Security's value. */
+  readonly hsts: string;
+}
+
+/**
+ * Mozilla's "intermediate" configuration (ssl-config.mozilla.org, version 5.7): TLS 1.2 and 1.3, and for
+ * 1.2 only forward-secret AEAD suites. Its DHE suites are left out: they need a dhparam file, and every
+ * client that Mozilla's intermediate profile supports speaks ECDHE.
+ */
+export const TLS_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+];
 
 /** Response headers nginx adds to everything it sends. */
 export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -108,6 +138,7 @@ export class NginxSite {
   public readonly connectionsPerClient: number;
   public readonly loginPaths: readonly string[];
   public readonly loginsPerMinute: number;
+  private _https?: HttpsSiteOptions;
   private _upstream?: Service;
   private readonly _served: ServedFiles[] = [];
 
@@ -124,6 +155,17 @@ export class NginxSite {
     this.connectionsPerClient = options.connectionsPerClient ?? 100;
     this.loginPaths = [...(options.logins?.paths ?? ['/admin/login/'])];
     this.loginsPerMinute = options.logins?.perMinute ?? 10;
+    this._https = options.https;
+  }
+
+  /** Serves the site over HTTPS itself (port 80 then answers ACME challenges and redirects). */
+  public serveHttps(options: HttpsSiteOptions): this {
+    this._https = options;
+    return this;
+  }
+
+  public get https(): HttpsSiteOptions | undefined {
+    return this._https;
   }
 
   /** Proxies every request not served from a volume to `service`, at the port it listens on. */

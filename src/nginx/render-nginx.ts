@@ -1,12 +1,17 @@
-import { NginxSite, GZIP_TYPES, SECURITY_HEADERS } from './nginx-site';
+import { NginxSite, GZIP_TYPES, SECURITY_HEADERS, TLS_CIPHERS } from './nginx-site';
 import { ServedFiles } from './served-files';
 
 function block(head: string, body: string[], indent = ''): string[] {
   return [`${indent}${head} {`, ...body.map((l) => (l === '' ? '' : `${indent}    ${l}`)), `${indent}}`];
 }
 
-function securityHeaders(): string[] {
-  return SECURITY_HEADERS.map(([name, value]) => `add_header ${name} "${value}" always;`);
+/** The headers of every response; with HTTPS at nginx, HSTS too. */
+function headersOf(site: NginxSite): (readonly [string, string])[] {
+  return [...SECURITY_HEADERS, ...(site.https ? [['Strict-Transport-Security', site.https.hsts] as const] : [])];
+}
+
+function securityHeaders(site: NginxSite): string[] {
+  return headersOf(site).map(([name, value]) => `add_header ${name} "${value}" always;`);
 }
 
 /**
@@ -36,7 +41,7 @@ function servedLocation(site: NginxSite, files: ServedFiles): string[] {
       ]
       : []),
     '# This block adds headers of its own, so it does not inherit the server\'s: repeat them.',
-    ...securityHeaders(),
+    ...securityHeaders(site),
   ]);
 }
 
@@ -72,7 +77,7 @@ function proxyToApp(site: NginxSite): string[] {
     '# Stream responses as the ASGI app sends them.',
     'proxy_buffering off;',
     '# The app sets these headers too; hide its copies so that each is sent once.',
-    ...SECURITY_HEADERS.map(([header]) => `proxy_hide_header ${header};`),
+    ...headersOf(site).map(([header]) => `proxy_hide_header ${header};`),
   ];
 }
 
@@ -91,11 +96,56 @@ function tlsProxy(site: NginxSite): string[] {
   ];
 }
 
+/** What a server of the site holds, on whichever port it listens: limits, gzip, headers, the served files and the app. */
+function siteBody(site: NginxSite): string[] {
+  const timeout = `${site.clientTimeout.toSeconds()}s`;
+  return [
+    'server_tokens off;',
+    `client_max_body_size ${site.maxUploadSize};`,
+    `limit_conn per_client ${site.connectionsPerClient};`,
+    `keepalive_timeout ${timeout};`,
+    '',
+    'gzip on;',
+    'gzip_vary on;',
+    'gzip_proxied any;',
+    'gzip_comp_level 5;',
+    'gzip_min_length 256;',
+    `gzip_types ${GZIP_TYPES.join(' ')};`,
+    '',
+    '# Sent with every response. A block with add_header of its own inherits none of these.',
+    ...securityHeaders(site),
+    '',
+    '# Dotfiles (.env, .git, ...) are never served, under any location; /.well-known/ (RFC 8615: ACME',
+    '# challenges, security.txt) is not one of them.',
+    ...block('location ~ /\\.(?!well-known/)', ['deny all;']),
+    ...site.served.flatMap((files) => ['', ...servedLocation(site, files)]),
+    '',
+    ...block('location /', [
+      `limit_req zone=logins burst=${site.loginsPerMinute} nodelay;`,
+      ...proxyToApp(site),
+    ]),
+  ];
+}
+
+/** The server names of the site, and the default server that closes requests for any other. */
+function serverNames(site: NginxSite, port: number, tls: string[] = []): { names: string; catchAll: string[] } {
+  if (!site.serverNames) return { names: '_', catchAll: [] };
+  return {
+    names: site.serverNames.join(' '),
+    catchAll: [
+      '', '# A request for a host name the site does not serve is closed without an answer.',
+      ...block('server', [`listen ${port}${tls.length ? ' ssl' : ''} default_server;`, 'server_name _;', ...(tls.length ? tls : ['return 444;'])]),
+    ],
+  };
+}
+
 /** `nginx/default.conf`, included inside `http {}` as the official image includes `conf.d/*.conf`. */
 export function renderNginxConf(site: NginxSite, marker: string): string {
-  const port = site.service.port;
+  const port = site.service.port!;
   const timeout = `${site.clientTimeout.toSeconds()}s`;
   const temp = NginxSite.TEMP_ROOT;
+  const https = site.https;
+  const { names, catchAll } = serverNames(site, port);
   const lines: string[] = [
     `# ${marker}`,
     '# Included inside http {} by the official nginx image (/etc/nginx/conf.d/*.conf).',
@@ -106,7 +156,7 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
     ...tlsProxy(site),
     '',
     '# A client slower than this between two reads of its request, or two writes of the answer, is cut off',
-    '# (and so is an idle keep-alive connection, in the server below).',
+    '# (and so is an idle keep-alive connection, in the site\'s server).',
     `client_header_timeout ${timeout};`,
     `client_body_timeout ${timeout};`,
     `send_timeout ${timeout};`,
@@ -125,40 +175,60 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
     '# (spelled out so that an nginx built with other paths uses it too).',
     ...[['client_body', 'client'], ['proxy', 'proxy'], ['fastcgi', 'fastcgi'], ['uwsgi', 'uwsgi'], ['scgi', 'scgi']]
       .map(([directive, dir]) => `${directive}_temp_path ${temp}/${dir}_temp;`),
-    ...(site.serverNames
-      ? ['', '# A request for a host name the site does not serve is closed without an answer.',
-        ...block('server', [`listen ${port} default_server;`, 'server_name _;', 'return 444;'])]
-      : []),
+    ...catchAll,
     '',
-    ...block('server', [
-      `listen ${port};`,
-      `server_name ${site.serverNames ? site.serverNames.join(' ') : '_'};`,
-      '',
-      'server_tokens off;',
-      `client_max_body_size ${site.maxUploadSize};`,
-      `limit_conn per_client ${site.connectionsPerClient};`,
-      `keepalive_timeout ${timeout};`,
-      '',
-      'gzip on;',
-      'gzip_vary on;',
-      'gzip_proxied any;',
-      'gzip_comp_level 5;',
-      'gzip_min_length 256;',
-      `gzip_types ${GZIP_TYPES.join(' ')};`,
-      '',
-      '# Sent with every response. A block with add_header of its own inherits none of these.',
-      ...securityHeaders(),
-      '',
-      '# Dotfiles (.env, .git, ...) are never served, under any location; /.well-known/ (RFC 8615: ACME',
-      '# challenges, security.txt) is not one of them.',
-      ...block('location ~ /\\.(?!well-known/)', ['deny all;']),
-      ...site.served.flatMap((files) => ['', ...servedLocation(site, files)]),
-      '',
-      ...block('location /', [
-        `limit_req zone=logins burst=${site.loginsPerMinute} nodelay;`,
-        ...proxyToApp(site),
-      ]),
-    ]),
+    ...(https
+      ? [
+        ...block('server', [
+          `listen ${port};`,
+          `server_name ${names};`,
+          'server_tokens off;',
+          ...(https.challengeRoot
+            ? ['', '# ACME HTTP-01 challenges, written by the ACME client; over plain HTTP, as the protocol wants.',
+              ...block('location ^~ /.well-known/acme-challenge/', [`root ${https.challengeRoot};`, 'default_type text/plain;'])]
+            : []),
+          '',
+          '# Everything else moves to HTTPS.',
+          ...block('location /', [`return 301 https://$host${https.publicPort === 443 ? '' : `:${https.publicPort}`}$request_uri;`]),
+        ]),
+        '',
+        ...httpsServers(site),
+      ]
+      : block('server', [`listen ${port};`, `server_name ${names};`, '', ...siteBody(site)])),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The site over HTTPS, with current TLS settings. */
+function httpsServers(site: NginxSite): string[] {
+  const https = site.https!;
+  const { names, catchAll } = serverNames(site, https.port, ['ssl_reject_handshake on;']);
+  return [
+    '# Mozilla\'s "intermediate" settings (ssl-config.mozilla.org): TLS 1.2 and 1.3, forward-secret AEAD',
+    '# ciphers, the client\'s preference among them, sessions resumed from a shared cache, no session tickets',
+    '# (their key would never rotate). No OCSP stapling: Let\'s Encrypt no longer runs OCSP.',
+    'ssl_protocols TLSv1.2 TLSv1.3;',
+    `ssl_ciphers ${TLS_CIPHERS.join(':')};`,
+    'ssl_prefer_server_ciphers off;',
+    'ssl_session_timeout 1d;',
+    'ssl_session_cache shared:TLS:10m;',
+    'ssl_session_tickets off;',
+    '',
+    '# The certificate is read at each full TLS handshake (a variable in ssl_certificate), not once at start:',
+    '# nginx starts before the first ACME certificate exists (until then, handshakes fail and port 80 answers),',
+    '# and serves a renewed or replaced certificate from the next handshake on, with no reload. (A reload',
+    '# closes idle keep-alive connections, racing a client\'s next request on them.)',
+    ...block('map $ssl_server_name $site_certificate', [`default ${https.certificate};`]),
+    ...block('map $ssl_server_name $site_certificate_key', [`default ${https.key};`]),
+    ...catchAll.map((l) => l.replace('closed without an answer', 'refused in the TLS handshake')),
+    '',
+    ...block('server', [
+      `listen ${https.port} ssl;`,
+      `server_name ${names};`,
+      'ssl_certificate $site_certificate;',
+      'ssl_certificate_key $site_certificate_key;',
+      '',
+      ...siteBody(site),
+    ]),
+  ];
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
+import { isAbsolute, join, posix } from 'path';
 import { Component, Project } from 'projen';
 import { parse } from 'yaml';
 import { checkOptionKeys, named, optionKeys, Problem, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
@@ -15,6 +15,7 @@ import { NginxOptions, NginxProxy } from './parts/nginx-proxy';
 import { OpsScripts } from '../ops';
 import { Postgres, postgresDataPath, PostgresOptions } from './parts/postgres';
 import { StackPart } from './parts/stack-part';
+import { Https, validateTls } from './parts/https';
 import { validateStackParts } from './validate';
 
 export interface DjangoStackOptions {
@@ -36,7 +37,9 @@ export interface DjangoStackOptions {
   /** @default - media files at /media/ */
   readonly mediaFiles?: FilesOptions;
   /**
-   * TLS is terminated in front of the stack: turns on secure cookies, HSTS and the HTTPS redirect.
+   * HTTPS: at a proxy in front (`mode: 'proxy'`, with its `trustedProxies`), or at nginx with a certificate
+   * you provide (`'files'`) or one the stack obtains and renews over ACME (`'acme'`). Every mode turns on
+   * Django's secure cookies, HSTS and redirect to HTTPS.
    * @default - off: plain HTTP, as on a laptop or behind a proxy that is not yet set up
    */
   readonly tls?: boolean | TlsOptions;
@@ -89,6 +92,8 @@ export class DjangoStack extends Component {
   public readonly dockerIgnore: DockerIgnore;
   /** The operations scripts under ops/. */
   public readonly ops: OpsScripts;
+  /** HTTPS served by nginx itself (tls mode files or acme), with the ACME client in acme mode. */
+  public readonly https?: Https;
   /** nginx and the app: the network clients' requests come in by. */
   public readonly frontNetwork: Network;
   /**
@@ -101,6 +106,8 @@ export class DjangoStack extends Component {
   public postgresMajorChange?: { readonly from: number; readonly to: number };
 
   private readonly options: DjangoStackOptions;
+  /** The host names clients reach the site by. */
+  public readonly hosts: readonly string[];
   private readonly _services: Service[] = [];
   private readonly _volumes: Volume[] = [];
   private readonly _networks: Network[] = [];
@@ -118,7 +125,7 @@ export class DjangoStack extends Component {
     this.env = new EnvContract(() => this.services);
     const django = options.django ?? ({} as DjangoOptions);
     const defaultName = String(django.project).toLowerCase();
-    const hosts = options.hosts ?? ['localhost', '127.0.0.1'];
+    const hosts = this.hosts = options.hosts ?? ['localhost', '127.0.0.1'];
 
     this.postgres = this.addPart(new Postgres(this, defaultName, options.postgres));
     this.app = this.addPart(new DjangoApp(this, {
@@ -130,6 +137,7 @@ export class DjangoStack extends Component {
       database: this.postgres.env,
       db: this.postgres.service,
       publicPort: NginxProxy.publicPort(options.nginx),
+      httpsPublicPort: options.nginx?.httpsHostPort ?? Https.PORT,
       hosts,
       files: { envExample: FILES.envExample, others: [FILES.compose, NginxConfFile.PATH] },
     }));
@@ -137,7 +145,7 @@ export class DjangoStack extends Component {
       options: options.nginx,
       app: this.app.service,
       served: [this.app.staticFiles, this.app.mediaFiles],
-      behindTlsProxy: this.app.tls !== undefined,
+      behindTlsProxy: this.app.tls?.mode === 'proxy',
       readTimeout: this.app.requestTimeout,
       hosts,
       trustedProxies: this.app.tls?.trustedProxies ?? [],
@@ -145,6 +153,12 @@ export class DjangoStack extends Component {
 
     this.frontNetwork = this.addNetwork('front', { description: 'nginx and the app: the way requests come in' });
     this.backNetwork = this.addNetwork('back', { internal: true, description: 'the app and its database: no route out, and nginx is not on it' });
+    if (this.app.tls?.terminatesAtNginx) {
+      this.https = this.addPart(new Https(this, {
+        tls: this.app.tls, nginx: this.proxy.service, publicPort: options.nginx?.httpsHostPort ?? Https.PORT, network: this.frontNetwork, hosts,
+      }));
+      this.proxy.site.serveHttps(this.https.siteOptions);
+    }
     this.proxy.service.joins(this.frontNetwork);
     this.app.service.joins(this.frontNetwork, this.backNetwork);
     this.app.release.joins(this.backNetwork);
@@ -206,6 +220,12 @@ export class DjangoStack extends Component {
     new StackDocs(this, view);
     new StackSummary(this, view, this.dotEnv);
 
+    // A certificate's key kept in the repository's tree (tls mode files) stays out of git and the image.
+    const keyDir = this.app.tls?.mode === 'files' && this.app.tls.key && !isAbsolute(this.app.tls.key) ? posix.dirname(this.app.tls.key) : undefined;
+    if (keyDir && keyDir !== '.') {
+      project.gitignore.exclude(`/${keyDir}/`);
+      this.dockerIgnore.addGroup({ why: 'The TLS certificate and its key (tls.certificate, tls.key): nginx mounts them at run time', patterns: [keyDir] });
+    }
     project.gitignore.exclude(`/${this.envFile}`, `/${backups.dir}/`, '__pycache__/', '*.py[cod]', '.venv/', ...this.app.localArtefacts.map((p) => `/${p}/`));
   }
 
@@ -351,6 +371,7 @@ export class DjangoStack extends Component {
         staticFiles: this.app.staticFiles,
         mediaFiles: this.app.mediaFiles,
       }),
+      ...validateTls(this.app.tls, this.hosts, this.project.outdir),
       ...this.dotEnv.check(),
     ];
   }

@@ -10,6 +10,7 @@ import { dockerCompose } from '../lib/docker-compose';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { addTestViews, answeredBy, newestBackup, replicas, script, waitAllHealthy, wrkInBackground } from './operations';
 import * as attacks from './attacks';
+import { runHttps } from './https';
 import * as smoke from './smoke';
 
 /**
@@ -362,17 +363,24 @@ async function main(): Promise<void> {
   log(`engine: Docker ${engine} (Debian's docker.io); compose: Docker Compose ${composeVersion}`);
   let passed = 0;
   let failed = 0;
-  for (const [label, make, upgradeTo] of [
+  // TAU_E2E_ONLY=stacks|development|https runs one part (while working on it); CI runs them all.
+  const only = process.env.TAU_E2E_ONLY;
+  const stacks = [
     ['default stack', defaultStack, 18],
     ['variant stack (web :8123, PostgreSQL 18, published :8080)', () => variantStack(VARIANT), 18],
-  ] as const) {
+  ] as const;
+  for (const [label, make, upgradeTo] of only && only !== 'stacks' ? [] : stacks) {
     const outcome = await runStack(label, make(), log, upgradeTo);
     passed += outcome.passed;
     failed += outcome.failed;
   }
-  const development = await runDevelopment(defaultStack(), log);
+  const development = only && only !== 'development' ? { passed: 0, failed: 0 } : await runDevelopment(defaultStack(), log);
   passed += development.passed;
   failed += development.failed;
+  const https: Outcome = { passed: 0, failed: 0 };
+  if (!only || only === 'https') await runHttps(log, checker(https, log, () => '')).catch(() => { https.failed++; });
+  passed += https.passed;
+  failed += https.failed;
   log(`end to end, ${((Date.now() - started) / 1000).toFixed(0)} s: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

@@ -248,7 +248,7 @@ RUN set -eux; \\
     rm -f /etc/nginx/conf.d/*; \\
     ln -sf /dev/stdout /var/log/nginx/access.log; \\
     ln -sf /dev/stderr /var/log/nginx/error.log; \\
-    mkdir -p /docker-entrypoint.d /etc/nginx/templates
+    mkdir -p /docker-entrypoint.d
 COPY nginx.conf /etc/nginx/nginx.conf
 COPY docker-entrypoint.sh /docker-entrypoint.sh
 COPY 20-envsubst-on-templates.sh /docker-entrypoint.d/20-envsubst-on-templates.sh

@@ -281,6 +281,13 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
       /service "cache": kubernetes runAsUser = \(not set\); the numeric user its image runs as/);
   });
 
+  test('HTTPS at nginx (tls mode acme): on a cluster TLS ends at the Ingress', () => {
+    const { project, stack, outdir } = newStack({ ...TAU, hosts: ['tau.example.com'], tls: { mode: 'acme', email: 'ops@example.com' } });
+    new KubernetesTarget(stack, TAU_K8S);
+    expect(() => project.synth()).toThrow(/kubernetes: tls.mode \(of the stack\) = "files or acme"; on a cluster TLS ends at the Ingress/);
+    expect([...readTree(outdir).keys()]).toEqual([]);
+  });
+
   test('a misspelt option, with the one that was meant', () => {
     refuse(() => ({ replicaz: 3 }), /kubernetes: replicaz = 3; not an option; did you mean "replicas"\?/);
   });

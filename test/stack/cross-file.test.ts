@@ -75,7 +75,9 @@ describe('one value in the model, every file that depends on it', () => {
 
   test('TLS in front turns on the secure settings and makes nginx pass on the proxy\'s scheme', () => {
     const files = synthFiles({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'] } });
-    expect(changedFiles(base, files)).toEqual(['Tau/settings_env.py', 'nginx/default.conf']);
+    // The default trusted origins become https ones (in the env file's list, the compose file and the docs).
+    expect(changedFiles(base, files)).toEqual(['.env.example', 'Tau/settings_env.py', 'docker-compose.yml', 'docs/ENVIRONMENT.md', 'nginx/default.conf']);
+    expect(files['.env.example']).toContain("DJANGO_CSRF_TRUSTED_ORIGINS='https://localhost,https://127.0.0.1'");
     expect(files['Tau/settings_env.py']).toContain('SECURE_SSL_REDIRECT = True');
     expect(files['Tau/settings_env.py']).toContain('SECURE_REDIRECT_EXEMPT = ["^healthz$"]');
     expect(files['nginx/default.conf']).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');

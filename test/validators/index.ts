@@ -27,8 +27,9 @@ export function validateWithRealTools(dir: string, stack: DjangoStack): string[]
     ...nginxTest(readFileSync(join(dir, 'nginx/default.conf'), 'utf-8'), stack.services.map((s) => s.name)),
     ...dockerComposeConfig(dir),
     ...hadolint(readFileSync(join(dir, 'Dockerfile'), 'utf-8')),
-    ...shellcheck(join(dir, 'docker-entrypoint.sh')),
-    ...['backup.sh', 'restore.sh', 'redeploy.sh', 'upgrade-postgres.sh'].flatMap((s) => shellcheck(join(dir, 'ops', s))),
+    // Every shell script the model writes (entrypoint, ops/, the database role, nginx's and the ACME client's).
+    ...(JSON.parse(readFileSync(join(dir, '.projen/files.json'), 'utf-8')).files as string[])
+      .filter((f) => f.endsWith('.sh')).flatMap((f) => shellcheck(join(dir, f))),
     ...yamllint([join(dir, 'docker-compose.yml'), join(dir, '.github/workflows/ci.yml')].filter((p) => existsSync(p))),
     ...settings.problems,
   ];

@@ -6,7 +6,8 @@ import { requireTool, run } from './tools';
 /**
  * `nginx -t` on a site config, included the way the official image includes `conf.d/default.conf`.
  * It runs in a private mount namespace whose own /etc/hosts resolves the upstream host names and whose
- * own /etc/nginx/conf.d holds the file: the machine's /etc/hosts and nginx setup are never touched.
+ * own /etc/nginx (a copy of the machine's, with conf.d holding the file) is bound over the machine's: the
+ * machine's /etc/hosts and nginx setup are never touched.
  */
 export function nginxTest(siteConf: string, hostNames: readonly string[]): string[] {
   requireTool('nginx');
@@ -20,20 +21,24 @@ export function nginxTest(siteConf: string, hostNames: readonly string[]): strin
       .replace(/^(\s*)access_log .*$/m, '$1access_log off;')
       .replace(/^pid .*$/m, `pid ${dir}/nginx.pid;`);
     writeFileSync(join(dir, 'nginx.conf'), main);
-    writeFileSync(join(dir, 'default.conf'), siteConf);
     writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost ${hostNames.join(' ')}\n`);
+    const etc = join(dir, 'etc-nginx');
     const script = [
       'set -e',
       `mount --bind ${dir}/hosts /etc/hosts`,
-      'mkdir -p /etc/nginx/conf.d',
-      'mount -t tmpfs tmpfs /etc/nginx/conf.d',
-      `cp ${dir}/default.conf /etc/nginx/conf.d/default.conf`,
+      `cp -a /etc/nginx ${etc}`,
+      `rm -rf ${etc}/conf.d ${etc}/sites-enabled && mkdir -p ${etc}/conf.d`,
+      `cp ${dir}/site.conf ${etc}/conf.d/default.conf`,
+    ];
+    writeFileSync(join(dir, 'site.conf'), siteConf);
+    script.push(
+      `mount --bind ${etc} /etc/nginx`,
       // The container's tmpfs for nginx's temporary files (the compose file's), here over /var/cache in this namespace only.
       'mount -t tmpfs tmpfs /var/cache',
       'mkdir -p /var/cache/nginx',
       `exec nginx -t -q -e stderr -c ${dir}/nginx.conf`,
-    ].join('\n');
-    const result = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script]);
+    );
+    const result = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script.join('\n')]);
     return result.code === 0 && !/\[(warn|emerg|error)\]/.test(result.stderr) ? [] : [`nginx -t: ${result.stderr.trim() || `exit ${result.code}`}`];
   } finally {
     rmSync(dir, { recursive: true, force: true });

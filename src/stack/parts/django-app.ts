@@ -96,6 +96,8 @@ export interface DjangoAppProps {
   readonly db: Service;
   /** The port clients reach the site on, for the default trusted origins. */
   readonly publicPort: number;
+  /** The port clients reach HTTPS on, when nginx serves it. */
+  readonly httpsPublicPort: number;
   /** The host names clients reach the site by: the default allowed hosts and trusted origins. */
   readonly hosts: readonly string[];
   /** The env file's committed example, and the other generated files that share the settings' names and paths. */
@@ -141,7 +143,9 @@ export class DjangoApp implements StackPart {
     const lower = String(this.project).toLowerCase();
     const workdir = this.image.workdir;
     const port = props.web?.port ?? 8000;
-    const origin = (host: string) => `http://${host}${props.publicPort === 80 ? '' : `:${props.publicPort}`}`;
+    // Browsers send the page's origin: https when the site has TLS (at the proxy in front, or at nginx).
+    const [scheme, publicPort, usual] = this.tls ? ['https', this.tls.terminatesAtNginx ? props.httpsPublicPort : 443, 443] : ['http', props.publicPort, 80];
+    const origin = (host: string) => `${scheme}://${host}${publicPort === usual ? '' : `:${publicPort}`}`;
 
     const staticVolume = stack.addVolume('static_volume', { description: 'Static files collected by collectstatic' });
     const mediaVolume = stack.addVolume('media_volume', { description: 'Files uploaded by users' });
@@ -295,9 +299,6 @@ export class DjangoApp implements StackPart {
       ...checkOptionKeys('staticFiles', staticFiles, FILES_OPTION_KEYS),
       ...checkOptionKeys('mediaFiles', mediaFiles, FILES_OPTION_KEYS),
       ...(typeof tls === 'object' ? checkOptionKeys('tls', tls, TLS_OPTION_KEYS) : []),
-      ...(this.tls && this.tls.trustedProxies.length === 0
-        ? [{ component: 'tls', field: 'trustedProxies', value: [], allowed: 'the addresses (CIDR) the TLS proxy connects from, such as { trustedProxies: [\'10.0.0.0/8\'] }: without them nothing tells a proxied https request from a client that claims https' }]
-        : []),
       ...checkPattern('django', 'project', String(this.project), /^[A-Za-z_][A-Za-z0-9_]*$/, 'the Django project package: a Python identifier such as Tau'),
       ...checkPattern('django', 'healthPath', this.healthPath, /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a URL path such as /healthz'),
       ...this.image.validate(),

@@ -25,13 +25,18 @@ export interface NginxOptions {
    */
   readonly maxUploadSize?: string;
   /**
+   * Port published on the host for HTTPS, when nginx serves it (tls mode files or acme).
+   * @default 443
+   */
+  readonly httpsHostPort?: number;
+  /**
    * The most the nginx container may use.
    * @default - 256m, 1 CPU, 128 processes
    */
   readonly limits?: ResourceLimits;
 }
 
-export const NGINX_OPTION_KEYS = optionKeys<NginxOptions>()({ port: true, hostPort: true, image: true, maxUploadSize: true, limits: true });
+export const NGINX_OPTION_KEYS = optionKeys<NginxOptions>()({ port: true, hostPort: true, image: true, maxUploadSize: true, httpsHostPort: true, limits: true });
 
 export interface NginxProxyProps {
   readonly options?: NginxOptions;
