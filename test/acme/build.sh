@@ -18,7 +18,7 @@
 # pebble's test config and certificates (test/config/pebble-config.json, test/certs/pebble.minica.pem,
 # test/certs/localhost/{cert,key}.pem) come with its module source, in that module cache:
 #   $cache_root/go/mod/github.com/letsencrypt/pebble/v2@$PEBBLE_VERSION/test/
-# (the file "built" in the version folder names both versions; test/acme/e2e.sh reads it).
+# (the file "built" in the version folder names both versions; test/e2e/https.ts finds them there).
 set -euo pipefail
 
 # The newest pebble the proxy lists (go list -m -versions github.com/letsencrypt/pebble/v2).
