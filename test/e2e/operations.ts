@@ -53,8 +53,8 @@ export function opsEnv(stack: ComposeStack): NodeJS.ProcessEnv {
   };
 }
 
-export function script(stack: ComposeStack, name: string, args: string[] = []): string {
-  const r = run('sh', [join(stack.dir, 'ops', name), ...args], { env: opsEnv(stack), timeoutMs: 600_000 });
+export function script(stack: ComposeStack, name: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): string {
+  const r = run('sh', [join(stack.dir, 'ops', name), ...args], { env: { ...opsEnv(stack), ...env }, timeoutMs: 600_000 });
   if (r.code !== 0) throw new smoke.CheckFailed(`ops/${name} ${args.join(' ')} (exit ${r.code}):\n${r.output.trim().split('\n').slice(-25).join('\n')}`);
   // The script's own last word (compose's progress lines go to the same output).
   return r.output.trim().split('\n').filter((l) => l.startsWith(name.replace(/\.sh$/, ''))).pop() ?? '';

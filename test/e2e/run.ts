@@ -276,6 +276,32 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       smoke.expect(version.output.trim().startsWith(`${upgradeTo}.`) && row.output.trim() === '1', `server ${version.output.trim()}, row count ${row.output.trim()}`);
       return `${done.replace(/; the old data.*/, '')}; server ${version.output.trim()}; the row is there; ${await smoke.checkHealth(client)}`;
     });
+    await check('19. a volume made before the app had its own role (the app connecting as the superuser) moves to one with ops/create-app-role.sh', async () => {
+      const current = new ComposeStack(dir, stack.project);
+      await current.down({ volumes: true });
+      // That volume, as the stack made it then: no role script, the app's user the image's superuser.
+      const data = (current.config.services[db] as { volumes?: { source?: string; target: string }[] }).volumes!.find((v) => v.source === 'postgres_data')!;
+      writeFileSync(join(dir, 'docker-compose.e2e-old.yml'), ['services:', `  ${db}:`, '    volumes: !override', `      - postgres_data:${data.target}`, ''].join('\n'));
+      const old = new ComposeStack(dir, stack.project, ['docker-compose.yml', 'docker-compose.e2e-old.yml']);
+      const oldEnv = { POSTGRES_USER: 'tau', POSTGRES_APP_USER: 'tau', POSTGRES_APP_PASSWORD: env.POSTGRES_PASSWORD };
+      const started = old.compose(['up', '--detach', '--wait', db], { env: oldEnv, timeoutMs: 300_000 });
+      smoke.expect(started.code === 0, `the old database: ${started.output}`);
+      const migrated = old.compose(['run', '--rm', '--no-deps', 'migrate'], { env: oldEnv, timeoutMs: 300_000 });
+      smoke.expect(migrated.code === 0, `migrate as the superuser: ${migrated.output.slice(-1000)}`);
+      const asOld = (sql: string) => old.exec(db, ['psql', '-h', '127.0.0.1', '-U', 'tau', '-d', env.POSTGRES_DB, '-tAc', sql], { PGPASSWORD: env.POSTGRES_PASSWORD }).output.trim();
+      asOld("INSERT INTO library_document (title, body, attachment, created_at) VALUES ('written by the superuser', 'x', '', now())");
+      smoke.expect(asOld("SELECT rolsuper FROM pg_roles WHERE rolname = 'tau'") === 't', 'the old app user is not a superuser');
+      // The operator's move: .env names the old superuser, a new role for the app and its password; then the script.
+      const newEnv = { POSTGRES_USER: 'tau', POSTGRES_APP_USER: 'tau_app', POSTGRES_APP_PASSWORD: `e2e-${Math.random().toString(36).slice(2)}` };
+      const done = script(current, 'create-app-role.sh', [], newEnv);
+      await current.waitHealthy(web);
+      const probe = 'from django.db import connection; c = connection.cursor(); c.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"); print(*c.fetchone())';
+      const role = (current.exec(web, ['python', 'manage.py', 'shell', '-c', probe]).output.split('\n').find((l) => / (True|False)$/.test(l)) ?? '').trim();
+      smoke.expect(role === 'tau_app False', `web connects as: ${role}`);
+      await current.waitFront();
+      await smoke.findDocument(client, 'written by the superuser');
+      return `the old app user tau was a superuser; ${done}; web connects as tau_app (no superuser), migrate exit ${current.exitCode('migrate')}, and reads the row the superuser wrote`;
+    });
   } catch (e) {
     outcome.failed++;
     log(`  ✗ ${label}: ${(e as Error).message}`);
