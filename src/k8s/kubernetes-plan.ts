@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { EnvContract, EnvVar, FileMount, Service, Volume } from '../model';
-import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
+import { NginxConfFile, NginxMainConfFile, NginxSite, renderNginxMainConf, ServedFiles } from '../nginx';
 import { AccessMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
 
 /** What the Kubernetes target reads of the stack: its parts, read-only. `KubernetesTarget` fills it from a `DjangoStack`. */
@@ -227,10 +227,15 @@ export class KubernetesPlan {
    * ConfigMap of the service's at the same paths, with the text synthesis writes. Only files the model
    * writes itself can go there.
    */
-  public repositoryFiles(service: Service): { readonly mount: FileMount; readonly key: string; readonly content?: string }[] {
-    return service.fileMounts.filter((f) => f !== this.nginxConf).map((mount) => (
-      { mount, key: mount.source.slice(mount.source.lastIndexOf('/') + 1), content: this.stack.fileContent(mount.source) }
-    ));
+  public repositoryFiles(service: Service, marker = ''): { readonly mount: FileMount; readonly key: string; readonly content?: string }[] {
+    return service.fileMounts.filter((f) => f !== this.nginxConf).map((mount) => ({
+      mount,
+      key: mount.source.slice(mount.source.lastIndexOf('/') + 1),
+      // nginx's main configuration, for a pod that runs nginx as its own user: no `user` to switch to.
+      content: mount.source === NginxMainConfFile.PATH
+        ? renderNginxMainConf({ workerConnections: this.stack.site.workerConnections }, marker)
+        : this.stack.fileContent(mount.source),
+    }));
   }
 
   /** The name of the ConfigMap holding a service's repository files. */

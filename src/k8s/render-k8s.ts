@@ -168,7 +168,7 @@ function workload(plan: KubernetesPlan, s: Service, checksums: Record<string, st
     sums = { ...sums, 'checksum/site': shortHash(site.conf) };
     objects.push({ object: site.object, comment: ' nginx\'s site: the compose stack\'s nginx/default.conf, rendered from the same model for the cluster.' });
   }
-  const files = plan.repositoryFiles(s);
+  const files = plan.repositoryFiles(s, marker);
   if (files.length > 0) {
     const data = Object.fromEntries(files.map((f) => [f.key, f.content!]));
     sums = { ...sums, 'checksum/files': shortHash(JSON.stringify(data)) };

@@ -71,6 +71,12 @@ export interface NginxSiteOptions {
    */
   readonly logins?: { readonly paths?: string[]; readonly perMinute?: number };
   /**
+   * Connections each nginx worker may hold (nginx's main configuration); with the client timeout, how many
+   * idle connections it takes to shut others out.
+   * @default 4096 - the official image's is 1024
+   */
+  readonly workerConnections?: number;
+  /**
    * nginx serves HTTPS itself: port 80 answers ACME challenges (from `challengeRoot`) and redirects the rest
    * to https; the certificate is read at each handshake, so nginx starts without one and needs no reload.
    * @default - plain HTTP (or TLS ends in front, `behindTlsProxy`)
@@ -138,6 +144,7 @@ export class NginxSite {
   public readonly connectionsPerClient: number;
   public readonly loginPaths: readonly string[];
   public readonly loginsPerMinute: number;
+  public readonly workerConnections: number;
   private _https?: HttpsSiteOptions;
   private _upstream?: Service;
   private readonly _served: ServedFiles[] = [];
@@ -155,6 +162,7 @@ export class NginxSite {
     this.connectionsPerClient = options.connectionsPerClient ?? 100;
     this.loginPaths = [...(options.logins?.paths ?? ['/admin/login/'])];
     this.loginsPerMinute = options.logins?.perMinute ?? 10;
+    this.workerConnections = options.workerConnections ?? 4096;
     this._https = options.https;
   }
 
@@ -215,6 +223,9 @@ export class NginxSite {
     if (!(seconds >= 1 && seconds <= 300)) problems.push({ component, field: 'clientTimeout', value: this.clientTimeout.toString(), allowed: 'from 1s to 300s' });
     if (!Number.isInteger(this.connectionsPerClient) || this.connectionsPerClient < 1 || this.connectionsPerClient > 65535) {
       problems.push({ component, field: 'connectionsPerClient', value: this.connectionsPerClient, allowed: 'a whole number from 1 to 65535' });
+    }
+    if (!Number.isInteger(this.workerConnections) || this.workerConnections < 512 || this.workerConnections > 65536) {
+      problems.push({ component, field: 'workerConnections', value: this.workerConnections, allowed: 'a whole number from 512 to 65536' });
     }
     if (!Number.isInteger(this.loginsPerMinute) || this.loginsPerMinute < 1 || this.loginsPerMinute > 6000) {
       problems.push({ component, field: 'logins.perMinute', value: this.loginsPerMinute, allowed: 'a whole number from 1 to 6000' });

@@ -1,4 +1,4 @@
-import { NginxSite, renderNginxConf, ServedFiles, Service, Volume } from '../../src';
+import { NginxSite, renderNginxConf, renderNginxMainConf, ServedFiles, Service, Volume } from '../../src';
 
 function site(options = {}) {
   const staticVolume = Volume.named('static_volume');
@@ -134,5 +134,15 @@ describe('NginxSite validation', () => {
   test('proxying to a service without a port is a problem', () => {
     const s = new NginxSite(new Service('nginx', { image: 'nginx:1.28-alpine', port: 80 })).proxyTo(new Service('w', { image: 'x:1' }));
     expect(s.validate()).toEqual([expect.objectContaining({ field: 'upstream', value: 'w' })]);
+  });
+});
+
+describe('renderNginxMainConf', () => {
+  test('the image\'s main configuration with room for more connections; a user to switch to only when the master runs as root', () => {
+    const compose = renderNginxMainConf({ user: 'nginx', workerConnections: 4096 }, 'marker');
+    expect(compose).toContain('user nginx;\nworker_processes auto;\nworker_rlimit_nofile 8192;');
+    expect(compose).toContain('worker_connections 4096;');
+    expect(compose).toContain('include /etc/nginx/conf.d/*.conf;');
+    expect(renderNginxMainConf({ workerConnections: 4096 }, 'marker')).not.toMatch(/^user /m);
   });
 });

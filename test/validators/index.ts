@@ -24,7 +24,7 @@ export function validateInProcess(dir: string): string[] {
 export function validateWithRealTools(dir: string, stack: DjangoStack): string[] {
   const settings = importSettings(dir, stack.djangoProject, readEnvFile(join(dir, stack.envFile)));
   const problems = [
-    ...nginxTest(readFileSync(join(dir, 'nginx/default.conf'), 'utf-8'), stack.services.map((s) => s.name)),
+    ...nginxTest(readFileSync(join(dir, 'nginx/default.conf'), 'utf-8'), stack.services.map((s) => s.name), readFileSync(join(dir, 'nginx/nginx.conf'), 'utf-8')),
     ...dockerComposeConfig(dir),
     ...hadolint(readFileSync(join(dir, 'Dockerfile'), 'utf-8')),
     // Every shell script the model writes (entrypoint, ops/, the database role, nginx's and the ACME client's).

@@ -4,21 +4,24 @@ import { join } from 'path';
 import { requireTool, run } from './tools';
 
 /**
- * `nginx -t` on a site config, included the way the official image includes `conf.d/default.conf`.
+ * `nginx -t` on a site config, included the way the official image includes `conf.d/default.conf`, under the
+ * image's main configuration or the stack's own (`mainConf`).
  * It runs in a private mount namespace whose own /etc/hosts resolves the upstream host names and whose
  * own /etc/nginx (a copy of the machine's, with conf.d holding the file) is bound over the machine's: the
  * machine's /etc/hosts and nginx setup are never touched.
  */
-export function nginxTest(siteConf: string, hostNames: readonly string[]): string[] {
+export function nginxTest(siteConf: string, hostNames: readonly string[], mainConf?: string): string[] {
   requireTool('nginx');
   requireTool('unshare');
   const dir = mkdtempSync(join(tmpdir(), 'tau-nginx-t-'));
   try {
     // The official image's main config. A test run has no nginx user (the master's own user serves), the pid
     // goes here, and access logging is off: /dev/stdout cannot be opened when it is a socket.
-    const main = readFileSync(join(__dirname, '..', 'lib', 'nginx-official.conf'), 'utf-8')
+    // (`mainConf`: the stack's own main configuration instead of the image's.)
+    const main = (mainConf ?? readFileSync(join(__dirname, '..', 'lib', 'nginx-official.conf'), 'utf-8'))
       .replace(/^user .*\n/m, '')
       .replace(/^(\s*)access_log .*$/m, '$1access_log off;')
+      .replace(/^error_log .*$/m, 'error_log stderr notice;')
       .replace(/^pid .*$/m, `pid ${dir}/nginx.pid;`);
     writeFileSync(join(dir, 'nginx.conf'), main);
     writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost ${hostNames.join(' ')}\n`);

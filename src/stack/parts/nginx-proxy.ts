@@ -1,6 +1,6 @@
 import { checkOptionKeys, Duration, optionKeys, Problem } from '../../core';
 import { ResourceLimits, Service } from '../../model';
-import { NginxConfFile, NginxSite, ServedFiles } from '../../nginx';
+import { NginxConfFile, NginxMainConfFile, NginxSite, ServedFiles } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
 
 export interface NginxOptions {
@@ -94,7 +94,9 @@ export class NginxProxy implements StackPart {
       this.site.serve(files);
     }
     this.conf = new NginxConfFile(stack, this.site);
+    const main = new NginxMainConfFile(stack, this.site);
     this.service
+      .mountFile(main.path, NginxMainConfFile.CONTAINER_PATH)
       .mountFile(this.conf.path, NginxConfFile.CONTAINER_PATH)
       .dependsOn(props.app, { healthy: true })
       .publish(NginxProxy.publicPort(options));
