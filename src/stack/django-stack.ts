@@ -126,6 +126,8 @@ export class DjangoStack extends Component {
     const django = options.django ?? ({} as DjangoOptions);
     const defaultName = String(django.project).toLowerCase();
     const hosts = this.hosts = options.hosts ?? ['localhost', '127.0.0.1'];
+    // The port clients reach HTTPS on, when nginx serves it.
+    const httpsPort = options.nginx?.httpsHostPort ?? Https.PORT;
 
     this.postgres = this.addPart(new Postgres(this, defaultName, options.postgres));
     this.app = this.addPart(new DjangoApp(this, {
@@ -137,7 +139,7 @@ export class DjangoStack extends Component {
       database: this.postgres.env,
       db: this.postgres.service,
       publicPort: NginxProxy.publicPort(options.nginx),
-      httpsPublicPort: options.nginx?.httpsHostPort ?? Https.PORT,
+      httpsPublicPort: httpsPort,
       hosts,
       files: { envExample: FILES.envExample, others: [FILES.compose, NginxConfFile.PATH] },
     }));
@@ -155,7 +157,7 @@ export class DjangoStack extends Component {
     this.backNetwork = this.addNetwork('back', { internal: true, description: 'the app and its database: no route out, and nginx is not on it' });
     if (this.app.tls?.terminatesAtNginx) {
       this.https = this.addPart(new Https(this, {
-        tls: this.app.tls, nginx: this.proxy.service, publicPort: options.nginx?.httpsHostPort ?? Https.PORT, network: this.frontNetwork, hosts,
+        tls: this.app.tls, nginx: this.proxy.service, publicPort: httpsPort, network: this.frontNetwork, hosts,
       }));
       this.proxy.site.serveHttps(this.https.siteOptions);
     }

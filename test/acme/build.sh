@@ -38,7 +38,9 @@ case $LEGO_VERSION in
   *) printf 'build-acme: LEGO_VERSION %s: only lego v4.x.y builds here\n' "$LEGO_VERSION" >&2; exit 1 ;;
 esac
 
-cache_root=${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}
+# shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
+cache_root=$(tau_cache_root)
 out_dir=$cache_root/acme-$PEBBLE_VERSION-$LEGO_VERSION
 bin_dir=$out_dir/bin
 # Written last: its presence means bin/ holds everything this version pair builds.
@@ -58,32 +60,13 @@ fi
 
 mkdir -p "$out_dir"
 # One build at a time per version pair: a second run waits, then finds the binaries.
-exec {lock_fd}>"$out_dir.lock"
-if ! flock -n "$lock_fd"; then
-  say "another build of acme-$PEBBLE_VERSION-$LEGO_VERSION is running: waiting for it"
-  flock "$lock_fd"
-fi
+build_lock "$out_dir.lock" "acme-$PEBBLE_VERSION-$LEGO_VERSION"
 if complete; then
   printf '%s\n' "$bin_dir"
   exit 0
 fi
 
-go_bin=${GO:-}
-if [[ -z $go_bin ]]; then
-  if command -v go >/dev/null 2>&1; then
-    go_bin=$(command -v go)
-  else
-    go_bin=/usr/local/go/bin/go
-  fi
-fi
-[[ -x $go_bin ]] || die "no Go toolchain (set GO=...)"
-
-export GOMODCACHE=$cache_root/go/mod
-export GOCACHE=$cache_root/go/build
-export GOFLAGS=-modcacherw
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-export GO111MODULE=on
+go_env "$cache_root" || die "set GO to a Go toolchain"
 
 stage=$out_dir/.stage.$$
 work=$(mktemp -d)

@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { request as httpRequest } from 'http';
 import { request as httpsRequest } from 'https';
 import { tmpdir } from 'os';
@@ -159,7 +159,7 @@ function servedSerial(port: number): Promise<string> {
 
 /** pebble's root and intermediate: a client that trusts the test CA and nothing else. */
 async function pebbleRoots(pebbleTest: string): Promise<string> {
-  const minica = run('cat', [join(pebbleTest, 'certs', 'pebble.minica.pem')]).output;
+  const minica = readFileSync(join(pebbleTest, 'certs', 'pebble.minica.pem'), 'utf-8');
   const fetch = (path: string) => new Promise<string>((ok, fail) => {
     const req = httpsRequest({ host: '127.0.0.1', port: 15000, path, ca: minica, servername: 'localhost', agent: false }, (res) => {
       let body = '';
@@ -271,7 +271,7 @@ export async function runHttps(log: (line: string) => void, check: (name: string
     });
     await check('H5. files mode: a certificate made with openssl, served', async () => {
       const certs = join(dir, 'certs');
-      run('mkdir', ['-p', certs]);
+      mkdirSync(certs, { recursive: true });
       const made = run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', `/CN=${DOMAIN}`,
         '-addext', `subjectAltName=DNS:${DOMAIN}`, '-keyout', join(certs, 'privkey.pem'), '-out', join(certs, 'fullchain.pem')]);
       expect(made.code === 0, `openssl: ${made.output}`);
@@ -287,7 +287,7 @@ export async function runHttps(log: (line: string) => void, check: (name: string
       let served = '';
       while ((served = await servedSerial(httpsPort)) !== serial && Date.now() - started < 30_000) await sleep(500);
       expect(served.toUpperCase() === serial.toUpperCase(), `served serial ${served}, openssl's ${serial}`);
-      const own = run('cat', [join(certs, 'fullchain.pem')]).output;
+      const own = readFileSync(join(certs, 'fullchain.pem'), 'utf-8');
       const r = await get(httpsPort, '/healthz', own);
       expect(r.status === 200, `GET /healthz trusting the openssl certificate: ${r.status}`);
       return `openssl's certificate (serial ${serial}) served from certs/; /healthz -> 200 trusting it alone`;

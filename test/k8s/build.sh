@@ -26,7 +26,9 @@ readonly ETCD_VERSION=v3.5.24
 readonly K8S_MODULE=k8s.io/kubernetes
 readonly ETCD_MODULE=go.etcd.io/etcd/server/v3
 
-cache_root=${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}
+# shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
+cache_root=$(tau_cache_root)
 out_dir=$cache_root/k8s-$K8S_VERSION
 readonly BINS=(kube-apiserver kube-controller-manager etcd)
 
@@ -45,33 +47,15 @@ fi
 
 mkdir -p "$cache_root"
 # One build at a time per version: a second run waits, then finds the binaries.
-exec {lock_fd}>"$cache_root/k8s-$K8S_VERSION.lock"
-if ! flock -n "$lock_fd"; then
-  say "another build of $K8S_VERSION is running: waiting for it"
-  flock "$lock_fd"
-fi
+build_lock "$cache_root/k8s-$K8S_VERSION.lock" "$K8S_VERSION"
 if have_all; then
   printf '%s\n' "$out_dir"
   exit 0
 fi
 
-go_bin=${GO:-}
-if [[ -z $go_bin ]]; then
-  if command -v go >/dev/null 2>&1; then
-    go_bin=$(command -v go)
-  else
-    go_bin=/usr/local/go/bin/go
-  fi
-fi
-[[ -x $go_bin ]] || die "no Go toolchain (set GO=...)"
-
-# Module and build caches in the cache folder (shared with test/engine/compose/build-compose.sh).
-export GOMODCACHE=$cache_root/go/mod
-export GOCACHE=$cache_root/go/build
-export GOFLAGS=-modcacherw
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0   # static binaries, as Kubernetes releases its control-plane binaries
-export GO111MODULE=on
+# Module and build caches in the cache folder (shared with the other builds); static binaries, as
+# Kubernetes releases its control-plane binaries.
+go_env "$cache_root" || die "set GO to a Go toolchain"
 
 work=$(mktemp -d)
 stage=$out_dir/.stage.$$

@@ -48,14 +48,13 @@ export class Https implements StackPart {
     const files = tls.mode === 'files';
     const certificate = files && tls.certificate ? posix.basename(tls.certificate) : ACME_CERTIFICATE;
     const key = files && tls.key ? posix.basename(tls.key) : ACME_KEY;
-    let challengeRoot: string | undefined;
     this.siteOptions = {
       port: Https.PORT,
       publicPort: props.publicPort,
       certificate: `${NGINX_CERTS}/${certificate}`,
       key: `${NGINX_CERTS}/${key}`,
       hsts: `max-age=${tls.hstsSeconds}${tls.hstsIncludeSubdomains ? '; includeSubDomains' : ''}${tls.hstsPreload ? '; preload' : ''}`,
-      get challengeRoot() { return challengeRoot; },
+      challengeRoot: files ? undefined : NGINX_CHALLENGES,
     };
 
     nginx.publish(props.publicPort, Https.PORT);
@@ -71,7 +70,6 @@ export class Https implements StackPart {
     const state = stack.addVolume('acme_state', { description: 'The ACME client\'s account and certificates (lego)' });
     const challenges = stack.addVolume('acme_challenges', { description: 'ACME HTTP-01 challenge files, served by nginx on port 80' });
     const certificates = stack.addVolume('certificates', { description: 'The certificate and key nginx serves HTTPS with' });
-    challengeRoot = NGINX_CHALLENGES;
     nginx.mount(NGINX_CHALLENGES, challenges, { readOnly: true }).mount(NGINX_CERTS, certificates, { readOnly: true });
 
     const paths = { statePath: '/var/lib/lego', webroot: '/var/www/acme', certificatesPath: '/certs' };
@@ -166,7 +164,11 @@ export function validateTls(tls: Tls | undefined, hosts: readonly string[], outd
     if (domains.length === 0) problems.push({ component, field: 'domains', value: [], allowed: 'at least one host name' });
     domains.forEach((domain, i) => {
       const field = tls.domains ? `domains[${i}]` : `domains (the stack's hosts)[${i}]`;
-      if (!HOST_NAME.test(domain) || /^\d+(\.\d+){3}$/.test(domain) || !domain.includes('.') || domain.startsWith('.') || /(^|\.)localhost$|\.(test|local|internal|invalid)$/.test(domain) && !tls.options.directory) {
+      // A name a public ACME server can resolve: no IP address, no "." prefix (a wildcard), no single label.
+      // Local names (.test and the like) only with an ACME server of your own (tls.directory).
+      const publicName = HOST_NAME.test(domain) && !/^\d+(\.\d+){3}$/.test(domain) && domain.includes('.') && !domain.startsWith('.');
+      const localName = /(^|\.)localhost$|\.(test|local|internal|invalid)$/.test(domain);
+      if (!publicName || (localName && !tls.options.directory)) {
         problems.push({ component, field, value: domain,
           allowed: 'a public DNS name that points at this host, such as tau.example.com (no IP address, wildcard or local name: HTTP-01 validates it from the internet)' });
       } else if (!hosts.includes(domain)) {

@@ -11,7 +11,9 @@ set -euo pipefail
 COMPOSE_VERSION=v2.40.3
 MODULE=github.com/docker/compose/v2
 
-cache_root=${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}
+# shellcheck source-path=SCRIPTDIR source=../../lib/go-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/go-build.sh"
+cache_root=$(tau_cache_root)
 out_dir=$cache_root/compose-$COMPOSE_VERSION
 bin=$out_dir/docker-compose
 
@@ -20,24 +22,8 @@ if [[ -x $bin ]]; then
   exit 0
 fi
 
-go_bin=${GO:-}
-if [[ -z $go_bin ]]; then
-  if command -v go >/dev/null 2>&1; then
-    go_bin=$(command -v go)
-  else
-    go_bin=/usr/local/go/bin/go
-  fi
-fi
-[[ -x $go_bin ]] || { echo "build-compose: no Go toolchain (set GO=...)" >&2; exit 1; }
-
 # Module and build caches live in the cache folder so that a rebuild is cheap.
-export GOMODCACHE=$cache_root/go/mod
-export GOCACHE=$cache_root/go/build
-export GOFLAGS=-modcacherw
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-export GO111MODULE=on
-
+go_env "$cache_root" || { echo "build-compose: set GO to a Go toolchain" >&2; exit 1; }
 work=$(mktemp -d)
 tmp_bin=$out_dir/docker-compose.tmp.$$
 trap 'rm -rf "$work" "$tmp_bin"' EXIT
