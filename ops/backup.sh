@@ -10,6 +10,8 @@
 # COMPOSE is the compose command (default `docker compose`, with the stack's compose file); DOCKER the
 # docker client. Run from anywhere: it works in the repository's root.
 set -eu
+# What the scripts write (dumps with password hashes and session keys, media archives) is for the owner only.
+umask 077
 cd "$(dirname "$0")/.."
 COMPOSE=${COMPOSE:-docker compose -f docker-compose.yml}
 DOCKER=${DOCKER:-docker}

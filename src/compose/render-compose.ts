@@ -97,6 +97,7 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
     ...(volumes.length > 0 ? { volumes: volumes.map((v) => v.spec) } : {}),
     ...(service.healthcheck ? { healthcheck: renderHealthcheck(service.healthcheck) } : {}),
     ...(service.stopGracePeriod ? { stop_grace_period: service.stopGracePeriod.toString() } : {}),
+    ...(service.user ? { user: service.user } : {}),
     ...(service.readOnlyRoot ? { read_only: true } : {}),
     ...(service.writablePaths.length > 0 ? { tmpfs: [...service.writablePaths] } : {}),
     cap_drop: ['ALL'],

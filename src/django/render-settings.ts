@@ -120,7 +120,10 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = ${tls.hstsSeconds}
 SECURE_HSTS_INCLUDE_SUBDOMAINS = ${pyBool(tls.hstsIncludeSubdomains)}
 SECURE_HSTS_PRELOAD = ${pyBool(tls.hstsPreload)}
-` : `
+${tls.hstsPreload ? '' : `# Preloading (W021 asks for it) makes the domain HTTPS-only in browsers for months after it leaves the
+# list: an opt-in (tls.hstsPreload in .projenrc.ts), so its check is silenced here.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+`}` : `
 # No TLS in front of the stack (tls in .projenrc.ts is off): cookies are not marked Secure and there is
 # no HTTPS redirect or HSTS. \`check --deploy\` reports exactly those (W004, W008, W012, W016).
 `}

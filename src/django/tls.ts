@@ -27,8 +27,10 @@ export interface TlsOptions {
    */
   readonly hstsIncludeSubdomains?: boolean;
   /**
-   * Ask to be preloaded into browsers' HSTS lists (Django's check W021 wants it).
-   * @default true
+   * Ask to be preloaded into browsers' HSTS lists. A preloaded domain is HTTPS-only in browsers for months after
+   * it leaves the list, subdomains included: a commitment to opt into, not a default. Off, Django's check W021
+   * (which asks for it) is silenced in the settings.
+   * @default false
    */
   readonly hstsPreload?: boolean;
   /**
@@ -119,7 +121,7 @@ export class Tls {
     this.acmeImage = options.acmeImage ?? 'goacme/lego:v4.35.2';
     this.hstsSeconds = options.hstsSeconds ?? 31536000;
     this.hstsIncludeSubdomains = options.hstsIncludeSubdomains ?? true;
-    this.hstsPreload = options.hstsPreload ?? true;
+    this.hstsPreload = options.hstsPreload ?? false;
   }
 
   /** nginx itself serves HTTPS (files, acme), rather than a proxy in front. */

@@ -58,6 +58,13 @@ export interface ServiceOptions {
    */
   readonly readOnlyRoot?: boolean;
   /**
+   * The user the process starts as, a name of the image's or a numeric uid (`uid:gid` for a group too). A
+   * server whose image starts it as root only to hand its files to its own user and switch to it needs
+   * capabilities to do so; started as that user, it needs none.
+   * @default - the image's
+   */
+  readonly user?: string;
+  /**
    * Paths the process may write to besides its volumes, each an empty in-memory filesystem at every start.
    * @default ['/tmp']
    */
@@ -87,8 +94,11 @@ export interface ResourceLimits {
 
 const SERVICE_KEYS = optionKeys<ServiceOptions>()({
   image: true, port: true, command: true, entrypoint: true, healthcheck: true, description: true, runs: true, stopGracePeriod: true,
-  readOnlyRoot: true, writablePaths: true, capabilities: true, limits: true,
+  readOnlyRoot: true, user: true, writablePaths: true, capabilities: true, limits: true,
 });
+
+/** A user name of an image's /etc/passwd, or a uid, optionally with a group name or gid. */
+const USER = /^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})(:([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}))?$/;
 
 const LIMIT_KEYS = optionKeys<ResourceLimits>()({ memory: true, cpus: true, pids: true });
 
@@ -179,6 +189,7 @@ export class Service {
   public readonly runs: 'continuously' | 'once';
   public readonly stopGracePeriod?: Duration;
   public readonly readOnlyRoot: boolean;
+  public readonly user?: string;
   public readonly writablePaths: readonly string[];
   public readonly capabilities: readonly string[];
   public readonly limits: Required<ResourceLimits>;
@@ -204,6 +215,7 @@ export class Service {
     this.runs = options.runs ?? 'continuously';
     this.stopGracePeriod = options.stopGracePeriod;
     this.readOnlyRoot = options.readOnlyRoot ?? true;
+    this.user = options.user;
     this.writablePaths = [...(options.writablePaths ?? ['/tmp'])];
     this.capabilities = [...(options.capabilities ?? [])];
     this.limits = { memory: options.limits?.memory ?? '512m', cpus: options.limits?.cpus ?? 1, pids: options.limits?.pids ?? 256 };
@@ -350,6 +362,9 @@ export class Service {
   private validateConfinement(component: string): Problem[] {
     const problems: Problem[] = [...checkOptionKeys(`${component} limits`, this.options.limits, LIMIT_KEYS)];
     if (typeof this.readOnlyRoot !== 'boolean') problems.push({ component, field: 'readOnlyRoot', value: this.readOnlyRoot, allowed: 'true or false' });
+    if (this.user !== undefined && !(typeof this.user === 'string' && USER.test(this.user))) {
+      problems.push({ component, field: 'user', value: this.user, allowed: 'a user name or uid, optionally with :group or :gid, such as postgres or 999:999' });
+    }
     this.writablePaths.forEach((path, i) => {
       problems.push(...checkContainerPath(component, `writablePaths[${i}]`, path));
       if (path === '/') problems.push({ component, field: `writablePaths[${i}]`, value: path, allowed: 'a directory below /; to write anywhere, set readOnlyRoot: false' });

@@ -109,6 +109,14 @@ export const TLS_CIPHERS = [
 ];
 
 /** Response headers nginx adds to everything it sends. */
+/**
+ * The Content-Security-Policy of the app's pages when the app sends none of its own: scripts, styles, images
+ * and fonts from the site itself only (inline styles allowed: Django's admin sets a few), no plugins, no
+ * framing, forms that post to the site only. An injected <script> or a script from elsewhere does not run.
+ */
+export const DEFAULT_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['X-Content-Type-Options', 'nosniff'],
   ['X-Frame-Options', 'DENY'],
@@ -131,6 +139,11 @@ const CIDR = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$|^[0-9a-f:]+(\/\d{1,3})?$/i;
 export class NginxSite {
   /** Where nginx keeps its temporary files (request bodies, proxied responses): the official image's place, a tmpfs in the read-only container. */
   public static readonly TEMP_ROOT = '/var/cache/nginx';
+  /**
+   * nginx's own health: a server on a Unix socket in the container, which answers 200 as long as nginx's
+   * workers accept and serve. Nothing outside the container reaches it, and it depends on no other service.
+   */
+  public static readonly HEALTH_SOCKET = '/var/run/nginx-health.sock';
 
   public readonly maxUploadSize: string;
   public readonly behindTlsProxy: boolean;

@@ -1,4 +1,4 @@
-import { NginxSite, GZIP_TYPES, SECURITY_HEADERS, TLS_CIPHERS } from './nginx-site';
+import { NginxSite, DEFAULT_CSP, GZIP_TYPES, SECURITY_HEADERS, TLS_CIPHERS } from './nginx-site';
 import { ServedFiles } from './served-files';
 
 function block(head: string, body: string[], indent = ''): string[] {
@@ -100,7 +100,6 @@ function tlsProxy(site: NginxSite): string[] {
 function siteBody(site: NginxSite): string[] {
   const timeout = `${site.clientTimeout.toSeconds()}s`;
   return [
-    'server_tokens off;',
     `client_max_body_size ${site.maxUploadSize};`,
     `limit_conn per_client ${site.connectionsPerClient};`,
     `keepalive_timeout ${timeout};`,
@@ -123,18 +122,35 @@ function siteBody(site: NginxSite): string[] {
     ...block('location /', [
       `limit_req zone=logins burst=${site.loginsPerMinute} nodelay;`,
       ...proxyToApp(site),
+      '# This block adds a header of its own, so it does not inherit the server\'s: repeat them.',
+      ...securityHeaders(site),
+      '# The site\'s Content-Security-Policy, unless the app sent one of its own (an empty value sends nothing).',
+      'add_header Content-Security-Policy $app_csp always;',
     ]),
   ];
 }
 
-/** The server names of the site, and the default server that closes requests for any other. */
-function serverNames(site: NginxSite, port: number, tls: string[] = []): { names: string; catchAll: string[] } {
+/**
+ * The server names of the site, and the default server that answers nothing for any other name. Over TLS a
+ * name the site does not serve is refused in the handshake; a client that gives one of the site's names in
+ * the handshake (SNI) and another in its Host header reaches the default server too, and is closed the same.
+ */
+function serverNames(site: NginxSite, port: number, tls = false): { names: string; catchAll: string[] } {
   if (!site.serverNames) return { names: '_', catchAll: [] };
   return {
     names: site.serverNames.join(' '),
     catchAll: [
-      '', '# A request for a host name the site does not serve is closed without an answer.',
-      ...block('server', [`listen ${port}${tls.length ? ' ssl' : ''} default_server;`, 'server_name _;', ...(tls.length ? tls : ['return 444;'])]),
+      '',
+      ...(tls
+        ? ['# A host name the site does not serve is refused in the TLS handshake; a request that names one of',
+          '# the site\'s in the handshake and another in its Host header is closed without an answer.']
+        : ['# A request for a host name the site does not serve is closed without an answer.']),
+      ...block('server', [
+        `listen ${port}${tls ? ' ssl' : ''} default_server;`,
+        'server_name _;',
+        ...(tls ? ['ssl_reject_handshake on;'] : []),
+        'return 444;',
+      ]),
     ],
   };
 }
@@ -153,7 +169,14 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
     '# WebSocket upgrades (GraphQL subscriptions) pass Upgrade and Connection on; an ordinary request',
     '# sends an empty Connection header.',
     ...block('map $http_upgrade $connection_upgrade', ['default upgrade;', "''      '';"]),
+    '',
+    '# The app\'s pages get the site\'s Content-Security-Policy when the app sends none of its own: only the',
+    '# site\'s own scripts run (an injected <script> does not), no plugins, no framing by other sites.',
+    ...block('map $upstream_http_content_security_policy $app_csp', [`'' "${DEFAULT_CSP}";`, "default '';"]),
     ...tlsProxy(site),
+    '',
+    '# No nginx version in any answer, error pages and the Server header included, from every server here.',
+    'server_tokens off;',
     '',
     '# A client slower than this between two reads of its request, or two writes of the answer, is cut off',
     '# (and so is an idle keep-alive connection, in the site\'s server).',
@@ -182,7 +205,6 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
         ...block('server', [
           `listen ${port};`,
           `server_name ${names};`,
-          'server_tokens off;',
           ...(https.challengeRoot
             ? ['', '# ACME HTTP-01 challenges, written by the ACME client; over plain HTTP, as the protocol wants.',
               ...block('location ^~ /.well-known/acme-challenge/', [`root ${https.challengeRoot};`, 'default_type text/plain;'])]
@@ -195,6 +217,15 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
         ...httpsServers(site),
       ]
       : block('server', [`listen ${port};`, `server_name ${names};`, '', ...siteBody(site)])),
+    '',
+    '# nginx\'s own healthcheck, on a Unix socket in the container: nothing outside it can reach this server,',
+    '# and its answer depends on nginx alone, not on the app behind it.',
+    ...block('server', [
+      `listen unix:${NginxSite.HEALTH_SOCKET};`,
+      'access_log off;',
+      ...block('location = /', ['default_type text/plain;', 'return 200 "ok\\n";']),
+      ...block('location /', ['return 404;']),
+    ]),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -202,7 +233,7 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
 /** The site over HTTPS, with current TLS settings. */
 function httpsServers(site: NginxSite): string[] {
   const https = site.https!;
-  const { names, catchAll } = serverNames(site, https.port, ['ssl_reject_handshake on;']);
+  const { names, catchAll } = serverNames(site, https.port, true);
   return [
     '# Mozilla\'s "intermediate" settings (ssl-config.mozilla.org): TLS 1.2 and 1.3, forward-secret AEAD',
     '# ciphers, the client\'s preference among them, sessions resumed from a shared cache, no session tickets',
@@ -220,7 +251,7 @@ function httpsServers(site: NginxSite): string[] {
     '# closes idle keep-alive connections, racing a client\'s next request on them.)',
     ...block('map $ssl_server_name $site_certificate', [`default ${https.certificate};`]),
     ...block('map $ssl_server_name $site_certificate_key', [`default ${https.key};`]),
-    ...catchAll.map((l) => l.replace('closed without an answer', 'refused in the TLS handshake')),
+    ...catchAll,
     '',
     ...block('server', [
       `listen ${https.port} ssl;`,

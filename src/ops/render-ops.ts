@@ -31,6 +31,10 @@ export interface OpsModel {
     readonly stopGraceSeconds: number;
     /** How long nginx may still use an address it looked up (its resolver's valid time, plus its clock's second). */
     readonly addressCacheSeconds: number;
+    /** The network through which the proxy reaches web by its name (a replica on it gets requests). */
+    readonly proxyNetwork: string;
+    /** How long a new replica may take to become healthy: its healthcheck's start period and every retry. */
+    readonly healthyWithinSeconds: number;
   };
   /** Where backups go, relative to the repository, and how many are kept. */
   readonly backups: { readonly dir: string; readonly keep: number };
@@ -46,6 +50,8 @@ function preamble(marker: string, doc: string[], m: OpsModel): string {
     '# COMPOSE is the compose command (default `docker compose`, with the stack\'s compose file); DOCKER the',
     '# docker client. Run from anywhere: it works in the repository\'s root.',
     'set -eu',
+    '# What the scripts write (dumps with password hashes and session keys, media archives) is for the owner only.',
+    'umask 077',
     'cd "$(dirname "$0")/.."',
     `COMPOSE=\${COMPOSE:-docker compose -f ${m.composeFile}}`,
     'DOCKER=${DOCKER:-docker}',
@@ -112,11 +118,14 @@ echo "restore: $dir restored"
 
 export function renderRedeploy(m: OpsModel, marker: string): string {
   const web = m.web.service;
+  const net = m.web.proxyNetwork;
   return `${preamble(marker, [
-    `Replaces the ${web} replicas one by one with the image as built now, without dropping a request: new replicas`,
-    'start beside the old ones and must be healthy before each old one is stopped. A stopping replica finishes',
-    `its requests in flight (up to ${m.web.stopGraceSeconds} s) while nginx, which looks ${web} up again every second and retries`,
-    'another replica when a connection fails, sends new requests to the others.',
+    `Replaces the ${web} replicas with the image as built now, without dropping a request: new replicas start beside`,
+    `the old ones, off the ${net} network where nginx finds ${web} by name, and join it only once healthy, so that no`,
+    'request reaches a replica that is not ready. Then each old one is stopped and finishes its requests in',
+    `flight (up to ${m.web.stopGraceSeconds} s) while nginx, which looks ${web} up again every second and retries another replica when a`,
+    'connection fails, sends new requests to the others. When a new replica does not get healthy, the new ones',
+    'are removed and the old ones keep serving.',
     '',
     `  ${'$'}COMPOSE build ${web} && ops/redeploy.sh`,
   ], m)}
@@ -124,23 +133,55 @@ export function renderRedeploy(m: OpsModel, marker: string): string {
 old=$($COMPOSE ps --quiet ${web})
 [ -n "$old" ] || { echo "redeploy: no ${web} replica runs; start the stack with up" >&2; exit 1; }
 count=$(echo "$old" | wc -l)
+# The compose project's ${net} network, as compose names it.
+# shellcheck disable=SC2086
+network="$($DOCKER inspect --format '{{index .Config.Labels "com.docker.compose.project"}}' $old | head -n 1)_${net}"
 
 # Migrations first, once, as on every deploy.
 # shellcheck disable=SC2086
 $COMPOSE run --rm --no-deps ${m.web.release}
 
-# As many new replicas as there are old ones, beside them; wait until each is healthy.
+# As many new replicas as there are old ones, created beside them but not started.
 # shellcheck disable=SC2086
-$COMPOSE up --detach --no-deps --no-recreate --scale ${web}=$((count * 2)) ${web}
+$COMPOSE up --no-start --no-deps --no-recreate --scale ${web}=$((count * 2)) ${web}
+new=
 # shellcheck disable=SC2086
-for id in $($COMPOSE ps --quiet ${web}); do
-  case "$old" in *"$id"*) continue ;; esac
-  for _ in $(seq 1 120); do
-    [ "$($DOCKER inspect --format '{{.State.Health.Status}}' "$id")" = healthy ] && break
+for id in $($COMPOSE ps --all --quiet ${web}); do
+  case "$old" in *"$id"*) ;; *) new="$new $id" ;; esac
+done
+# Until they have joined, a failure or an interruption removes the new replicas: the old ones keep serving.
+# shellcheck disable=SC2317  # called by the trap
+rollback() {
+  if [ -n "$new" ]; then
+    echo "redeploy: removing the new replica(s);$(echo "$old" | wc -l) old one(s) keep serving" >&2
+    # shellcheck disable=SC2086
+    $DOCKER rm --force $new >/dev/null
+  fi
+}
+trap rollback EXIT
+trap 'exit 1' INT TERM HUP
+
+# Each starts off the ${net} network (it still reaches the database), and must become healthy within ${m.web.healthyWithinSeconds} s.
+for id in $new; do
+  $DOCKER network disconnect "$network" "$id"
+  $DOCKER start "$id" >/dev/null
+done
+for id in $new; do
+  status=starting
+  for _ in $(seq 1 ${m.web.healthyWithinSeconds}); do
+    status=$($DOCKER inspect --format '{{.State.Health.Status}}' "$id")
+    [ "$status" = starting ] || break
     sleep 1
   done
-  [ "$($DOCKER inspect --format '{{.State.Health.Status}}' "$id")" = healthy ] || { echo "redeploy: new replica $id is not healthy; the old ones keep serving" >&2; exit 1; }
+  [ "$status" = healthy ] || { echo "redeploy: new replica $id is $status, not healthy" >&2; exit 1; }
 done
+# Healthy: they join the ${net} network under the name nginx looks up, and get requests from then on.
+for id in $new; do
+  $DOCKER network connect --alias ${web} "$network" "$id"
+done
+new=
+trap - EXIT INT TERM HUP
+sleep ${m.web.addressCacheSeconds}
 
 # Then the old ones, one at a time: stop (their requests finish), remove.
 # Between two, nginx forgets the address of the one gone: it never holds two dead addresses to wait on.

@@ -187,6 +187,8 @@ export class DjangoStack extends Component {
         service: this.app.service.name, release: this.app.release.name, mediaPath: this.app.service.mountPathOf(this.app.mediaFiles.volume)!,
         stopGraceSeconds: this.app.service.stopGracePeriod?.toSeconds() ?? 10,
         addressCacheSeconds: this.proxy.site.resolveValidSeconds + 1,
+        proxyNetwork: this.frontNetwork.name,
+        healthyWithinSeconds: healthyWithin(this.app.service),
       },
       backups,
     }));
@@ -415,4 +417,11 @@ export class DjangoStack extends Component {
       return undefined;
     }
   }
+}
+
+/** The longest a service's healthcheck takes to call it healthy: its start period, then every retry with its timeout. */
+function healthyWithin(service: Service): number {
+  const hc = service.healthcheck;
+  if (!hc) return 60;
+  return hc.startPeriod.toSeconds() + (hc.interval.toSeconds() + hc.timeout.toSeconds()) * hc.retries;
 }

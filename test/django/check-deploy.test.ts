@@ -33,6 +33,14 @@ describe('manage.py check --deploy with production values', () => {
     expect(result.code).toBe(0);
   }, 30_000);
 
+  test('HSTS preload is an opt-in: off by default with W021 silenced and said so; on, W021 has nothing to say', () => {
+    const off = checkDeploy({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'] } });
+    expect(off.output).toContain('(1 silenced)');
+    const on = checkDeploy({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'], hstsPreload: true } });
+    expect(on.output).toContain('System check identified no issues (0 silenced)');
+    expect(on.code).toBe(0);
+  }, 60_000);
+
   test('without TLS, exactly the TLS-related warnings remain', () => {
     const result = checkDeploy(TAU);
     expect(result.code).not.toBe(0);

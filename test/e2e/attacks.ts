@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs'
 import { connect, Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { Duration, NginxSite, renderNginxConf, Service } from '../../src';
+import { DEFAULT_CSP, Duration, NginxSite, renderNginxConf, Service } from '../../src';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { Client, expect, Response } from './smoke';
 
@@ -278,6 +278,8 @@ export function containersConfined(stack: ComposeStack, web: string): string {
   expect(tmp.code === 0, `writing /tmp: ${tmp.output.trim()}`);
   const status = stack.exec(web, ['sh', '-c', 'grep -E "^(CapEff|NoNewPrivs)" /proc/1/status']).output;
   expect(/CapEff:\s+0+\s/.test(status) && /NoNewPrivs:\s+1/.test(status), `web's PID 1: ${status.trim()}`);
+  const dbStatus = stack.exec(stack.db, ['sh', '-c', 'grep -E "^(Uid|CapEff)" /proc/1/status; id -un']).output;
+  expect(/CapEff:\s+0+\s/.test(dbStatus) && /^Uid:\s+(\d+)\s/m.exec(dbStatus)?.[1] !== '0' && /^postgres$/m.test(dbStatus), `${stack.db}'s PID 1: ${dbStatus.trim()}`);
   const limits = stack.exec(web, ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max'])
     .output.trim().split('\n');
   const webConf = confinement(stack.containerId(web));
@@ -289,5 +291,25 @@ export function containersConfined(stack: ComposeStack, web: string): string {
   expect(name.code !== 0 && !/CONNECTED/.test(reach.output), `${front} resolves ${stack.db}: ${name.output.trim()}; connects to ${dbAddress}:5432: ${reach.output.trim()}`);
   const fromWeb = stack.exec(web, ['python', '-c', `import socket; socket.create_connection(("${stack.db}", 5432), 3); print("CONNECTED")`]);
   expect(/CONNECTED/.test(fromWeb.output), `web cannot reach ${stack.db}: ${fromWeb.output.trim()}`);
-  return `${reports.join(', ')}; web: writing /app -> read-only, /tmp writable, CapEff 0, NoNewPrivs 1, cgroup memory ${limits[0]} pids ${limits[1]}; ${front}: no name and no route to ${stack.db} (${dbAddress}), web reaches it`;
+  return `${reports.join(', ')}; web: writing /app -> read-only, /tmp writable, CapEff 0, NoNewPrivs 1, cgroup memory ${limits[0]} pids ${limits[1]}; ${stack.db}: runs as postgres (uid ${/^Uid:\s+(\d+)/m.exec(dbStatus)?.[1]}), CapEff 0; ${front}: no name and no route to ${stack.db} (${dbAddress}), web reaches it`;
+}
+
+/**
+ * A12. nginx tells no one its version (Server header, its own error pages); the app's pages carry the site's
+ * Content-Security-Policy (only the site's own scripts run); nginx's own healthcheck passes, on its socket.
+ */
+export async function nginxDisclosure(stack: ComposeStack, client: Client): Promise<string> {
+  const missing = await client.request('/static/e2e-no-such-file.css');
+  const server = header(missing, 'Server');
+  expect(missing.status === 404 && server === 'nginx' && !/nginx\/\d/.test(missing.body.toString()),
+    `a missing static file: ${missing.status}, Server "${server}", body ${JSON.stringify(missing.body.toString().slice(0, 200))}`);
+  // /admin/ (a redirect to the login page, which the login flood of A2 may still pace) and the API.
+  const page = await client.request('/admin/');
+  const csp = header(page, 'Content-Security-Policy');
+  expect(page.status === 302 && csp === DEFAULT_CSP, `/admin/: ${page.status}, Content-Security-Policy "${csp}"`);
+  const api = await client.request('/graphql/?query=%7B__typename%7D');
+  expect(header(api, 'Content-Security-Policy') === DEFAULT_CSP, `/graphql/: Content-Security-Policy "${header(api, 'Content-Security-Policy')}"`);
+  const health = stack.state(stack.front.service).health;
+  expect(health === 'healthy', `${stack.front.service}'s healthcheck: ${health}`);
+  return `404 with Server "${server}" and no version in its page; /admin/ and /graphql/ with Content-Security-Policy "${csp.slice(0, 48)}..."; ${stack.front.service} ${health} by its own healthcheck`;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { appendFileSync, readdirSync, writeFileSync } from 'fs';
+import { appendFileSync, readdirSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { dockerCompose } from '../lib/docker-compose';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
@@ -99,4 +99,10 @@ export function answeredBy(ids: string[], marker: string): number[] {
 export function newestBackup(dir: string): string {
   const names = readdirSync(join(dir, 'backups')).filter((n) => /^\d{8}T\d{6}Z$/.test(n)).sort();
   return join('backups', names[names.length - 1]);
+}
+
+/** The mode of a backup's directory and of each file in it, as `ls -l` would show them in octal. */
+export function backupModes(path: string): [string, string][] {
+  const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+  return [['dir', mode(path)], ...readdirSync(path).map((n): [string, string] => [n, mode(join(path, n))])];
 }

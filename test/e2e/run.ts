@@ -8,7 +8,7 @@ import { readEnvFile } from '../lib/env-file';
 import { copyRepository, synthesizedCopy } from '../lib/repository-copy';
 import { dockerCompose } from '../lib/docker-compose';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
-import { addTestViews, answeredBy, newestBackup, replicas, script, waitAllHealthy, wrkInBackground } from './operations';
+import { addTestViews, answeredBy, backupModes, newestBackup, opsEnv, replicas, script, waitAllHealthy, wrkInBackground } from './operations';
 import * as attacks from './attacks';
 import { runHttps } from './https';
 import * as smoke from './smoke';
@@ -149,6 +149,7 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
     await check('A8. a WebSocket from a foreign Origin is refused', () => attacks.websocketOrigin(client));
     await check('A9. an uploaded HTML file is served as a download', () => attacks.uploadsAreDownloads(stack, web, client));
     await check('A10. every container confined: read-only, no capabilities, limits, separate networks', async () => attacks.containersConfined(stack, web));
+    await check('A12. nginx names no version; the app\'s pages carry a Content-Security-Policy; nginx\'s own healthcheck', () => attacks.nginxDisclosure(stack, client));
     await check('A11. after the attacks the stack still serves', async () => `${await smoke.checkHealth(client)}; ${await smoke.findDocument(client, title)}`);
 
     await check('9. web killed: 502 at once once nginx\'s answer for web expires; recovers when web is back', async () => {
@@ -201,12 +202,14 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
     });
     await check('13. backup, both volumes destroyed, restore: the rows and a byte-identical file come back', async () => {
       const backedUp = script(stack, 'backup.sh');
+      const modes = backupModes(join(dir, newestBackup(dir)));
+      smoke.expect(modes.every(([, mode]) => mode === '700' || mode === '600'), `the backup's modes: ${modes.map(([n, m]) => `${n} ${m}`).join(', ')}`);
       await stack.down({ volumes: true });
       await stack.up();
       const lost = await smoke.findDocument(client, title).then(() => 'still there', () => 'gone');
       smoke.expect(lost === 'gone', `after down --volumes the document is ${lost}`);
       const restored = script(stack, 'restore.sh', [newestBackup(dir)]);
-      return `${backedUp}; volumes destroyed, document gone; ${restored}: ${await smoke.findDocument(client, title)}; ${await smoke.checkMedia(client, mediaUrl, content)}`;
+      return `${backedUp} (${modes.map(([n, m]) => `${n} ${m}`).join(', ')}); volumes destroyed, document gone; ${restored}: ${await smoke.findDocument(client, title)}; ${await smoke.checkMedia(client, mediaUrl, content)}`;
     });
     await check('14. three web replicas: each answers some requests; killing one costs no request beyond those in flight', async () => {
       stack.composeOrThrow(['up', '--detach', '--no-deps', '--scale', `${web}=3`, web]);
@@ -239,6 +242,39 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       // runs saw 4-5 of ~4,900 whose cause is not yet found (see the closing note).
       smoke.expect(r.requests > 100 && r.non2xx === 0, `under the redeploy: ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} socket errors`);
       return `${done}; ${r.requests} requests under load, 0 non-2xx, ${r.errors} socket errors`;
+    });
+    await check('20. a redeploy whose new replica never gets healthy: it gets no request, is removed, and the old replicas keep serving', async () => {
+      const before = replicas(stack, web);
+      const image = stack.config.services[web].image!;
+      // The new build answers on web's port, but 404 to everything, its health path included: never healthy.
+      const good = `${image}-e2e-good`;
+      run(DOCKER, ['tag', image, good]);
+      const broken = run(DOCKER, ['build', '--quiet', '--tag', image, '-'], {
+        input: `FROM ${good}\nENTRYPOINT ["python", "-m", "http.server", "${webPort}", "--directory", "/tmp"]\nCMD []\n`, timeoutMs: 120_000,
+      });
+      smoke.expect(broken.code === 0, `building the broken image: ${broken.output}`);
+      try {
+        // Longer than the redeploy can take; stopped (SIGINT: wrk then reports) as soon as it is over.
+        const load = wrkInBackground(`${client.base}/healthz?rollback`, 600, 8);
+        await sleep(2000);
+        const started = Date.now();
+        const failed = run('sh', [join(dir, 'ops', 'redeploy.sh')], { env: opsEnv(stack), timeoutMs: 600_000 });
+        const took = (Date.now() - started) / 1000;
+        run('pkill', ['-INT', '-f', 'healthz\\?rollback']);
+        const r = await load.result;
+        smoke.expect(failed.code !== 0, `redeploy.sh exited ${failed.code} with a replica that never gets healthy`);
+        const said = failed.output.trim().split('\n').filter((l) => l.startsWith('redeploy:')).join(' / ');
+        const after = replicas(stack, web);
+        const all = run(DOCKER, ['ps', '--all', '--quiet', '--filter', `label=com.docker.compose.service=${web}`, '--filter', `label=com.docker.compose.project=${stack.project}`])
+          .output.trim().split('\n').filter(Boolean);
+        smoke.expect(after.length === before.length && after.every((id) => before.includes(id)) && all.length === before.length,
+          `replicas before ${before.length}, running after ${after.length} (the same ones: ${after.every((id) => before.includes(id))}), containers of ${web} left ${all.length}`);
+        smoke.expect(r.requests > 100 && r.non2xx === 0 && r.errors === 0, `under the failed redeploy: ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} socket errors`);
+        return `${said} after ${took.toFixed(0)} s; the ${before.length} old replica(s) serving, no container left of the new; under load: ${r.requests} requests, 0 non-2xx, 0 socket errors`;
+      } finally {
+        run(DOCKER, ['tag', good, image]);
+        run(DOCKER, ['rmi', good]);
+      }
     });
     await check('16. every service\'s logs are rotated (json-file, max-size, max-file)', async () => {
       const configs = stack.services.map((s) => {

@@ -1,4 +1,4 @@
-import { NginxSite, renderNginxConf, renderNginxMainConf, ServedFiles, Service, Volume } from '../../src';
+import { DEFAULT_CSP, NginxSite, renderNginxConf, renderNginxMainConf, ServedFiles, Service, Volume } from '../../src';
 
 function site(options = {}) {
   const staticVolume = Volume.named('static_volume');
@@ -57,16 +57,31 @@ describe('renderNginxConf', () => {
   });
 
   test('security headers are repeated in every location that adds its own', () => {
-    for (const prefix of ['/static/', '/media/']) {
+    for (const prefix of ['/static/', '/media/', '/']) {
       expect(location(conf, prefix)).toEqual(expect.arrayContaining([
         'add_header X-Content-Type-Options "nosniff" always;',
         'add_header X-Frame-Options "DENY" always;',
         'add_header Referrer-Policy "same-origin" always;',
       ]));
     }
-    // The proxy location adds none, so it inherits the server's, and hides the app's copies.
-    expect(location(conf, '/').some((l) => l.startsWith('add_header'))).toBe(false);
+    // The proxy location adds the Content-Security-Policy, so it repeats the server's too, and hides the app's copies.
+    expect(location(conf, '/')).toContain('add_header Content-Security-Policy $app_csp always;');
     expect(location(conf, '/')).toContain('proxy_hide_header X-Frame-Options;');
+  });
+
+  test('the app\'s pages get the site\'s Content-Security-Policy unless the app sends its own', () => {
+    expect(conf).toContain(`map $upstream_http_content_security_policy $app_csp {\n    '' "${DEFAULT_CSP}";\n    default '';\n}`);
+    expect(DEFAULT_CSP).toMatch(/script-src 'self';/);
+    expect(DEFAULT_CSP).not.toMatch(/script-src[^;]*unsafe-inline/);
+  });
+
+  test('no version in any answer: server_tokens off once, for every server', () => {
+    expect(conf.match(/server_tokens off;/g)).toHaveLength(1);
+    expect(conf.indexOf('server_tokens off;')).toBeLessThan(conf.indexOf('server {'));
+  });
+
+  test('nginx\'s own health server listens on a Unix socket only', () => {
+    expect(conf).toContain(`server {\n    listen unix:${NginxSite.HEALTH_SOCKET};\n    access_log off;`);
   });
 
   test('proxy headers and the websocket upgrade', () => {

@@ -20,9 +20,11 @@ describe('HTTPS at nginx: tls mode acme', () => {
     expect(conf).toContain('location / {\n        return 301 https://$host$request_uri;\n    }');
     expect(conf).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
     expect(conf).toContain('map $ssl_server_name $site_certificate {\n    default /etc/nginx/certs/fullchain.pem;\n}');
-    expect(conf).toContain('listen 443 ssl default_server;\n    server_name _;\n    ssl_reject_handshake on;\n}');
+    // An unknown SNI is refused in the handshake; a known SNI with a foreign Host gets no answer either.
+    expect(conf).toContain('listen 443 ssl default_server;\n    server_name _;\n    ssl_reject_handshake on;\n    return 444;\n}');
     expect(conf).toContain('listen 443 ssl;\n    server_name tau.example.com;\n    ssl_certificate $site_certificate;');
-    expect(conf).toContain('add_header Strict-Transport-Security "max-age=31536000; includeSubDomains; preload" always;');
+    // Preloading is an opt-in (tls.hstsPreload).
+    expect(conf).toContain('add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;');
     expect(conf).toContain('proxy_hide_header Strict-Transport-Security;');
   });
 

@@ -1,5 +1,5 @@
 import { checkOptionKeys, Duration, optionKeys, Problem } from '../../core';
-import { ResourceLimits, Service } from '../../model';
+import { Healthcheck, ResourceLimits, Service } from '../../model';
 import { NginxConfFile, NginxMainConfFile, NginxSite, ServedFiles } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
 
@@ -83,6 +83,9 @@ export class NginxProxy implements StackPart {
       capabilities: ['CHOWN', 'NET_BIND_SERVICE', 'SETGID', 'SETUID'],
       writablePaths: ['/tmp', NginxSite.TEMP_ROOT, '/var/run'],
       limits: { memory: '256m', pids: 128, ...options.limits },
+      // nginx itself answers, on its own Unix socket (curl is in the official images); whether the app
+      // behind it is healthy is the app's healthcheck.
+      healthcheck: Healthcheck.command('curl', '--fail', '--silent', '--output', '/dev/null', '--unix-socket', NginxSite.HEALTH_SOCKET, 'http://nginx/'),
     });
     this.site = new NginxSite(this.service, {
       maxUploadSize: options.maxUploadSize, behindTlsProxy: props.behindTlsProxy, readTimeout: props.readTimeout,

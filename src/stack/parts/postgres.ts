@@ -108,9 +108,10 @@ export class Postgres implements StackPart {
       // -h 127.0.0.1: the TCP listener, up only once the image's init scripts are done. -U/-d: the app's own
       // user and database (without -U, pg_isready logs 'role "root" does not exist').
       healthcheck: Healthcheck.shell(`pg_isready -h 127.0.0.1 -U "${superuser.shellRef}" -d "${name.shellRef}"`),
-      // The entrypoint starts as root to give the data directory and the socket directory to postgres
-      // (CHOWN, DAC_OVERRIDE, FOWNER), then switches to that user (SETUID, SETGID).
-      capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'],
+      // Started as the image's postgres user, with no capability at all: the image's data directory (and so a
+      // new volume's first copy of it) already belongs to that user, and its entrypoint skips the chown and
+      // the switch from root it would otherwise need CHOWN, DAC_OVERRIDE, FOWNER, SETUID and SETGID for.
+      user: 'postgres',
       writablePaths: ['/tmp', '/var/run/postgresql'],
       limits: { memory: '1g', ...options.limits },
     });
