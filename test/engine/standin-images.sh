@@ -116,7 +116,8 @@ rootfs_args() {
       # trixie's nginx: the binary with Debian's built-in module set (gzip, realip, v2, ssl, sub,
       # stub_status...); nginx-light would add only the third-party echo module, nginx-core dynamic
       # modules (geoip, image-filter, xslt, mail, stream) that the official nginx.conf does not load.
-      args+=("--include=nginx,gettext-base") ;;
+      # curl: the official images carry it, and the stack's healthcheck of nginx runs it.
+      args+=("--include=nginx,gettext-base,curl") ;;
   esac
 }
 
