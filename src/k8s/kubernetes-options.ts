@@ -177,13 +177,21 @@ export interface KubernetesTargetOptions {
    */
   readonly dnsResolver?: string;
   /**
-   * The web image as the cluster pulls it: a registry reference with a tag or digest. The cluster cannot build
-   * it: build and push it (`docker build -t <ref> . && docker push <ref>`).
+   * The web image as the cluster pulls it: a registry reference with its digest. The cluster cannot build it:
+   * build and push it (`docker build -t <ref> . && docker push <ref>`), then take the digest the registry gave
+   * it (`docker inspect --format '{{index .RepoDigests 0}}' <ref>`). By digest, every pod runs exactly the build
+   * that was pushed, whatever is pushed under the same tag later.
    * @default - `<image tag>:local` (e.g. tau-web:local), for a local cluster the image is loaded into
    *   (`kind load docker-image`, `minikube image load`); pulled only if not present
-   * @example 'ghcr.io/acme/tau-web:1.4.2'
+   * @example 'ghcr.io/acme/tau-web:1.4.2@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae'
    */
   readonly webImage?: string;
+  /**
+   * Accept a `webImage` with a tag and no digest: a pod started later may then run another build than the
+   * pods before it, if the tag was pushed again.
+   * @default false
+   */
+  readonly webImageByTag?: boolean;
   /**
    * Web pods. From 2 on, a PodDisruptionBudget keeps one serving through a node drain.
    * @default 2
@@ -229,7 +237,7 @@ export interface KubernetesTargetOptions {
 }
 
 export const KUBERNETES_TARGET_OPTION_KEYS = optionKeys<KubernetesTargetOptions>()({
-  namespace: true, createNamespace: true, clusterDomain: true, dnsResolver: true, webImage: true, replicas: true,
+  namespace: true, createNamespace: true, clusterDomain: true, dnsResolver: true, webImage: true, webImageByTag: true, replicas: true,
   autoscaling: true, proxyReplicas: true, ingress: true, storage: true, externalDatabase: true, environment: true,
   resources: true, services: true,
 });

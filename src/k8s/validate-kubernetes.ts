@@ -45,6 +45,17 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
   }
   if (o.webImage !== undefined) {
     problems.push(...Image.fromRegistry(String(o.webImage)).validate(COMPONENT).map((p) => ({ ...p, field: 'webImage' })));
+    if (!/@sha256:[0-9a-f]{64}$/.test(String(o.webImage)) && o.webImageByTag !== true) {
+      problems.push({
+        component: COMPONENT, field: 'webImage', value: o.webImage,
+        allowed: 'the image you build, pulled by its digest, so that every pod runs the build you pushed: '
+          + `'${String(o.webImage).replace(/@.*$/, '')}@sha256:<64 hex digits>' (after docker push: docker inspect --format '{{index .RepoDigests 0}}' <ref>); `
+          + 'or webImageByTag: true to accept a tag',
+      });
+    }
+  }
+  if (o.webImageByTag !== undefined && typeof o.webImageByTag !== 'boolean') {
+    problems.push({ component: COMPONENT, field: 'webImageByTag', value: o.webImageByTag, allowed: 'true or false' });
   }
   problems.push(...whole('replicas', plan.replicas, 1, 100), ...whole('proxyReplicas', plan.proxyReplicas, 1, 100));
 

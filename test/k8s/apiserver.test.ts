@@ -57,7 +57,7 @@ beforeAll(() => {
       ingress: { className: 'nginx', host: 'atlas.example.com', tlsSecretName: 'atlas-tls', clusterIssuer: 'letsencrypt' },
       autoscaling: { minReplicas: 2, maxReplicas: 5 },
       storage: { mediaAccessMode: 'ReadWriteOnce', className: 'standard', databaseSize: '20Gi' },
-      webImage: 'registry.example.com/atlas/atlas-web:2.1.0',
+      webImage: `registry.example.com/atlas/atlas-web:2.1.0@sha256:${'a1'.repeat(32)}`,
       services: { redis: { runAsUser: 999, writablePaths: ['/data'] } },
     },
     (stack) => {

@@ -271,7 +271,7 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
   storage: { mediaAccessMode: k.mediaAccessMode, ...(k.storageClass ? { className: k.storageClass } : {}) },
   ...(k.external ? { externalDatabase: { host: 'db.internal.example.com' } } : {}),
   ingress: k.host ? { className: 'nginx', host: k.host, ...(g.options.tls ? { tlsSecretName: 'site-tls' } : {}) } : {},
-  ...(k.registry ? { webImage: `registry.example.com/team/${String(g.options.django.project).toLowerCase().replace(/_/g, '-')}-web:1.0.0` } : {}),
+  ...(k.registry ? { webImage: `registry.example.com/team/${String(g.options.django.project).toLowerCase().replace(/_/g, '-')}-web:1.0.0@sha256:${'5e'.repeat(32)}` } : {}),
   // The images of the generated extra services: redis and memcached run as their own users; redis writes /data.
   services: Object.fromEntries(g.extras.filter((e) => e.kind !== 'worker').map((e) => [e.name,
     e.kind === 'redis' ? { runAsUser: 999, writablePaths: ['/data'] } : { runAsUser: 11211 }])),

@@ -300,6 +300,17 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
     refuse(() => ({ environment: { DJANGO_SECRET_KEY: 'x' } }), /kubernetes: environment.DJANGO_SECRET_KEY = "\(a literal secret\)"/);
   });
 
+  test('the web image we build, from a registry by tag only: pulled by its digest, or the tag accepted in so many words', () => {
+    refuse(() => ({ webImage: 'ghcr.io/acme/tau-web:1.4.2' }),
+      /kubernetes: webImage = "ghcr.io\/acme\/tau-web:1.4.2"; the image you build, pulled by its digest[^]*'ghcr.io\/acme\/tau-web:1.4.2@sha256:<64 hex digits>'[^]*webImageByTag: true/);
+    for (const options of [{ webImage: `ghcr.io/acme/tau-web:1.4.2@sha256:${'ab'.repeat(32)}` }, { webImage: 'ghcr.io/acme/tau-web:1.4.2', webImageByTag: true }]) {
+      const { project, stack } = newStack(TAU);
+      const target = new KubernetesTarget(stack, { ...TAU_K8S, ...options });
+      project.synth();
+      expect(target.plan.webImage).toBe(options.webImage);
+    }
+  });
+
   test('several at once, in one list', () => {
     refuse(() => ({ namespace: 'Tau_NS', replicas: 0, storage: { mediaSize: '10GB' } }),
       /has 3 problems[^]*namespace = "Tau_NS"[^]*replicas = 0[^]*storage.mediaSize = "10GB"/);
