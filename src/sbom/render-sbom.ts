@@ -25,7 +25,6 @@ const MARKER_PROPERTY = 'cdx:python:package:marker';
 const REPRODUCIBLE_PROPERTY = 'cdx:reproducible';
 
 /** The library's own version, for the BOM's `tools`. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const LIBRARY_VERSION: string = require('@cyclonedx/cyclonedx-library/package.json').version;
 
 /**
