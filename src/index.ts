@@ -12,3 +12,4 @@ export * from './docs';
 export * from './ops';
 export * from './stack';
 export * from './k8s';
+export * from './sbom';

@@ -79,18 +79,62 @@ export class RequirementsLock {
   }
 }
 
+/**
+ * One `name==version` entry of a lock, as the resolver wrote it: the sha256 of each of its files on the package
+ * index, the environment marker that limits where it installs, and what asked for it (its `# via` lines).
+ */
+export interface LockEntry {
+  /** The normalized name (PEP 503). */
+  readonly name: string;
+  readonly version: string;
+  /** The sha256 digests (hex) of its files on the package index, in the lock's order. */
+  readonly hashes: readonly string[];
+  /** Where it installs, e.g. `sys_platform == 'win32'`; none when it installs everywhere. */
+  readonly marker?: string;
+  /** The locked packages (normalized names) that depend on it. */
+  readonly requiredBy: readonly string[];
+  /** Whether a requirements file asks for it directly (`# via -r requirements.txt`). */
+  readonly direct: boolean;
+}
+
+/** Every `name==version` entry of a pip-style lock (uv's or pip-compile's format), in the lock's order. */
+export function readLock(text: string): LockEntry[] {
+  const entries: { name: string; version: string; hashes: string[]; marker?: string; requiredBy: string[]; direct: boolean }[] = [];
+  let inVia = false;
+  // Continuation lines belong to the entry they continue; `# via` comments follow it on lines of their own.
+  for (const line of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
+    const current = entries[entries.length - 1];
+    const comment = /^\s*#\s?(.*)$/.exec(line);
+    if (comment) {
+      // `# via pkg` on one line, or `# via` and then one `#   pkg` line per package.
+      const via = /^via(?:\s+(.*))?$/.exec(comment[1].trim());
+      const item: string | undefined = via ? via[1]?.trim() : inVia && /^\s{2,}\S/.test(comment[1]) ? comment[1].trim() : undefined;
+      inVia = via !== null || (inVia && item !== undefined);
+      if (current && item) {
+        if (/^-[rc]\s/.test(item)) current.direct ||= item.startsWith('-r');
+        else current.requiredBy.push(normalizePackageName(item));
+      }
+      continue;
+    }
+    inVia = false;
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;]+)\s*(?:;(.*?))?\s*(?=--|$)/.exec(line.trim());
+    if (!m) continue;
+    const marker = m[3]?.trim();
+    entries.push({
+      name: normalizePackageName(m[1]),
+      version: m[2],
+      hashes: [...line.matchAll(/--hash=sha256:([0-9a-f]{64})/g)].map((h) => h[1]),
+      ...(marker ? { marker } : {}),
+      requiredBy: [],
+      direct: false,
+    });
+  }
+  return entries;
+}
+
 /** The `name==version` entries of a pip-style lock, each with how many `--hash` options follow it. */
 export function parseLock(text: string): Map<string, LockedPackage> {
-  const packages = new Map<string, LockedPackage>();
-  // Continuation lines belong to the entry they continue.
-  const entries = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
-  for (const entry of entries) {
-    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;]+)/.exec(entry.trim());
-    if (!m) continue;
-    const name = normalizePackageName(m[1]);
-    packages.set(name, { name, version: m[2], hashes: (entry.match(/--hash=sha256:[0-9a-f]{64}/g) ?? []).length });
-  }
-  return packages;
+  return new Map(readLock(text).map((e) => [e.name, { name: e.name, version: e.version, hashes: e.hashes.length }]));
 }
 
 /** The release numbers of a PEP 440 version (`5.2.19` -> [5, 2, 19]); pre/post/dev parts are not compared. */

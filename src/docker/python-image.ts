@@ -60,6 +60,11 @@ export class PythonImage {
     this.uid = options.uid ?? 10001;
   }
 
+  /** The images the Dockerfile builds FROM, each once: both stages start from `base`. */
+  public get baseImages(): Image[] {
+    return [this.base];
+  }
+
   public validate(): Problem[] {
     const component = 'django.image';
     const problems: Problem[] = [

@@ -200,7 +200,7 @@ export class DjangoStack extends Component {
       {
         why: 'The stack\'s definition and its tooling (Node), and deployment files the image does not run',
         patterns: ['node_modules', '.projen', '.projenrc.ts', 'package.json', 'package-lock.json', 'tsconfig*.json', '*.md',
-          this.proxy.conf.path.split('/')[0], this.composeFile.path, DevComposeFile.PATH, this.app.dockerfile.path, '.dockerignore'],
+          this.proxy.conf.path.split('/')[0], this.composeFile.path, DevComposeFile.PATH, this.app.dockerfile.path, '.dockerignore', this.app.sbom.file],
       },
       {
         why: 'Python and editor leftovers, and what Django writes locally',

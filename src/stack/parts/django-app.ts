@@ -8,6 +8,7 @@ import {
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
 import { DevelopmentOverride, EnvVar, Healthcheck, Image, ResourceLimits, Service } from '../../model';
 import { ServedFiles } from '../../nginx';
+import { ImageSbom, SbomOptions } from '../../sbom';
 import type { PartScope, StackPart } from './stack-part';
 
 export interface DjangoOptions {
@@ -26,6 +27,12 @@ export interface DjangoOptions {
    * @default - requirements.lock, universal from Python 3.11
    */
   readonly lock?: RequirementsLockOptions;
+  /**
+   * The web image's CycloneDX SBOM (its base images and the locked packages with their hashes), written by
+   * `npx projen sbom` and at the end of `npx projen lock`.
+   * @default - sbom.cdx.json
+   */
+  readonly sbom?: SbomOptions;
   /**
    * How the web image is built.
    * @default - python:3.12-slim, user app, code in /app
@@ -76,10 +83,11 @@ export interface FilesOptions {
   readonly path?: string;
 }
 
-export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, image: true, healthPath: true });
+export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, sbom: true, image: true, healthPath: true });
 export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true });
 export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: true });
 const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
+const SBOM_OPTION_KEYS = optionKeys<SbomOptions>()({ file: true });
 
 /** The command the one-shot service gives the entrypoint: migrate and collectstatic, then exit. */
 const RELEASE_COMMAND = 'release';
@@ -114,6 +122,7 @@ export class DjangoApp implements StackPart {
   public readonly image: PythonImage;
   public readonly requirements: Requirements;
   public readonly lock: RequirementsLock;
+  public readonly sbom: ImageSbom;
   public readonly healthPath: string;
   public readonly tls?: Tls;
   public readonly service: Service;
@@ -136,6 +145,7 @@ export class DjangoApp implements StackPart {
     this.image = new PythonImage(django.image);
     this.requirements = new Requirements(django.requirements ?? []);
     this.lock = new RequirementsLock(django.lock);
+    this.sbom = new ImageSbom(django.sbom);
     this.healthPath = django.healthPath ?? '/healthz';
     this.tls = props.tls === true ? new Tls() : props.tls ? new Tls(props.tls) : undefined;
     this.workers = props.web?.workers ?? 2;
@@ -210,10 +220,16 @@ export class DjangoApp implements StackPart {
     const project = Project.of(stack);
     // Made by the resolver, not by hand: reviews fold it away like the managed files.
     project.gitattributes.addAttributes(`/${this.lock.file}`, 'linguist-generated');
-    project.addTask('lock', {
+    const lockTask = project.addTask('lock', {
       description: `Resolve ${this.requirements.file} into ${this.lock.file}: every package pinned and hashed (needs uv)`,
       exec: this.lock.command(this.requirements.file).join(' '),
     });
+    // The SBOM follows the lock: the same task rewrites both, so they are committed together.
+    project.gitattributes.addAttributes(`/${this.sbom.file}`, 'linguist-generated');
+    lockTask.spawn(project.addTask(ImageSbom.TASK, {
+      description: `Write ${this.sbom.file}: a CycloneDX SBOM of the web image (its base image, every package of ${this.lock.file} with its hashes)`,
+      exec: this.sbom.command({ image: image.ref, baseImages: this.image.baseImages.map((i) => i.ref), lockFile: this.lock.file }).join(' '),
+    }));
     const entrypoint = new ManagedFile(stack, 'docker-entrypoint.sh', {
       executable: true,
       render: (marker) => renderEntrypoint({ release: RELEASE_COMMAND, databaseTimeoutSeconds: 60 }, marker),
@@ -294,6 +310,7 @@ export class DjangoApp implements StackPart {
     return [
       ...checkOptionKeys('django', django, DJANGO_OPTION_KEYS),
       ...checkOptionKeys('django.lock', django.lock, LOCK_OPTION_KEYS),
+      ...checkOptionKeys('django.sbom', django.sbom, SBOM_OPTION_KEYS),
       ...checkOptionKeys('django.image', django.image, PYTHON_IMAGE_OPTION_KEYS),
       ...checkOptionKeys('web', web, WEB_OPTION_KEYS),
       ...checkOptionKeys('staticFiles', staticFiles, FILES_OPTION_KEYS),
@@ -304,6 +321,7 @@ export class DjangoApp implements StackPart {
       ...this.image.validate(),
       ...this.requirements.validate(),
       ...this.lock.validate(),
+      ...this.sbom.validate(),
       ...checkDurationValue('web', 'requestTimeout', web?.requestTimeout, { min: Duration.seconds(1), max: Duration.hours(1) }),
       ...(Number.isInteger(this.workers) && this.workers >= 1 && this.workers <= 64
         ? [] : [{ component: 'web', field: 'workers', value: this.workers, allowed: 'a whole number from 1 to 64' }]),
