@@ -11,6 +11,11 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Serves the ordering above: a page (LIMIT, OFFSET, or the keyset condition of
+            # documents(after:)) reads the index in order and stops, instead of sorting the whole table.
+            models.Index(fields=["-created_at", "-id"], name="library_document_newest_first"),
+        ]
 
     def __str__(self):
         return self.title
