@@ -15,14 +15,14 @@ from datetime import datetime
 
 import graphene
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import F, Func, Value
 from django.db.models.lookups import LessThan
 from graphene_django import DjangoObjectType
 from graphql import GraphQLError
 
-from .models import Document
+from .models import BODY_MAX_LENGTH, Document
 
 # A cursor is the position of a document in the documents' order, (created_at, id), base64url-encoded so
 # that clients treat it as opaque. It is not signed: it only says where a page of public data begins.
@@ -141,8 +141,10 @@ class Query(graphene.ObjectType):
 
 class CreateDocument(graphene.Mutation):
     class Arguments:
-        title = graphene.String(required=True)
-        body = graphene.String()
+        title = graphene.String(
+            required=True, description=f"At most {Document._meta.get_field('title').max_length} characters."
+        )
+        body = graphene.String(description=f"At most {BODY_MAX_LENGTH:,} characters.")
 
     document = graphene.Field(DocumentType)
 
@@ -151,7 +153,14 @@ class CreateDocument(graphene.Mutation):
         if not user.has_perm("library.add_document"):
             raise PermissionDenied("Creating documents needs a logged-in user with the library.add_document permission.")
         document = Document(title=title, body=body)
-        document.full_clean()
+        try:
+            document.full_clean()
+        except ValidationError as error:
+            # Each problem prefixed with the argument it concerns: "body: Ensure this value has at most ...".
+            raise GraphQLError("; ".join(
+                " ".join(messages) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(messages)}"
+                for field, messages in error.message_dict.items()
+            )) from None
         document.save()
         return CreateDocument(document=document)
 
