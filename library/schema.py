@@ -96,6 +96,53 @@ def max_offset():
     return settings.GRAPHQL_LIMITS["MAX_OFFSET"]
 
 
+def max_documents_per_request():
+    return settings.GRAPHQL_LIMITS["MAX_DOCUMENTS_PER_REQUEST"]
+
+
+def page_of_documents(limit, offset=None, after=None):
+    """The page documents(limit:, offset:, after:) answers, as a query set; GraphQLError when an argument
+    is out of bounds.
+
+    Every answer is one bounded page: an out-of-range limit or offset is refused rather than clamped, so
+    that a client asking for more than it can get learns so instead of silently missing documents.
+    """
+    largest = max_page_size()
+    if not 0 <= limit <= largest:
+        raise GraphQLError(f"limit must be between 0 and {largest}.")
+    if offset is not None and after is not None:
+        raise GraphQLError("Give offset or after, not both.")
+    offset = offset or 0
+    if offset < 0:
+        raise GraphQLError("offset must not be negative.")
+    # OFFSET n still reads the n rows it skips: bounded, it costs at most MAX_OFFSET index entries.
+    if offset > max_offset():
+        raise GraphQLError(f"offset must be at most {max_offset()}: page further with after.")
+    documents = Document.objects.all()
+    if after is not None:
+        documents = documents.filter(after_position(*decode_cursor(after)))
+    return documents[offset:offset + limit]
+
+
+def charge_documents(request, count):
+    """Count `count` more documents against what one request may read.
+
+    Aliases repeat a field: 20 aliases of documents would read 20 pages, up to 20 x 100 bodies of
+    BODY_MAX_LENGTH characters in one answer. The limits asked for (not the rows found) are counted, so
+    a request is refused before its pages are read, whatever the table holds.
+    """
+    if request is None:  # schema.execute() in-process, not an HTTP request
+        return
+    budget = max_documents_per_request()
+    asked = getattr(request, "_documents_asked", 0) + count
+    if asked > budget:
+        raise GraphQLError(
+            f"A request may ask for at most {budget} documents in all (each documents field counts its limit, "
+            f"{max_page_size()} when omitted): ask with fewer aliases or smaller limits."
+        )
+    request._documents_asked = asked
+
+
 class Query(graphene.ObjectType):
     documents = graphene.List(
         graphene.NonNull(DocumentType),
@@ -110,30 +157,17 @@ class Query(graphene.ObjectType):
             "that follows it, at any depth. Not together with offset."
         ),
         description="A page of documents, newest first (then by id, highest first). To read them all, "
-        "pass the cursor of each page's last document as the next page's after.",
+        "pass the cursor of each page's last document as the next page's after. The documents fields of one "
+        f"request ask for at most {max_documents_per_request()} documents together.",
     )
     document = graphene.Field(DocumentType, id=graphene.ID(required=True))
 
     def resolve_documents(root, info, limit=None, offset=None, after=None):
-        # Every answer is one bounded page: an out-of-range limit or offset is refused rather than clamped,
-        # so that a client asking for more than it can get learns so instead of silently missing documents.
-        largest = max_page_size()
         if limit is None:
-            limit = largest
-        if not 0 <= limit <= largest:
-            raise GraphQLError(f"limit must be between 0 and {largest}.")
-        if offset is not None and after is not None:
-            raise GraphQLError("Give offset or after, not both.")
-        offset = offset or 0
-        if offset < 0:
-            raise GraphQLError("offset must not be negative.")
-        # OFFSET n still reads the n rows it skips: bounded, it costs at most MAX_OFFSET index entries.
-        if offset > max_offset():
-            raise GraphQLError(f"offset must be at most {max_offset()}: page further with after.")
-        documents = Document.objects.all()
-        if after is not None:
-            documents = documents.filter(after_position(*decode_cursor(after)))
-        return documents[offset:offset + limit]
+            limit = max_page_size()
+        page = page_of_documents(limit, offset, after)
+        charge_documents(info.context, limit)
+        return page
 
     def resolve_document(root, info, id):
         return Document.objects.filter(pk=id).first()

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import TestCase
 
 from library.models import Document
-from library.schema import BAD_CURSOR, Query, encode_cursor
+from library.schema import BAD_CURSOR, encode_cursor, page_of_documents
 
 MAX_OFFSET = settings.GRAPHQL_LIMITS["MAX_OFFSET"]
 INDEX = "library_document_newest_first"
@@ -45,6 +45,49 @@ class OffsetBoundTests(TestCase):
         data = json.loads(response.content)
         self.assertIsNone(data["data"])
         self.assertTrue(all(e["message"].startswith("offset must be at most") for e in data["errors"]))
+
+
+class RequestBudgetTests(TestCase):
+    """The documents fields of one request ask for at most MAX_DOCUMENTS_PER_REQUEST documents together:
+    aliases do not multiply the page."""
+
+    BUDGET = settings.GRAPHQL_LIMITS["MAX_DOCUMENTS_PER_REQUEST"]
+
+    @classmethod
+    def setUpTestData(cls):
+        Document.objects.bulk_create(Document(title=f"d{i}") for i in range(cls.BUDGET + 5))
+
+    def aliases(self, limits):
+        query = "{ " + " ".join(f"a{i}: documents(limit: {limit}) {{ id }}" for i, limit in enumerate(limits)) + " }"
+        response = self.client.post("/graphql/", json.dumps({"query": query}), content_type="application/json")
+        return json.loads(response.content)
+
+    def test_limits_within_the_budget_are_answered(self):
+        for limits in ([self.BUDGET], [self.BUDGET - 10, 10], [self.BUDGET // 20] * 20):
+            with self.subTest(limits=limits):
+                data = self.aliases(limits)
+                self.assertNotIn("errors", data)
+                self.assertEqual([len(page) for page in data["data"].values()], limits)
+
+    def test_limits_over_the_budget_are_refused(self):
+        for limits in ([self.BUDGET, 1], [self.BUDGET // 20 + 1] * 20):
+            with self.subTest(limits=limits):
+                data = self.aliases(limits)
+                self.assertIsNone(data["data"])
+                self.assertTrue(data["errors"][0]["message"].startswith(
+                    f"A request may ask for at most {self.BUDGET} documents in all"), data["errors"][0]["message"])
+
+    def test_an_omitted_limit_counts_as_a_full_page(self):
+        _, data = documents(self.client, "", "id")
+        self.assertEqual(len(data["data"]["documents"]), settings.GRAPHQL_LIMITS["MAX_PAGE_SIZE"])
+        over = self.BUDGET - settings.GRAPHQL_LIMITS["MAX_PAGE_SIZE"] + 1
+        query = f"{{ a: documents {{ id }} b: documents(limit: {over}) {{ id }} }}"
+        response = self.client.post("/graphql/", json.dumps({"query": query}), content_type="application/json")
+        self.assertIn("at most", json.loads(response.content)["errors"][0]["message"])
+
+    def test_each_request_has_its_own_budget(self):
+        for _ in range(3):
+            self.assertNotIn("errors", self.aliases([self.BUDGET]))
 
 
 class KeysetPagingTests(TestCase):
@@ -156,7 +199,7 @@ class PageQueryPlanTests(TestCase):
         self.assertNotIn("Seq Scan", kinds)
 
     def page(self, **arguments):
-        return Query.resolve_documents(None, None, **arguments)
+        return page_of_documents(**arguments)
 
     def test_pages_by_offset_scan_the_index(self):
         for offset in (0, 1_000, MAX_OFFSET):
