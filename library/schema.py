@@ -44,7 +44,7 @@ def decode_cursor(cursor):
         created_at, pk = datetime.fromisoformat(created_at), int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise GraphQLError(BAD_CURSOR) from None
-    if created_at.tzinfo is None:
+    if created_at.tzinfo is None or not 0 < pk < 2**63:  # an aware time and a bigint id
         raise GraphQLError(BAD_CURSOR)
     return created_at, pk
 

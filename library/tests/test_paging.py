@@ -158,7 +158,8 @@ class KeysetPagingTests(TestCase):
 
         for after in ("", "not a cursor", "%%%%", b64("2026-01-01T00:00:00+00:00"), b64("yesterday,1"),
                       b64("2026-01-01T00:00:00,1"), b64("2026-01-01T00:00:00+00:00,one"),
-                      b64("2026-01-01T00:00:00+00:00,1,2"), "QQ" * 100):
+                      b64("2026-01-01T00:00:00+00:00,1,2"), b64("2026-01-01T00:00:00+00:00,0"),
+                      b64("2026-01-01T00:00:00+00:00," + "9" * 19), "QQ" * 100):
             with self.subTest(after=after):
                 _, data = documents(self.client, f'(after: "{after}")')
                 self.assertIsNone(data["data"])
