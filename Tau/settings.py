@@ -67,7 +67,7 @@ USE_TZ = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Limits of the GraphQL endpoint, enforced by Tau.graphql_limits (and MAX_PAGE_SIZE by library.schema).
+# Limits of the GraphQL endpoint, enforced by Tau.graphql_limits (the documents limits by library.schema).
 # The app's own queries are 2 levels deep, use no aliases and select a handful of fields; the numbers leave
 # room for growth while keeping the cost of checking a refused query to a few milliseconds.
 GRAPHQL_LIMITS = {
@@ -84,6 +84,11 @@ GRAPHQL_LIMITS = {
     "MAX_VALIDATION_ERRORS": 10,
     # documents(limit:): the page size when no limit is given, and the largest limit accepted.
     "MAX_PAGE_SIZE": 100,
+    # documents(offset:): the most rows a page may skip. Skipped rows are still read (from the index), so
+    # 20 aliases read at most 20 x (10,000 + 100) index entries; deeper pages go by key, documents(after:).
+    "MAX_OFFSET": 10_000,
+    # The sum of the limits of all documents fields in one request (aliases repeat a field): one page.
+    "MAX_DOCUMENTS_PER_REQUEST": 100,
 }
 
 GRAPHENE = {

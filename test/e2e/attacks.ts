@@ -56,9 +56,14 @@ export async function graphqlLimits(client: Client): Promise<string> {
   }
   const all = await graphqlPost(client, JSON.stringify({ query: '{ documents(limit: -1) { id } }' }));
   expect(/limit must be between/.test(all.body.toString()), `documents(limit: -1): ${all.body.toString().slice(0, 200)}`);
+  // Paging stays bounded: a deep offset (read row by row) and aliases that multiply the page are refused.
+  const deep = await graphqlPost(client, JSON.stringify({ query: '{ documents(offset: 1000000) { id } }' }));
+  expect(/offset must be at most/.test(deep.body.toString()), `documents(offset: 1000000): ${deep.body.toString().slice(0, 200)}`);
+  const twice = await graphqlPost(client, JSON.stringify({ query: '{ a: documents { id } b: documents { id } }' }));
+  expect(/may ask for at most \d+ documents/.test(twice.body.toString()), `two full pages in one request: ${twice.body.toString().slice(0, 200)}`);
   const typo = await graphqlPost(client, JSON.stringify({ query: '{ documentz { id } }' }));
   expect(typo.status === 400 && !/Did you mean/.test(typo.body.toString()), `a misspelt field: ${typo.status} ${typo.body.toString().slice(0, 200)}`);
-  return `400 for ${seen.join(', ')}; documents(limit: -1) refused; no "Did you mean" in errors`;
+  return `400 for ${seen.join(', ')}; documents(limit: -1), documents(offset: 1000000) and two full pages refused; no "Did you mean" in errors`;
 }
 
 /** A2. A flood of failed admin logins meets 429 from nginx; /healthz still answers in under 2 s. */
