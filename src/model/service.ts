@@ -196,6 +196,7 @@ export class Service {
 
   private readonly options: ServiceOptions;
   private readonly _networks: Network[] = [];
+  private _defaultNetwork?: Network;
   private readonly _mounts: VolumeMount[] = [];
   private readonly _fileMounts: FileMount[] = [];
   private readonly _published: PublishedPort[] = [];
@@ -279,6 +280,12 @@ export class Service {
     return this;
   }
 
+  /** The network the service is on as long as it joins none itself. */
+  public joinsByDefault(network: Network): this {
+    this._defaultNetwork = network;
+    return this;
+  }
+
   /** The service reads these variables of the stack's environment contract. */
   public reads(...variables: EnvVar[]): this {
     for (const v of variables) if (!this._environment.includes(v)) this._environment.push(v);
@@ -311,8 +318,9 @@ export class Service {
     return [...this._dependencies];
   }
 
-  /** The networks the service is on; none means the platform's default network. */
+  /** The networks the service is on (those it joined, else its default one); none means the platform's default network. */
   public get networks(): Network[] {
+    if (this._networks.length === 0 && this._defaultNetwork) return [this._defaultNetwork];
     return [...this._networks];
   }
 

@@ -98,7 +98,7 @@ export class DjangoStack extends Component {
   public readonly frontNetwork: Network;
   /**
    * The app, its database and the release task, with no route out of the stack: nginx cannot reach the
-   * database. A service you add that talks to the database joins it: `service.joins(stack.backNetwork)`.
+   * database. A service you add is on it unless it joins another network itself.
    */
   public readonly backNetwork: Network;
 
@@ -238,9 +238,15 @@ export class DjangoStack extends Component {
     return part;
   }
 
-  /** Adds a service; names are unique within the stack (a second one of a name is reported as a problem). */
+  /**
+   * Adds a service; names are unique within the stack (a second one of a name is reported as a problem). A
+   * service added once the stack stands is on the back network unless it joins another itself: it reaches the
+   * app and its database, nginx cannot reach it, and it has no route out (a cache, a queue, a worker). One
+   * that must reach the outside joins the front network: `.joins(stack.frontNetwork)`.
+   */
   public addService(name: string, options: ServiceOptions): Service {
     const service = new Service(name, options);
+    if (this.backNetwork) service.joinsByDefault(this.backNetwork);
     if (this._services.some((s) => s.name === name)) {
       this._problems.push({ component: named('service', name), field: 'name', value: name, allowed: 'a name no other service of the stack has' });
     } else {
