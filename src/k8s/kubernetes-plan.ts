@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { EnvContract, EnvVar, FileMount, Service, Volume } from '../model';
-import { NginxConfFile, NginxMainConfFile, NginxSite, renderNginxMainConf, ServedFiles } from '../nginx';
+import { NginxConfFile, NginxMainConfFile, NginxSite, renderNginxMainConf, ServedFiles, workersFor } from '../nginx';
 import { AccessMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
 
 /** What the Kubernetes target reads of the stack: its parts, read-only. `KubernetesTarget` fills it from a `DjangoStack`. */
@@ -233,7 +233,10 @@ export class KubernetesPlan {
       key: mount.source.slice(mount.source.lastIndexOf('/') + 1),
       // nginx's main configuration, for a pod that runs nginx as its own user: no `user` to switch to.
       content: mount.source === NginxMainConfFile.PATH
-        ? renderNginxMainConf({ workerConnections: this.stack.site.workerConnections }, marker)
+        ? renderNginxMainConf({
+          workerConnections: this.stack.site.workerConnections,
+          workerProcesses: workersFor(cpuQuantity(this.resources(this.stack.nginx).cpuLimit)),
+        }, marker)
         : this.stack.fileContent(mount.source),
     }));
   }
@@ -348,4 +351,9 @@ export class KubernetesPlan {
       || s.environment.some(names)
       || (s === this.stack.nginx && this.stack.site.upstream === service)));
   }
+}
+
+/** A Kubernetes CPU quantity (`500m`, `1`, `2.5`) in CPUs. */
+function cpuQuantity(quantity: string): number {
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
 }

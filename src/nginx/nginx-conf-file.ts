@@ -2,7 +2,7 @@ import { IConstruct } from 'constructs';
 import { ManagedFile } from '../core';
 import { NginxSite } from './nginx-site';
 import { renderNginxConf } from './render-nginx';
-import { renderNginxMainConf } from './render-nginx-main';
+import { renderNginxMainConf, workersFor } from './render-nginx-main';
 
 /** `nginx/default.conf`, mounted into the nginx service at `/etc/nginx/conf.d/default.conf`. */
 export class NginxConfFile extends ManagedFile {
@@ -20,6 +20,6 @@ export class NginxMainConfFile extends ManagedFile {
   public static readonly CONTAINER_PATH = '/etc/nginx/nginx.conf';
 
   constructor(scope: IConstruct, site: NginxSite) {
-    super(scope, NginxMainConfFile.PATH, { render: (marker) => renderNginxMainConf({ user: 'nginx', workerConnections: site.workerConnections }, marker) });
+    super(scope, NginxMainConfFile.PATH, { render: (marker) => renderNginxMainConf({ user: 'nginx', workerConnections: site.workerConnections, workerProcesses: workersFor(site.service.limits.cpus) }, marker) });
   }
 }

@@ -7,6 +7,16 @@ export interface NginxMainModel {
   readonly user?: string;
   /** Connections each worker may hold (clients and upstreams). */
   readonly workerConnections: number;
+  /**
+   * Worker processes: as many as the CPUs the container may use. `auto` counts the host's CPUs, not the
+   * container's limit: on a 64-CPU node, 64 workers of 4096 connections each in a container of one CPU.
+   */
+  readonly workerProcesses: number;
+}
+
+/** Whole CPUs a limit of `cpus` gives room for: at least one worker. */
+export function workersFor(cpus: number): number {
+  return Number.isFinite(cpus) ? Math.max(1, Math.ceil(cpus)) : 1;
 }
 
 /**
@@ -21,7 +31,8 @@ export function renderNginxMainConf(m: NginxMainModel, marker: string): string {
     '# nginx\'s main configuration: the official image\'s, with room for more connections. The site is',
     '# conf.d/default.conf (nginx/default.conf).',
     ...(m.user ? [`user ${m.user};`] : []),
-    'worker_processes auto;',
+    '# One worker per CPU the container may use (its limit), not per CPU of the host, as `auto` would.',
+    `worker_processes ${m.workerProcesses};`,
     `worker_rlimit_nofile ${m.workerConnections * 2};`,
     '',
     'error_log /var/log/nginx/error.log notice;',

@@ -1,4 +1,8 @@
-import { DEFAULT_CSP, NginxSite, renderNginxConf, renderNginxMainConf, ServedFiles, Service, Volume } from '../../src';
+import { DEFAULT_CSP, NginxSite, renderNginxConf, workersFor, renderNginxMainConf, ServedFiles, Service, Volume } from '../../src';
+import { synthFiles, TAU } from '../helpers/synth';
+
+/** Tau's stack with nginx allowed four CPUs. */
+const TAU_4CPU = { ...TAU, nginx: { ...TAU.nginx, limits: { cpus: 4 } } };
 
 function site(options = {}) {
   const staticVolume = Volume.named('static_volume');
@@ -154,10 +158,17 @@ describe('NginxSite validation', () => {
 
 describe('renderNginxMainConf', () => {
   test('the image\'s main configuration with room for more connections; a user to switch to only when the master runs as root', () => {
-    const compose = renderNginxMainConf({ user: 'nginx', workerConnections: 4096 }, 'marker');
-    expect(compose).toContain('user nginx;\nworker_processes auto;\nworker_rlimit_nofile 8192;');
+    const compose = renderNginxMainConf({ user: 'nginx', workerConnections: 4096, workerProcesses: 1 }, 'marker');
+    expect(compose).toContain('user nginx;\n# One worker per CPU the container may use (its limit), not per CPU of the host, as `auto` would.\nworker_processes 1;\nworker_rlimit_nofile 8192;');
     expect(compose).toContain('worker_connections 4096;');
     expect(compose).toContain('include /etc/nginx/conf.d/*.conf;');
-    expect(renderNginxMainConf({ workerConnections: 4096 }, 'marker')).not.toMatch(/^user /m);
+    expect(renderNginxMainConf({ workerConnections: 4096, workerProcesses: 1 }, 'marker')).not.toMatch(/^user /m);
+  });
+
+  test('as many workers as the container\'s CPU limit, never the host\'s CPUs', () => {
+    expect([0.5, 1, 1.5, 2, 4].map(workersFor)).toEqual([1, 1, 2, 2, 4]);
+    const files = synthFiles(TAU_4CPU);
+    expect(files['nginx/nginx.conf']).toContain('worker_processes 4;');
+    expect(files['nginx/nginx.conf']).not.toContain('worker_processes auto');
   });
 });
