@@ -317,5 +317,10 @@ export async function nginxDisclosure(stack: ComposeStack, client: Client): Prom
   expect(header(api, 'Content-Security-Policy') === DEFAULT_CSP, `/graphql/: Content-Security-Policy "${header(api, 'Content-Security-Policy')}"`);
   const health = stack.state(stack.front.service).health;
   expect(health === 'healthy', `${stack.front.service}'s healthcheck: ${health}`);
-  return `404 with Server "${server}" and no version in its page; /admin/ and /graphql/ with Content-Security-Policy "${csp.slice(0, 48)}..."; ${stack.front.service} ${health} by its own healthcheck`;
+  // One worker per CPU of nginx's limit, whatever the host has.
+  const cpus = Number(JSON.parse(run(DOCKER, ['inspect', '--format', '{{json .HostConfig.NanoCpus}}', stack.containerId(stack.front.service)]).output)) / 1e9;
+  const workers = Number(stack.exec(stack.front.service, ['sh', '-c',
+    'for p in /proc/[0-9]*; do tr "\\000" " " < "$p/cmdline" 2>/dev/null; echo; done | grep -c "^nginx: worker process"']).output.trim());
+  expect(workers === Math.max(1, Math.ceil(cpus)), `${workers} nginx workers for a limit of ${cpus} CPU(s)`);
+  return `404 with Server "${server}" and no version in its page; /admin/ and /graphql/ with Content-Security-Policy "${csp.slice(0, 48)}..."; ${stack.front.service} ${health} by its own healthcheck; ${workers} worker(s) for its ${cpus} CPU(s)`;
 }
