@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 # Programs the tests run that are not Python packages: PostgreSQL and nginx (the Django suite and nginx -t),
 # the Docker engine and what it needs to run in a namespace of its own (iptables, slirp4netns for the
 # builds' uplink), mmdebstrap for the stand-in base images, the linters and load generator, and openssl,
-# curl and testssl.sh for the HTTPS checks.
+# curl and testssl.sh for the HTTPS checks, busybox for the ACME client's script under the lego image's shell.
 DEBIAN_PACKAGES=(
   postgresql nginx docker.io iptables slirp4netns mmdebstrap
-  shellcheck wrk iproute2 procps util-linux ca-certificates openssl curl testssl.sh
+  shellcheck wrk iproute2 procps util-linux ca-certificates openssl curl testssl.sh busybox-static
 )
 
 missing=()

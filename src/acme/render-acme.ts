@@ -1,3 +1,5 @@
+import type { Duration } from '../core';
+
 /** What the ACME client's script is made from: paths in its container, and how it is asked to run. */
 export interface AcmeScriptModel {
   /** lego's state: account key, registration, certificates as issued. */
@@ -8,6 +10,8 @@ export interface AcmeScriptModel {
   readonly certificatesPath: string;
   readonly certificateFile: string;
   readonly keyFile: string;
+  /** How long after a failed attempt the next one starts (the loop's, whatever the time between checks). */
+  readonly retryAfter: Duration;
   /** The names of the variables holding the settings (values come from the compose file). */
   readonly vars: { readonly server: string; readonly email: string; readonly domains: string; readonly renewDays: string; readonly checkEvery: string; readonly keyGroup: string };
 }
@@ -16,19 +20,30 @@ export interface AcmeScriptModel {
  * `acme/lego.sh`: the ACME client's loop. It obtains the certificate over HTTP-01 (the challenge file written
  * where nginx serves it), renews it when it has fewer than the configured days left or the server's renewal
  * information says so, and publishes the certificate and key under the names nginx reads (key first, each
- * replaced whole), which nginx serves from the next handshake on. POSIX sh: the lego image's busybox runs it.
+ * replaced whole), which nginx serves from the next handshake on. An attempt that fails at any step (lego, or
+ * publishing) publishes nothing more and is tried again after `retryAfter`. POSIX sh: the lego image's busybox
+ * runs it.
  */
 export function renderAcmeScript(m: AcmeScriptModel, marker: string): string {
   const v = m.vars;
+  const retry = m.retryAfter.toSeconds();
   return `#!/bin/sh
 # ${marker}
 # The ACME client (lego) of the stack: obtains the site's certificate over HTTP-01 and renews it.
-#   (no argument)  every \$${v.checkEvery} seconds: obtain the certificate if there is none, renew it if due
+#   (no argument)  every \$${v.checkEvery} seconds: obtain the certificate if there is none, renew it if due;
+#                  after a failed attempt, again in ${retry} s
 #   now            once, the same
 #   renew          once, renew whatever the days left (a forced renewal)
 #   status         what certificate there is, and until when
 # nginx reads the published certificate at each TLS handshake: a renewal is served from the next one on.
+#
+# Each step of an attempt ends it with "|| return 1": the loop calls the attempt as an if condition, and
+# set -e does not apply inside one, so a failed step would otherwise run on into the next.
 set -eu
+
+# Seconds before trying again after a failed attempt (DNS not yet pointing here, nginx or the ACME server
+# not reachable yet), rather than waiting for the next check.
+retry_after=${retry}
 
 first=\${${v.domains}%%,*}
 issued=${m.statePath}/certificates/\$first.crt
@@ -47,41 +62,50 @@ lego() {
 # Key first, then the certificate; each written beside and renamed over the old one, so that a handshake
 # never reads half a file. nginx's workers read them at each handshake: the key is readable by their group.
 publish() {
-    cp "\$issued_key" "\$published_key.new"
-    chgrp "\$${v.keyGroup}" "\$published_key.new"
-    chmod 0640 "\$published_key.new"
-    mv "\$published_key.new" "\$published_key"
-    cp "\$issued" "\$published.new"
-    chmod 0644 "\$published.new"
-    mv "\$published.new" "\$published"
+    cp "\$issued_key" "\$published_key.new" || return 1
+    chgrp "\$${v.keyGroup}" "\$published_key.new" || return 1
+    chmod 0640 "\$published_key.new" || return 1
+    mv "\$published_key.new" "\$published_key" || return 1
+    cp "\$issued" "\$published.new" || return 1
+    chmod 0644 "\$published.new" || return 1
+    mv "\$published.new" "\$published" || return 1
     echo "acme: published the certificate for \$${v.domains}"
 }
 
-# $1: renew when fewer days than this are left; the rest: more flags for lego renew.
+# One attempt; fails (status 1) when any step fails. $1: renew when fewer days than this are left; the rest:
+# more flags for lego renew.
 once() {
     days=\$1
     shift
     if [ ! -s "\$issued" ]; then
-        lego run
+        lego run || return 1
     else
-        lego renew --days "\$days" --no-random-sleep "\$@"
+        lego renew --days "\$days" --no-random-sleep "\$@" || return 1
     fi
-    if [ ! -s "\$published" ] || [ -n "\$(find "\$issued" -newer "\$published")" ]; then publish; fi
+    if [ ! -s "\$issued" ] || [ ! -s "\$issued_key" ]; then
+        echo "acme: lego left no certificate and key at \$issued" >&2
+        return 1
+    fi
+    # Published when what lego holds is not what nginx serves: after an issuance or a renewal, or when a
+    # publication was cut short. (Contents, not times: two writes within a clock tick share their mtime.)
+    if ! cmp -s "\$issued" "\$published" || ! cmp -s "\$issued_key" "\$published_key"; then
+        publish || return 1
+    fi
 }
 
 case \${1:-loop} in
     loop)
         while :; do
             if once "\$${v.renewDays}"; then
+                echo "acme: next check in \$${v.checkEvery} s"
                 sleep "\$${v.checkEvery}"
             else
-                # Not yet (nginx starting, DNS not yet pointing here): again in a minute.
-                echo "acme: no certificate this time; trying again in 60 s" >&2
-                sleep 60
+                echo "acme: the attempt failed; trying again in \$retry_after s" >&2
+                sleep "\$retry_after"
             fi
         done ;;
-    now) once "\$${v.renewDays}" ;;
-    renew) once 36500 --ari-disable ;;
+    now) once "\$${v.renewDays}" || { echo "acme: the attempt failed" >&2; exit 1; } ;;
+    renew) once 36500 --ari-disable || { echo "acme: the renewal failed" >&2; exit 1; } ;;
     status) /lego --path ${m.statePath} list ;;
     *) echo "usage: lego.sh [now|renew|status]" >&2; exit 2 ;;
 esac

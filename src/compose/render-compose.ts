@@ -120,8 +120,22 @@ export function renderCompose(model: ComposeModel): { file: ComposeFileSchema; n
     ...(model.volumes.length > 0 ? { volumes: Object.fromEntries(model.volumes.map((v) => [v.name, {}])) } : {}),
     ...(model.networks.length > 0 ? { networks: Object.fromEntries(model.networks.map((n) => [n.name, n.internal ? { internal: true } : {}])) } : {}),
   };
-  model.networks.forEach((n) => n.description && notes.push({ path: ['networks', n.name], text: n.description }));
+  model.networks.forEach((n) => notes.push({ path: ['networks', n.name], text: networkNote(n, model.services) }));
   return { file, notes };
+}
+
+/**
+ * A network's comment: the services on it and those not, as this stack has them (an ACME client joins the
+ * front network in one mode and not in another), then what it is for.
+ */
+function networkNote(network: Network, services: readonly Service[]): string {
+  const list = (names: string[]) => names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  const be = (names: string[]) => names.length === 1 ? 'is' : 'are';
+  const on = services.filter((s) => s.networks.includes(network)).map((s) => s.name);
+  const off = services.filter((s) => !s.networks.includes(network)).map((s) => s.name);
+  const who = on.length === 0 ? 'no service is on it'
+    : `${list(on)} ${be(on)} on it${off.length > 0 ? `, ${list(off)} ${be(off)} not` : ''}`;
+  return network.description ? `${who}: ${network.description}` : who;
 }
 
 /** The compose file as YAML text: services and volumes as blank-line separated sections, comments in place. */

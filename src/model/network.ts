@@ -10,7 +10,7 @@ export interface NetworkOptions {
    */
   readonly internal?: boolean;
   /**
-   * Who talks over it, for the generated docs and the compose file's comments.
+   * What it is for, for the compose file's comment (which names the services on it and those not by itself).
    * @default - none
    */
   readonly description?: string;

@@ -94,7 +94,7 @@ export class DjangoStack extends Component {
   public readonly ops: OpsScripts;
   /** HTTPS served by nginx itself (tls mode files or acme), with the ACME client in acme mode. */
   public readonly https?: Https;
-  /** nginx and the app: the network clients' requests come in by. */
+  /** nginx and the app (and the ACME client in tls mode acme): the network clients' requests come in by, with a route out. */
   public readonly frontNetwork: Network;
   /**
    * The app, its database and the release task, with no route out of the stack: nginx cannot reach the
@@ -153,8 +153,8 @@ export class DjangoStack extends Component {
       trustedProxies: this.app.tls?.trustedProxies ?? [],
     }));
 
-    this.frontNetwork = this.addNetwork('front', { description: 'nginx and the app: the way requests come in' });
-    this.backNetwork = this.addNetwork('back', { internal: true, description: 'the app and its database: no route out, and nginx is not on it' });
+    this.frontNetwork = this.addNetwork('front', { description: 'the way requests come in, and out of the stack' });
+    this.backNetwork = this.addNetwork('back', { internal: true, description: 'the app and its database, with no route out' });
     if (this.app.tls?.terminatesAtNginx) {
       this.https = this.addPart(new Https(this, {
         tls: this.app.tls, nginx: this.proxy.service, publicPort: httpsPort, network: this.frontNetwork, hosts,

@@ -53,6 +53,24 @@ describe('renderCompose', () => {
     expect(file.networks).toEqual({ back: { internal: true } });
   });
 
+  test('a network\'s comment names the services on it and those not, from the model, then what it is for', () => {
+    const back = Network.named('back', { internal: true, description: 'no route out' });
+    const front = Network.named('front');
+    const empty = Network.named('spare', { description: 'for later' });
+    const [db, web, proxy, client] = ['db', 'web', 'proxy', 'client'].map((n) => new Service(n, { image: 'x:1' }));
+    db.joins(back);
+    web.joins(front, back);
+    proxy.joins(front);
+    const yaml = renderComposeYaml({ ...model(), services: [db, web, proxy, client], networks: [front, back, empty] }, 'marker');
+    expect(yaml).toContain('networks:\n  # web and proxy are on it, db and client are not\n  front: {}\n');
+    expect(yaml).toContain('  # db and web are on it, proxy and client are not: no route out\n  back:\n    internal: true\n');
+    expect(yaml).toContain('  # no service is on it: for later\n  spare: {}\n');
+    // One more service on front: the comment follows.
+    client.joins(front);
+    expect(renderComposeYaml({ ...model(), services: [db, web, proxy, client], networks: [front] }, 'marker'))
+      .toContain('  # web, proxy and client are on it, db is not\n  front: {}\n');
+  });
+
   test('a capability, a limit or a writable path out of range is a problem', () => {
     const s = new Service('x', { image: 'x:1', capabilities: ['CAP_CHOWN'], writablePaths: ['tmp'], limits: { memory: '1m', cpus: 0, pids: 3 } });
     expect(s.validate().map((p) => p.field)).toEqual(['writablePaths[0]', 'capabilities[0]', 'limits.memory', 'limits.cpus', 'limits.pids']);

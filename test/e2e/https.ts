@@ -6,7 +6,7 @@ import { tmpdir } from 'os';
 import { basename, dirname, join, resolve } from 'path';
 import { connect as tlsConnect } from 'tls';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, DjangoStackOptions, Duration } from '../../src';
+import { DjangoStack, DjangoStackOptions } from '../../src';
 import { TAU } from '../helpers/synth';
 import { copyRepository } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
@@ -207,7 +207,8 @@ export async function runHttps(log: (line: string) => void, check: (name: string
   images(tools);
   const dir = copyRepository('tau-e2e-https-');
   chmodSync(dir, 0o755);
-  synthesize(dir, { mode: 'acme', email: `ops@${DOMAIN}`, directory: 'https://pebble:14000/dir', checkEvery: Duration.minutes(1) });
+  // checkEvery left at its default (12 h): a certificate that comes sooner after a failed attempt comes from the retry.
+  synthesize(dir, { mode: 'acme', email: `ops@${DOMAIN}`, directory: 'https://pebble:14000/dir' });
   const stack = new ComposeStack(dir, 'tau-e2e-https', ['docker-compose.yml', overlay(dir, tools.pebbleTest)]);
   // The stack as last brought up (files mode replaces the acme one), for the final down.
   let current = stack;
@@ -268,6 +269,35 @@ export async function runHttps(log: (line: string) => void, check: (name: string
       expect(result.vulnerable.length === 0, `testssl:\n${result.vulnerable.join('\n')}`);
       const protocols = result.lines.filter((l) => /^(SSLv2|SSLv3|TLS 1(\.[0-3])?) /.test(l));
       return `${result.lines.length} findings in ${((Date.now() - started) / 1000).toFixed(0)} s, none vulnerable (full list: ${join(tmpdir(), 'tau-e2e-testssl.txt')}); ${protocols.join('; ')}`;
+    });
+    await check('H6. acme: a first attempt that fails (the ACME server not reachable yet) is tried again in 60 s, not at the next check (12 h): served within 2 minutes of the server coming up', async () => {
+      // A first start with nothing issued yet, while the ACME server cannot be reached (as before DNS points here).
+      stack.composeOrThrow(['stop', 'pebble']);
+      stack.composeOrThrow(['rm', '--stop', '--force', 'acme']);
+      const wiped = stack.compose(['run', '--rm', '-T', '--no-deps', '--entrypoint', '/bin/sh', 'acme', '-c', 'rm -rf /var/lib/lego/* /certs/*'], { timeoutMs: 60_000 });
+      expect(wiped.code === 0, `emptying the ACME client's state and the published certificate: ${wiped.output}`);
+      expect(await servedSerial(httpsPort) === '', 'a certificate is still served with none published');
+      stack.composeOrThrow(['up', '--detach', '--no-deps', '--no-build', 'acme']);
+      // lego's own report of the failed attempt, whatever the script makes of it.
+      const began = Date.now();
+      let log = '';
+      while (!/no such host|Could not create client|connection refused/i.test(log = stack.logs('acme', 50)) && Date.now() - began < 90_000) await sleep(1000);
+      expect(/no such host|Could not create client|connection refused/i.test(log), `lego did not fail without the ACME server after 90 s:\n${log}`);
+      const failedAfter = Date.now() - began;
+      // The ACME server comes up: the certificate must be served within 2 minutes.
+      stack.composeOrThrow(['start', 'pebble']);
+      const started = Date.now();
+      let serial = '';
+      while (!(serial = await servedSerial(httpsPort)) && Date.now() - started < 120_000) await sleep(1000);
+      const took = ((Date.now() - started) / 1000).toFixed(0);
+      const lines = stack.logs('acme', 200).split('\n').map((l) => l.replace(/^\S+\s+\|\s?/, ''));
+      const said = lines.filter((l) => /^acme: |no such host|Could not create client|Obtaining|Server responded with a certificate/.test(l));
+      expect(serial, `no certificate served ${took} s after the ACME server came up; the ACME client said:\n${lines.slice(-30).join('\n')}`);
+      const failed = lines.findIndex((l) => l.startsWith('acme: the attempt failed; trying again in 60 s'));
+      const published = lines.filter((l) => l.startsWith('acme: published the certificate'));
+      expect(failed >= 0, `the failed attempt was not logged as one:\n${said.join('\n')}`);
+      expect(published.length === 1 && lines.indexOf(published[0]) > failed, `"published" before the failed attempt's retry, or more than once:\n${said.join('\n')}`);
+      return `lego failed ${(failedAfter / 1000).toFixed(0)} s after the client started (pebble stopped), nothing published, HTTPS down; serial ${serial} served ${took} s after pebble came up (the retry 60 s after the failure). The ACME client said:\n${said.map((l) => `      ${l}`).join('\n')}`;
     });
     await check('H5. files mode: a certificate made with openssl, served', async () => {
       const certs = join(dir, 'certs');

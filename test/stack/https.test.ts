@@ -38,6 +38,16 @@ describe('HTTPS at nginx: tls mode acme', () => {
     expect(files['acme/lego.sh']).toContain('--http --http.webroot /var/www/acme');
   });
 
+  test('the compose file\'s comments on the networks name the ACME client where it is (front), and where it is not (back)', () => {
+    expect(files['docker-compose.yml']).toContain([
+      'networks:',
+      '  # web, nginx and acme are on it, db and migrate are not: the way requests come in, and out of the stack',
+      '  front: {}',
+      '  # db, migrate and web are on it, nginx and acme are not: the app and its database, with no route out',
+    ].join('\n'));
+    expect(synthFiles(TAU)['docker-compose.yml']).toContain('  # web and nginx are on it, db and migrate are not: the way requests come in, and out of the stack\n');
+  });
+
   test('Django: secure settings and https origins', () => {
     expect(files['Tau/settings_env.py']).toContain('SECURE_SSL_REDIRECT = True');
     expect(files['.env.example']).toContain("DJANGO_CSRF_TRUSTED_ORIGINS='https://tau.example.com'");

@@ -13,6 +13,8 @@ const NGINX_CHALLENGES = '/var/www/acme';
 /** The names the ACME client publishes the certificate under. */
 const ACME_CERTIFICATE = 'fullchain.pem';
 const ACME_KEY = 'privkey.pem';
+/** After a failed attempt (DNS not pointing here yet, the ACME server unreachable), the ACME client tries again this soon. */
+export const ACME_RETRY_AFTER = Duration.seconds(60);
 
 /** The group of nginx's worker processes in the official image (nginx, 101): they read the key at each handshake. */
 export const NGINX_WORKER_GROUP = 101;
@@ -82,7 +84,7 @@ export class Https implements StackPart {
       keyGroup: stack.env.add('ACME_KEY_GROUP', { description: 'The group that may read the published key: nginx\'s workers\' (the nginx image\'s nginx group)', value: String(NGINX_WORKER_GROUP) }),
     };
     const model: AcmeScriptModel = {
-      ...paths, certificateFile: ACME_CERTIFICATE, keyFile: ACME_KEY,
+      ...paths, certificateFile: ACME_CERTIFICATE, keyFile: ACME_KEY, retryAfter: ACME_RETRY_AFTER,
       vars: { server: vars.server.name, email: vars.email.name, domains: vars.domains.name, renewDays: vars.renewDays.name, checkEvery: vars.checkEvery.name, keyGroup: vars.keyGroup.name },
     };
     new ManagedFile(stack, Https.ACME_SCRIPT, { executable: true, render: (marker) => renderAcmeScript(model, marker) });
