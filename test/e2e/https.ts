@@ -247,6 +247,19 @@ export async function runHttps(log: (line: string) => void, check: (name: string
       expect(challenge === '404', `the challenge path over http: ${challenge}`);
       return `http://${DOMAIN}/graphql/?x=1 -> 301 ${plain.location}; /.well-known/acme-challenge/none -> ${challenge} over http (not redirected)`;
     });
+    await check('H7. on 443, a foreign Host gets no answer, even with the site\'s name in the handshake; an unknown name no handshake; no version anywhere', async () => {
+      const curl = (name: string, host: string, path: string) => run('curl', ['-sk', '-o', '/dev/null', '-D', '-', '-w', '%{http_code}',
+        '--max-time', '10', '--resolve', `${name}:${httpsPort}:127.0.0.1`, '-H', `Host: ${host}`, `https://${name}:${httpsPort}${path}`]);
+      const foreign = curl(DOMAIN, 'evil.example', '/healthz');
+      // curl: 52 is an empty reply, 56 a connection closed while receiving: either way no status line.
+      expect([52, 56].includes(foreign.code) && !/^HTTP\//m.test(foreign.output), `SNI ${DOMAIN}, Host evil.example: curl exit ${foreign.code}, ${foreign.output.trim()}`);
+      const unknown = curl('evil.example', 'evil.example', '/');
+      expect(unknown.code === 35, `SNI evil.example: curl exit ${unknown.code} (35 is a refused handshake), ${unknown.output.trim()}`);
+      const missing = curl(DOMAIN, DOMAIN, '/static/e2e-no-such-file.css');
+      const server = /^server: (.*)$/im.exec(missing.output)?.[1]?.trim();
+      expect(/^HTTP\/1\.1 404/m.test(missing.output) && server === 'nginx', `a missing static file over https: ${missing.output.trim()}`);
+      return `SNI ${DOMAIN} with Host evil.example: connection closed, no answer (curl exit ${foreign.code}); SNI evil.example: handshake refused (curl exit 35); a 404 over https with Server "${server}", no version`;
+    });
     await check('H3. a forced renewal under load: the new serial is served, 0 failed requests', async () => {
       const load = wrkHttps(dir, httpsPort, 30);
       await sleep(3000);
