@@ -6,9 +6,10 @@
 # /docker-entrypoint-initdb.d/10-create-app-role.sh when it initializes the volume); a volume made before the stack had
 # them needs this once:
 #
-#   1. in .env, set POSTGRES_APP_USER to a role that is not POSTGRES_USER (the superuser the volume was made with),
-#      and set POSTGRES_APP_PASSWORD and POSTGRES_WEB_PASSWORD to new passwords (e.g. the output of: openssl rand -hex 32);
-#      POSTGRES_WEB_USER may stay unset (its default);
+#   1. in .env, add POSTGRES_WEB_PASSWORD, a new password (e.g. the output of: openssl rand -hex 32);
+#      POSTGRES_WEB_USER may stay unset (its default). A volume from before the app had any role of its own
+#      also needs POSTGRES_APP_USER set to a role that is not POSTGRES_USER (the superuser the volume was
+#      made with) and POSTGRES_APP_PASSWORD, a new password;
 #   2. ops/create-app-role.sh
 #
 # It starts the database if it is not running, runs the script in it (again and again if need be: it changes
