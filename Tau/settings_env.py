@@ -44,6 +44,17 @@ def _int(name, default):
         raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
+# Two roles: web connects as its runtime role (POSTGRES_WEB_USER), which reads and writes rows and can
+# neither create, alter nor drop, so an SQL injection cannot touch the schema; the migrate service
+# (and manage.py run in it) as the owner of the database (POSTGRES_APP_USER), which migrations need. A service is
+# given the variables of one role, never both: the one that is set decides.
+if os.environ.get("POSTGRES_WEB_USER", "").strip():
+    _DATABASE_USER = _str("POSTGRES_WEB_USER", "tau_web")
+    _DATABASE_PASSWORD = _str("POSTGRES_WEB_PASSWORD")
+else:
+    _DATABASE_USER = _str("POSTGRES_APP_USER", "tau")
+    _DATABASE_PASSWORD = _str("POSTGRES_APP_PASSWORD")
+
 SECRET_KEY = _str("DJANGO_SECRET_KEY")
 DEBUG = _bool("DJANGO_DEBUG", "0")
 ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
@@ -53,8 +64,8 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": _str("POSTGRES_DB", "tau"),
-        "USER": _str("POSTGRES_APP_USER", "tau"),
-        "PASSWORD": _str("POSTGRES_APP_PASSWORD"),
+        "USER": _DATABASE_USER,
+        "PASSWORD": _DATABASE_PASSWORD,
         "HOST": _str("POSTGRES_HOST", "db"),
         "PORT": _int("POSTGRES_PORT", "5432"),
         # Under ASGI, Django's docs advise against persistent connections: close them after each request.

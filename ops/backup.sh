@@ -21,7 +21,8 @@ dir="backups/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$dir.partial"
 trap 'rm -rf "$dir.partial"' EXIT
 
-# The database, from inside the running db container, as the app's own user.
+# The database, from inside the running db container, as the image's superuser (POSTGRES_USER), who can read
+# every object in it whoever owns it.
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
 $COMPOSE exec -T db sh -c 'pg_dump --format=custom --no-owner -U "$POSTGRES_USER" -d "$POSTGRES_DB"' > "$dir.partial/database.dump"
 

@@ -23,8 +23,10 @@ fi
 # The database server must run (a new volume is initialized from POSTGRES_* first).
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait db
+# Objects are made by the owner role, and take their rights from this database, not from the dump: the role
+# script's default privileges give web's role its rows (a dump's grants may name a role this stack lacks).
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T db sh -c 'pg_restore --clean --if-exists --no-owner --role="$POSTGRES_APP_USER" --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
+$COMPOSE exec -T db sh -c 'pg_restore --clean --if-exists --no-owner --no-privileges --role="$POSTGRES_APP_USER" --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
 # Migrations the code has and the backup had not yet, applied on top.
 # shellcheck disable=SC2086
 $COMPOSE run --rm --no-deps migrate

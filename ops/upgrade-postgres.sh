@@ -52,8 +52,9 @@ $DOCKER volume rm "$volume" >/dev/null
 # 3. The new major on an empty volume (initialized from POSTGRES_*), the dump restored, the stack started.
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait db
+# Made by the owner role, with the rights the role script's default privileges give (as in ops/restore.sh).
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T db sh -c 'pg_restore --no-owner --role="$POSTGRES_APP_USER" --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
+$COMPOSE exec -T db sh -c 'pg_restore --no-owner --no-privileges --role="$POSTGRES_APP_USER" --single-transaction -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/database.dump"
 # shellcheck disable=SC2086
 $COMPOSE up --detach
 echo "upgrade-postgres: $old -> $new done; the old data is kept in volume $volume-postgres-$old, the dump in $dir"

@@ -11,6 +11,8 @@ export interface SettingsModel {
   readonly database: PostgresEnvVars;
   /** The service Django runs in: STATIC_ROOT and MEDIA_ROOT are where it mounts the volumes. */
   readonly web: Service;
+  /** The one-shot service that migrates: it connects as the database's owner. */
+  readonly release: Service;
   readonly staticFiles: ServedFiles;
   readonly mediaFiles: ServedFiles;
   readonly healthPath: string;
@@ -81,6 +83,17 @@ def _int(name, default):
         raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
+# Two roles: web connects as its runtime role (${db.web.user.name}), which reads and writes rows and can
+# neither create, alter nor drop, so an SQL injection cannot touch the schema; the ${model.release.name} service
+# (and manage.py run in it) as the owner of the database (${db.user.name}), which migrations need. A service is
+# given the variables of one role, never both: the one that is set decides.
+if os.environ.get(${py(db.web.user.name)}, "").strip():
+    _DATABASE_USER = ${read('_str', db.web.user)}
+    _DATABASE_PASSWORD = ${read('_str', db.web.password)}
+else:
+    _DATABASE_USER = ${read('_str', db.user)}
+    _DATABASE_PASSWORD = ${read('_str', db.password)}
+
 SECRET_KEY = ${read('_str', env.secretKey)}
 DEBUG = ${read('_bool', env.debug)}
 ALLOWED_HOSTS = ${read('_list', env.allowedHosts)}
@@ -90,8 +103,8 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": ${read('_str', db.name)},
-        "USER": ${read('_str', db.user)},
-        "PASSWORD": ${read('_str', db.password)},
+        "USER": _DATABASE_USER,
+        "PASSWORD": _DATABASE_PASSWORD,
         "HOST": ${read('_str', db.host)},
         "PORT": ${read('_int', db.port)},
         # Under ASGI, Django's docs advise against persistent connections: close them after each request.

@@ -10,11 +10,14 @@ export interface OpsModel {
   readonly composeFile: string;
   readonly db: {
     readonly service: string;
-    /** The variables holding the superuser, the app's role and database, as the db container has them. */
+    /** The variables holding the superuser, the app's roles (owner, web's) and their passwords, and the database, as the db container has them. */
     readonly userVar: string;
     readonly appUserVar: string;
+    readonly appPasswordVar: string;
+    readonly webUserVar: string;
+    readonly webPasswordVar: string;
     readonly databaseVar: string;
-    /** Where the db container has the script that creates the app's role. */
+    /** Where the db container has the script that creates the app's roles. */
     readonly appRoleScript: string;
     /** The major the compose file runs, and where its data volume is mounted. */
     readonly version: number;
@@ -73,7 +76,8 @@ dir="${m.backups.dir}/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$dir.partial"
 trap 'rm -rf "$dir.partial"' EXIT
 
-# The database, from inside the running db container, as the app's own user.
+# The database, from inside the running db container, as the image's superuser (${m.db.userVar}), who can read
+# every object in it whoever owns it.
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
 $COMPOSE exec -T ${m.db.service} sh -c 'pg_dump --format=custom --no-owner -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' > "$dir.partial/database.dump"
 
@@ -104,8 +108,10 @@ fi
 # The database server must run (a new volume is initialized from POSTGRES_* first).
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait ${m.db.service}
+# Objects are made by the owner role, and take their rights from this database, not from the dump: the role
+# script's default privileges give web's role its rows (a dump's grants may name a role this stack lacks).
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T ${m.db.service} sh -c 'pg_restore --clean --if-exists --no-owner --role="$${m.db.appUserVar}" --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
+$COMPOSE exec -T ${m.db.service} sh -c 'pg_restore --clean --if-exists --no-owner --no-privileges --role="$${m.db.appUserVar}" --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
 # Migrations the code has and the backup had not yet, applied on top.
 # shellcheck disable=SC2086
 $COMPOSE run --rm --no-deps ${m.web.release}
@@ -240,8 +246,9 @@ $DOCKER volume rm "$volume" >/dev/null
 # 3. The new major on an empty volume (initialized from POSTGRES_*), the dump restored, the stack started.
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait ${db}
+# Made by the owner role, with the rights the role script's default privileges give (as in ops/restore.sh).
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
-$COMPOSE exec -T ${db} sh -c 'pg_restore --no-owner --role="$${m.db.appUserVar}" --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
+$COMPOSE exec -T ${db} sh -c 'pg_restore --no-owner --no-privileges --role="$${m.db.appUserVar}" --single-transaction -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' < "$dir/database.dump"
 # shellcheck disable=SC2086
 $COMPOSE up --detach
 echo "upgrade-postgres: $old -> $new done; the old data is kept in volume $volume-postgres-$old, the dump in $dir"
@@ -251,16 +258,20 @@ echo "upgrade-postgres: $old -> $new done; the old data is kept in volume $volum
 export function renderCreateAppRole(m: OpsModel, marker: string): string {
   const db = m.db.service;
   return `${preamble(marker, [
-    `Gives an existing database the role the app connects as (${m.db.appUserVar}), not a superuser, owning the app's`,
-    `database and its tables. A new data volume gets it by itself (the image runs ${m.db.appRoleScript} when it`,
-    'initializes the volume); a volume made before the stack had that script needs this once:',
+    'Gives an existing database the app\'s two roles, neither a superuser: the owner of the app\'s database and its',
+    `tables (${m.db.appUserVar}), which migrations connect as, and web's runtime role (${m.db.webUserVar}), which may`,
+    'read and write rows but not create, alter or drop. A new data volume gets them by itself (the image runs',
+    `${m.db.appRoleScript} when it initializes the volume); a volume made before the stack had`,
+    'them needs this once:',
     '',
-    `  1. in .env, set ${m.db.appUserVar} to a role that is not ${m.db.userVar} (the superuser the volume was made with) and`,
-    `     set ${m.db.appUserVar.replace('USER', 'PASSWORD')} to a new password (e.g. the output of: openssl rand -hex 32);`,
+    `  1. in .env, add ${m.db.webPasswordVar}, a new password (e.g. the output of: openssl rand -hex 32);`,
+    `     ${m.db.webUserVar} may stay unset (its default). A volume from before the app had any role of its own`,
+    `     also needs ${m.db.appUserVar} set to a role that is not ${m.db.userVar} (the superuser the volume was`,
+    `     made with) and ${m.db.appPasswordVar}, a new password;`,
     '  2. ops/create-app-role.sh',
     '',
-    'It starts the database if it is not running, runs the script in it, then recreates the app\'s containers so',
-    'that they connect as the new role.',
+    'It starts the database if it is not running, runs the script in it (again and again if need be: it changes',
+    'nothing but the passwords), then recreates the app\'s containers so that they connect as the new roles.',
   ], m)}
 # shellcheck disable=SC2086
 $COMPOSE up --detach --wait ${db}

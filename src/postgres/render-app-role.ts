@@ -4,30 +4,46 @@ export interface AppRoleModel {
   readonly superuser: string;
   /** The app's database (POSTGRES_DB). */
   readonly database: string;
-  /** The app's role and its password. */
+  /** The role that owns the database (migrations, ops/) and its password. */
   readonly user: string;
   readonly password: string;
+  /** The runtime role web connects as, and its password. */
+  readonly webUser: string;
+  readonly webPassword: string;
 }
 
 /**
- * `postgres/create-app-role.sh`: makes the role the app connects as, an owner of the app's database and
- * of what is in its public schema, without any of the superuser's powers (no COPY ... PROGRAM, no reading
- * the server's files, no other databases). Safe to run again: it creates the role only if it is missing,
- * then sets its password and attributes and hands it the database's objects.
+ * `postgres/create-app-role.sh`: makes the app's two roles, neither with any of the superuser's powers (no
+ * COPY ... PROGRAM, no reading the server's files, no other databases). The owner owns the app's database
+ * and what is in its public schema: migrations need that. The runtime role, which web connects as, may
+ * only read and write rows: no CREATE, ALTER, DROP or TRUNCATE, so an SQL injection through the app cannot
+ * change the schema or drop a table. Default privileges give it the same rights on the tables later
+ * migrations create. Safe to run again: it creates a role only if it is missing, then sets the passwords
+ * and attributes, hands the owner the database's objects and grants the runtime role its rights.
  */
 export function renderAppRoleScript(m: AppRoleModel, marker: string): string {
   return `#!/usr/bin/env bash
 # ${marker}
-# Creates the PostgreSQL role the app connects as (${m.user}): it owns the app's database (${m.database}) and
-# what is in it, and is not a superuser, so that SQL run through the app can never run programs or read
-# files on the server. The image runs this once, when the data volume is new; for an existing volume,
-# ops/create-app-role.sh runs it in the db container. Running it again changes nothing but the password.
+# Creates the PostgreSQL roles of the app, neither a superuser, so that SQL run through the app can never
+# run programs or read files on the server:
+#   - ${m.user} owns the app's database (${m.database}) and what is in it: migrations and ops/ connect as it;
+#   - ${m.webUser}, which web connects as, may read and write rows and nothing more: no CREATE, ALTER,
+#     DROP or TRUNCATE, so an SQL injection cannot change the schema or drop a table. Default privileges
+#     give it the same on the tables and sequences later migrations create.
+# The image runs this once, when the data volume is new; for an existing volume, ops/create-app-role.sh
+# runs it in the db container. Running it again changes nothing but the passwords.
 set -euo pipefail
 
 : "\${${m.user}:?${m.user} must be set (see .env.example)}"
 : "\${${m.password}:?${m.password} must be set (see .env.example)}"
+: "\${${m.webUser}:?${m.webUser} must be set (see .env.example)}"
+: "\${${m.webPassword}:?${m.webPassword} must be set (see .env.example)}"
 if [ "\$${m.user}" = "\$${m.superuser}" ]; then
     echo "create-app-role: ${m.user} and ${m.superuser} are both \\"\$${m.user}\\"; the app's role must be another role than the superuser" >&2
+    exit 1
+fi
+if [ "\$${m.webUser}" = "\$${m.user}" ] || [ "\$${m.webUser}" = "\$${m.superuser}" ]; then
+    echo "create-app-role: ${m.webUser} (\\"\$${m.webUser}\\") must be another role than ${m.user} and ${m.superuser}: web must not connect as a role that can change the schema" >&2
     exit 1
 fi
 
@@ -35,6 +51,8 @@ fi
 psql -v ON_ERROR_STOP=1 --no-psqlrc --username "\$${m.superuser}" --dbname "\$${m.database}" <<'SQL'
 \\getenv app_user ${m.user}
 \\getenv app_password ${m.password}
+\\getenv web_user ${m.webUser}
+\\getenv web_password ${m.webPassword}
 \\getenv app_database ${m.database}
 SELECT format('CREATE ROLE %I', :'app_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \\gexec
 ALTER ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'app_password';
@@ -47,9 +65,23 @@ SELECT format('ALTER SEQUENCE public.%I OWNER TO %I', c.relname, :'app_user')
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'public' AND c.relkind = 'S'
    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) \\gexec
--- Only the app's role (and superusers) may connect to its database.
+-- Only the app's roles (and superusers) may connect to its database, and nobody but the owner may create
+-- in its schema (PostgreSQL 15 and later grant no CREATE there; a database made earlier may still do).
+-- Without TEMPORARY (revoked from PUBLIC with the rest), web cannot create temporary tables either.
 REVOKE ALL ON DATABASE :"app_database" FROM PUBLIC;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+
+-- web's role: rows only. Nothing it is given lets it create, alter, drop or truncate.
+SELECT format('CREATE ROLE %I', :'web_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'web_user') \\gexec
+ALTER ROLE :"web_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'web_password';
+GRANT CONNECT ON DATABASE :"app_database" TO :"web_user";
+GRANT USAGE ON SCHEMA public TO :"web_user";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"web_user";
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO :"web_user";
+-- Tables and sequences the owner creates later (each migration) come with the same rights.
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"web_user";
+ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO :"web_user";
 SQL
-echo "create-app-role: \$${m.user} owns \$${m.database} and is not a superuser"
+echo "create-app-role: \$${m.user} owns \$${m.database}; \$${m.webUser} reads and writes its rows; neither is a superuser"
 `;
 }

@@ -179,7 +179,9 @@ export class DjangoStack extends Component {
     this.ops = new OpsScripts(this, () => ({
       composeFile: this.composeFile.path,
       db: {
-        service: this.postgres.service.name, userVar: this.postgres.superuserEnv.user.name, appUserVar: this.postgres.env.user.name,
+        service: this.postgres.service.name, userVar: this.postgres.superuserEnv.user.name,
+        appUserVar: this.postgres.env.user.name, appPasswordVar: this.postgres.env.password.name,
+        webUserVar: this.postgres.env.web.user.name, webPasswordVar: this.postgres.env.web.password.name,
         databaseVar: this.postgres.env.name.name, appRoleScript: Postgres.APP_ROLE_INIT_PATH,
         version: this.postgres.version, volume: this.postgres.data.name, dataPath: postgresDataPath,
       },

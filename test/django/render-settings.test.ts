@@ -7,7 +7,8 @@ describe('the settings module', () => {
 
   test('reads secrets without a default, so a missing one stops start-up', () => {
     expect(settings).toContain('SECRET_KEY = _str("DJANGO_SECRET_KEY")\n');
-    expect(settings).toContain('"PASSWORD": _str("POSTGRES_APP_PASSWORD"),');
+    expect(settings).toContain('_DATABASE_PASSWORD = _str("POSTGRES_WEB_PASSWORD")\n');
+    expect(settings).toContain('_DATABASE_PASSWORD = _str("POSTGRES_APP_PASSWORD")\n');
   });
 
   test('parses DEBUG strictly, off by default', () => {

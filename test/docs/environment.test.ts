@@ -28,14 +28,14 @@ function received(dir: string): Record<string, string[]> {
 }
 
 describe('docs/ENVIRONMENT.md says what each container really gets', () => {
-  test('the default stack: the database gets its own variables (superuser, app role, database) and no Django secret; nginx gets none', () => {
+  test('the default stack: the database gets its own variables (superuser, the two roles of the app, database) and no Django secret; nginx gets none', () => {
     const { project, outdir } = newStack();
     project.synth();
     const docs = documented(readFileSync(join(outdir, 'docs/ENVIRONMENT.md'), 'utf-8'));
     const compose = received(outdir);
     expect(Object.keys(compose).sort()).toEqual(Object.keys(docs).sort());
     for (const service of Object.keys(docs)) expect(compose[service].sort()).toEqual(docs[service].sort());
-    expect(compose.db.sort()).toEqual(['POSTGRES_APP_PASSWORD', 'POSTGRES_APP_USER', 'POSTGRES_DB', 'POSTGRES_PASSWORD', 'POSTGRES_USER']);
+    expect(compose.db.sort()).toEqual(['POSTGRES_APP_PASSWORD', 'POSTGRES_APP_USER', 'POSTGRES_DB', 'POSTGRES_PASSWORD', 'POSTGRES_USER', 'POSTGRES_WEB_PASSWORD', 'POSTGRES_WEB_USER']);
     expect(compose.nginx).toBeUndefined();
   }, 30_000);
 

@@ -189,29 +189,97 @@ export async function tlsProxyTrust(stack: ComposeStack, web: string, webPort: n
   return `X-Forwarded-For: 6.6.6.6 and X-Forwarded-Proto: https sent from ${gateway}; ${seen.join('; ')}`;
 }
 
-/** A6. The app connects as a role that is not a superuser: COPY ... PROGRAM is refused; its queries have a statement timeout. */
-export function databaseRole(stack: ComposeStack, web: string): string {
+/** What web's role may do, as the app's own settings connect (`python manage.py shell` in the web container). */
+export interface RoleProbe {
+  readonly role: string;
+  readonly superuser: string;
+  readonly statementTimeout: string;
+  /** The owner of a table migrate created. */
+  readonly tableOwner: string;
+  /** Each statement web must not run: PostgreSQL's first line of refusal, or "RAN". */
+  readonly refused: Record<'COPY' | 'DROP' | 'ALTER' | 'CREATE', string>;
+  /** A row inserted into the table migrate created, read back and deleted: "ok", or the error. */
+  readonly rows: string;
+  readonly output: string;
+}
+
+/**
+ * Runs, as web connects (its settings, its environment), a statement of each kind an SQL injection would try,
+ * each in a transaction rolled back afterwards (DDL is transactional in PostgreSQL: nothing stays even where
+ * it ran), then writes, reads and deletes a row of library_document, a table migrate created as the owner.
+ */
+export function probeWebRole(stack: ComposeStack, web: string): RoleProbe {
   const probe = [
-    'from django.db import connection, DatabaseError',
+    'from django.db import connection, transaction, DatabaseError',
+    'class Undo(Exception): pass',
     'c = connection.cursor()',
     'c.execute("SELECT current_user, rolsuper, current_setting(\'statement_timeout\') FROM pg_roles WHERE rolname = current_user")',
-    'print(*c.fetchone())',
+    'print("ROLE", *c.fetchone())',
+    'c.execute("SELECT tableowner FROM pg_tables WHERE schemaname = \'public\' AND tablename = \'library_document\'")',
+    'print("OWNER", c.fetchone()[0])',
+    'for label, sql in [("COPY", "COPY (SELECT 1) TO PROGRAM \'id\'"), ("DROP", "DROP TABLE library_document"),',
+    '                   ("ALTER", "ALTER TABLE library_document ADD COLUMN e2e_evil text"), ("CREATE", "CREATE TABLE e2e_evil (id int)")]:',
+    '    try:',
+    '        with transaction.atomic():',
+    '            c.execute(sql)',
+    '            raise Undo()',
+    '    except Undo:',
+    '        print(label, "RAN")',
+    '    except DatabaseError as e:',
+    '        print(label, "REFUSED", str(e).splitlines()[0])',
     'try:',
-    '    c.execute("COPY (SELECT 1) TO PROGRAM \'id\'")',
-    '    print("COPY-RAN")',
+    '    c.execute("INSERT INTO library_document (title, body, attachment, created_at) VALUES (\'e2e role probe\', \'x\', \'\', now()) RETURNING id")',
+    '    new = c.fetchone()[0]',
+    '    c.execute("SELECT title FROM library_document WHERE id = %s", [new])',
+    '    assert c.fetchone()[0] == "e2e role probe"',
+    '    c.execute("DELETE FROM library_document WHERE id = %s", [new])',
+    '    print("ROWS ok")',
     'except DatabaseError as e:',
-    '    print("REFUSED", str(e).splitlines()[0])',
+    '    print("ROWS", str(e).splitlines()[0])',
   ].join('\n');
   const r = stack.exec(web, ['python', 'manage.py', 'shell', '-c', probe]);
   // (Django's shell may say first what it imported.)
-  const [role, superuser, timeout] = (r.output.split('\n').find((l) => / (True|False) /.test(l)) ?? '').split(' ');
-  expect(r.code === 0 && superuser === 'False', `the app's role: ${r.output.trim()}`);
-  expect(/REFUSED .*(external program|superuser|pg_execute_server_program)/.test(r.output), `COPY TO PROGRAM as the app: ${r.output.trim()}`);
-  expect(timeout === '30s' || /^\d+(s|ms|min)$/.test(timeout), `statement_timeout of the app's connection: ${timeout}`);
-  expect(timeout !== '0', 'the app\'s queries have no statement timeout');
+  const line = (key: string) => (r.output.split('\n').find((l) => l.startsWith(`${key} `)) ?? '').slice(key.length + 1).trim();
+  expect(r.code === 0, `the role probe in ${web}: ${r.output.trim()}`);
+  const [role, superuser, statementTimeout] = line('ROLE').split(' ');
+  const refusal = (key: string) => line(key).replace(/^REFUSED /, '');
+  return {
+    role, superuser, statementTimeout, tableOwner: line('OWNER'),
+    refused: { COPY: refusal('COPY'), DROP: refusal('DROP'), ALTER: refusal('ALTER'), CREATE: refusal('CREATE') },
+    rows: line('ROWS'),
+    output: r.output.trim(),
+  };
+}
+
+/** web's role reads and writes rows of migrate's tables, and PostgreSQL refuses it DROP, ALTER and CREATE. */
+export function expectRowsOnly(p: RoleProbe): string {
+  expect(p.superuser === 'False', `web's role ${p.role} is a superuser: ${p.output}`);
+  expect(p.role !== p.tableOwner, `web connects as ${p.role}, the owner of migrate's tables`);
+  expect(/must be owner of table library_document/.test(p.refused.DROP), `DROP TABLE as web: ${p.refused.DROP}`);
+  expect(/must be owner of table library_document/.test(p.refused.ALTER), `ALTER TABLE as web: ${p.refused.ALTER}`);
+  expect(/permission denied for schema public/.test(p.refused.CREATE), `CREATE TABLE as web: ${p.refused.CREATE}`);
+  expect(p.rows === 'ok', `INSERT/SELECT/DELETE as web in migrate's table: ${p.rows}`);
+  return `DROP TABLE: ${p.refused.DROP}; ALTER TABLE: ${p.refused.ALTER}; CREATE TABLE: ${p.refused.CREATE}; `
+    + `INSERT, SELECT, DELETE in library_document (owner ${p.tableOwner}, made by migrate): ok`;
+}
+
+/**
+ * A6. The app connects as a role that is not a superuser and cannot change the schema: COPY ... PROGRAM,
+ * DROP, ALTER and CREATE are refused while rows are read and written; its queries have a statement timeout.
+ */
+export function databaseRole(stack: ComposeStack, web: string): string {
+  const p = probeWebRole(stack, web);
+  expect(/(external program|superuser|pg_execute_server_program)/.test(p.refused.COPY), `COPY TO PROGRAM as the app: ${p.refused.COPY}`);
+  const rows = expectRowsOnly(p);
+  expect(p.statementTimeout === '30s' || /^\d+(s|ms|min)$/.test(p.statementTimeout), `statement_timeout of the app's connection: ${p.statementTimeout}`);
+  expect(p.statementTimeout !== '0', 'the app\'s queries have no statement timeout');
+  const webEnv = run(DOCKER, ['inspect', '--format', '{{join .Config.Env "\\n"}}', stack.containerId(web)]).output;
+  const ownerVars = webEnv.split('\n').map((l) => l.split('=')[0]).filter((n) => /^POSTGRES_APP_/.test(n));
+  expect(ownerVars.length === 0, `web's environment holds the owner role's ${ownerVars.join(', ')}`);
   const dbEnv = run(DOCKER, ['inspect', '--format', '{{join .Config.Env "\\n"}}', stack.containerId(stack.db)]).output;
   expect(!/^DJANGO_SECRET_KEY=/m.test(dbEnv), 'the db container holds DJANGO_SECRET_KEY');
-  return `web connects as "${role}", not a superuser; COPY TO PROGRAM: ${/REFUSED (.*)/.exec(r.output)![1]}; statement_timeout ${timeout}; no DJANGO_SECRET_KEY in db's environment`;
+  return `web connects as "${p.role}", not a superuser, without the owner's variables; COPY TO PROGRAM: ${p.refused.COPY}; ${rows}; `
+    + `statement_timeout ${p.statementTimeout}; no DJANGO_SECRET_KEY in db's environment`;
 }
 
 /** A7. /.well-known/ is not a dotfile: ACME challenges and security.txt reach the site (here the app's 404, not nginx's 403). */

@@ -144,7 +144,7 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
     await check('A3. slow headers, a slow body and idle connections are cut off', () => attacks.slowClients(dir, client, stack.front.port));
     await check('A4. too many requests at once from one client: 429', () => attacks.connectionLimit(dir, client));
     await check('A5. behind a TLS proxy, forwarded headers are believed from its addresses only', () => attacks.tlsProxyTrust(stack, web, webPort));
-    await check('A6. the app\'s database role is no superuser: COPY TO PROGRAM refused; statement timeout; no Django secret in db', async () => attacks.databaseRole(stack, web));
+    await check('A6. web\'s database role is no superuser and reads and writes rows only: COPY TO PROGRAM, DROP, ALTER, CREATE refused; statement timeout; no Django secret in db', async () => attacks.databaseRole(stack, web));
     await check('A7. /.well-known/ reaches the site; dotfiles do not', () => attacks.wellKnown(client));
     await check('A8. a WebSocket from a foreign Origin is refused', () => attacks.websocketOrigin(client));
     await check('A9. an uploaded HTML file is served as a download', () => attacks.uploadsAreDownloads(stack, web, client));
@@ -314,7 +314,7 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       smoke.expect(version.output.trim().startsWith(`${upgradeTo}.`) && row.output.trim() === '1', `server ${version.output.trim()}, row count ${row.output.trim()}`);
       return `${done.replace(/; the old data.*/, '')}; server ${version.output.trim()}; the row is there; ${await smoke.checkHealth(client)}`;
     });
-    await check('19. a volume made before the app had its own role (the app connecting as the superuser) moves to one with ops/create-app-role.sh', async () => {
+    await check('19. a volume made before the app had its own roles (the app connecting as the superuser) moves to them with ops/create-app-role.sh', async () => {
       const current = new ComposeStack(dir, stack.project);
       await current.down({ volumes: true });
       // That volume, as the stack made it then: no role script, the app's user the image's superuser.
@@ -329,16 +329,22 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       const asOld = (sql: string) => old.exec(db, ['psql', '-h', '127.0.0.1', '-U', 'tau', '-d', env.POSTGRES_DB, '-tAc', sql], { PGPASSWORD: env.POSTGRES_PASSWORD }).output.trim();
       asOld("INSERT INTO library_document (title, body, attachment, created_at) VALUES ('written by the superuser', 'x', '', now())");
       smoke.expect(asOld("SELECT rolsuper FROM pg_roles WHERE rolname = 'tau'") === 't', 'the old app user is not a superuser');
-      // The operator's move: .env names the old superuser, a new role for the app and its password; then the script.
-      const newEnv = { POSTGRES_USER: 'tau', POSTGRES_APP_USER: 'tau_app', POSTGRES_APP_PASSWORD: `e2e-${Math.random().toString(36).slice(2)}` };
+      // The operator's move: .env names the old superuser, a new owner role and the passwords of both roles
+      // (web's role, POSTGRES_WEB_USER, keeps its default); then the script.
+      const newEnv = {
+        POSTGRES_USER: 'tau', POSTGRES_APP_USER: 'tau_app', POSTGRES_APP_PASSWORD: `e2e-${Math.random().toString(36).slice(2)}`,
+        POSTGRES_WEB_PASSWORD: `e2e-${Math.random().toString(36).slice(2)}`,
+      };
       const done = script(current, 'create-app-role.sh', [], newEnv);
       await current.waitHealthy(web);
-      const probe = 'from django.db import connection; c = connection.cursor(); c.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"); print(*c.fetchone())';
-      const role = (current.exec(web, ['python', 'manage.py', 'shell', '-c', probe]).output.split('\n').find((l) => / (True|False)$/.test(l)) ?? '').trim();
-      smoke.expect(role === 'tau_app False', `web connects as: ${role}`);
+      const role = attacks.probeWebRole(current, web);
+      smoke.expect(role.role === env.POSTGRES_WEB_USER && role.tableOwner === 'tau_app', `web connects as ${role.role}, the tables belong to ${role.tableOwner}`);
+      const rows = attacks.expectRowsOnly(role);
+      smoke.expect(current.exitCode('migrate') === 0, `migrate as tau_app: exit ${current.exitCode('migrate')}`);
       await current.waitFront();
       await smoke.findDocument(client, 'written by the superuser');
-      return `the old app user tau was a superuser; ${done}; web connects as tau_app (no superuser), migrate exit ${current.exitCode('migrate')}, and reads the row the superuser wrote`;
+      return `the old app user tau was a superuser; ${done}; migrate connects as tau_app (exit 0), which owns the tables; `
+        + `web as ${role.role} (no superuser): ${rows}; it reads the row the superuser wrote`;
     });
   } catch (e) {
     outcome.failed++;

@@ -54,7 +54,7 @@ describe('.env', () => {
     // THEN the file is untouched, and the missing names are reported
     expect(readFileSync(path, 'utf-8')).toBe('# mine\nDJANGO_SECRET_KEY=my-own-secret\n');
     expect(statSync(path).mode & 0o777).toBe(0o640);
-    expect(grown.stack.dotEnv.status).toEqual({ state: 'kept', missing: ['POSTGRES_PASSWORD', 'POSTGRES_APP_PASSWORD', 'SENTRY_DSN'] });
+    expect(grown.stack.dotEnv.status).toEqual({ state: 'kept', missing: ['POSTGRES_PASSWORD', 'POSTGRES_APP_PASSWORD', 'POSTGRES_WEB_PASSWORD', 'SENTRY_DSN'] });
   });
 
   test('a secret without a generator is left empty and reported', () => {

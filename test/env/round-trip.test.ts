@@ -37,7 +37,7 @@ function stackWith(value: string, options: { omitCustom?: boolean } = {}): strin
   stack.env.add('GREETING', { description: 'An awkward default', default: DEFAULT, for: [stack.web] });
   project.synth();
   const env = readFileSync(join(outdir, '.env'), 'utf-8')
-    .replace(/^(DJANGO_SECRET_KEY|POSTGRES_APP_PASSWORD)=.*$/gm, (_line, name) => `${name}=${quoteEnvValue(value)}`)
+    .replace(/^(DJANGO_SECRET_KEY|POSTGRES_WEB_PASSWORD)=.*$/gm, (_line, name) => `${name}=${quoteEnvValue(value)}`)
     .replace(/^GREETING=.*$/m, () => (options.omitCustom ? '' : `GREETING=${quoteEnvValue(value)}`));
   writeFileSync(join(outdir, '.env'), env);
   return outdir;
@@ -64,9 +64,9 @@ describe('awkward values read back exactly', () => {
   test.each(AWKWARD)('%j through docker compose, python-dotenv and Django', (value) => {
     const dir = stackWith(value);
     const composed = composeEnvironment(dir);
-    expect([composed.DJANGO_SECRET_KEY, composed.POSTGRES_APP_PASSWORD, composed.GREETING]).toEqual([value, value, value]);
+    expect([composed.DJANGO_SECRET_KEY, composed.POSTGRES_WEB_PASSWORD, composed.GREETING]).toEqual([value, value, value]);
     const dotenv = dotenvValues(dir);
-    expect([dotenv.DJANGO_SECRET_KEY, dotenv.POSTGRES_APP_PASSWORD, dotenv.GREETING]).toEqual([value, value, value]);
+    expect([dotenv.DJANGO_SECRET_KEY, dotenv.POSTGRES_WEB_PASSWORD, dotenv.GREETING]).toEqual([value, value, value]);
     const settings = importSettings(dir, 'Tau', composed);
     expect(settings.problems).toEqual([]);
     expect([settings.values.SECRET_KEY, settings.values.DATABASES.default.PASSWORD]).toEqual([value, value]);

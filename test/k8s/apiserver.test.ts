@@ -131,7 +131,9 @@ describe.each(['tau', 'atlas'])('%s', (which) => {
     const secret = recorded(r()).find((o) => o.kind === 'Secret')!;
     const env = parseEnvFile(readFileSync(r().envFile, 'utf-8'));
     const data = Object.fromEntries(Object.entries((secret as any).data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf-8')]));
-    expect(data).toEqual({ POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, POSTGRES_APP_PASSWORD: env.POSTGRES_APP_PASSWORD, DJANGO_SECRET_KEY: env.DJANGO_SECRET_KEY });
+    expect(data).toEqual({
+      POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, POSTGRES_APP_PASSWORD: env.POSTGRES_APP_PASSWORD, POSTGRES_WEB_PASSWORD: env.POSTGRES_WEB_PASSWORD, DJANGO_SECRET_KEY: env.DJANGO_SECRET_KEY,
+    });
   });
 });
 

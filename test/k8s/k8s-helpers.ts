@@ -225,12 +225,20 @@ export function semanticProblems(objects: readonly Obj[], stack: DjangoStack, ta
   }
 
   // Every variable the app reads reaches the web container: the settings module's, and every one the model gives web.
-  const web = templates.find((t) => t.owner.kind === 'Deployment' && t.owner.metadata.name === stack.web.name)?.spec.containers[0];
-  const webEnv = new Set<string>((web?.env ?? []).map((e: any) => e.name));
+  // The settings module reads the owner role's only when web's runtime role is not set: web gets web's role and
+  // never the owner's, the migrations Job the owner's.
+  const env = (container: any) => new Set<string>((container?.env ?? []).map((e: any) => e.name));
+  const webEnv = env(templates.find((t) => t.owner.kind === 'Deployment' && t.owner.metadata.name === stack.web.name)?.spec.containers[0]);
+  const jobEnv = env(templates.find((t) => t.owner.kind === 'Job')?.spec.containers[0]);
+  const owner = [stack.postgres.env.user.name, stack.postgres.env.password.name];
   const settings = readFileSync(join(outdir, stack.djangoProject, 'settings_env.py'), 'utf-8');
-  const read = [...settings.matchAll(/_(?:str|bool|list|int)\("([A-Z][A-Z0-9_]*)"/g)].map((m) => m[1]);
+  const read = [...settings.matchAll(/_(?:str|bool|list|int)\("([A-Z][A-Z0-9_]*)"/g)].map((m) => m[1]).filter((v) => !owner.includes(v));
   for (const v of new Set([...read, ...stack.env.forService(stack.web).map((x) => x.name)])) {
     if (!webEnv.has(v)) problems.push(`web container: the app reads ${v}, which does not reach it`);
+  }
+  for (const v of owner) {
+    if (webEnv.has(v)) problems.push(`web container: gets ${v}, the database owner's`);
+    if (!jobEnv.has(v)) problems.push(`migrations Job: the database owner's ${v} does not reach it`);
   }
   return problems;
 }

@@ -164,7 +164,7 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(gitignore).toEqual(expect.arrayContaining(['/.env', '/k8s/**/.env*']));
     expect(readFileSync(join(outdir, '.dockerignore'), 'utf-8').split('\n')).toContain('k8s');
     const script = readFileSync(join(outdir, 'k8s/create-secret.sh'), 'utf-8');
-    expect(script).toContain('for name in POSTGRES_PASSWORD POSTGRES_APP_PASSWORD DJANGO_SECRET_KEY; do');
+    expect(script).toContain('for name in POSTGRES_PASSWORD POSTGRES_APP_PASSWORD POSTGRES_WEB_PASSWORD DJANGO_SECRET_KEY; do');
     expect(script).toContain('kubectl create secret generic tau-secrets --namespace tau --from-env-file=/dev/stdin --dry-run=client -o yaml');
   });
 

@@ -85,6 +85,19 @@ describe('each kind of bad input is named with its component, field, value and w
       .toMatch(/postgres: user = "postgres"; a name other than the superuser's \("postgres"\): the app must not connect as a superuser/);
   });
 
+  test.each([
+    ['the owner\'s', { user: 'tau', webUser: 'tau' }, 'tau'],
+    ['the superuser\'s', { webUser: 'postgres' }, 'postgres'],
+  ])('web\'s role named as %s', (_what, postgres, name) => {
+    expect(synthError({ ...TAU, postgres }))
+      .toMatch(new RegExp(`postgres: webUser = "${name}"; a name other than the owner's \\("tau"\\) and the superuser's \\("postgres"\\): web must not connect as a role that can change the schema`));
+  });
+
+  test('web\'s role with a name that needs quoting', () => {
+    expect(synthError({ ...TAU, postgres: { webUser: 'Tau-Web' } }))
+      .toMatch(/postgres: webUser = "Tau-Web"; lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_/);
+  });
+
   test('a dependency cycle', () => {
     expect(synthError(TAU, (s) => s.db.dependsOn(s.nginx))).toMatch(/depends_on = "(db -> nginx -> web -> db|web -> db -> nginx -> web|nginx -> web -> db -> nginx)"; dependencies without a cycle/);
   });

@@ -206,12 +206,15 @@ export class DjangoApp implements StackPart {
       stopGracePeriod: Duration.seconds(this.requestTimeout.toSeconds() + 5),
       limits,
     });
+    // migrate connects as the owner of the database (migrations change the schema); web, and services given
+    // web's environment, as the runtime role, which can read and write rows but not change the schema.
+    const { web: runtimeRole, user: owner, password: ownerPassword, ...server } = props.database;
     this.release
-      .reads(...Object.values(props.database), ...Object.values(this.env))
+      .reads(...Object.values(server), owner, ownerPassword, ...Object.values(this.env))
       .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
       .dependsOn(props.db, { healthy: true });
     this.service
-      .reads(...Object.values(props.database), ...Object.values(this.env), this.webConcurrency, forwardedAllowIps, statementTimeout)
+      .reads(...Object.values(server), runtimeRole.user, runtimeRole.password, ...Object.values(this.env), this.webConcurrency, forwardedAllowIps, statementTimeout)
       .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
       .mount(props.mediaFiles?.path ?? `${workdir}/mediafiles`, mediaVolume)
       .dependsOn(props.db, { healthy: true })
@@ -257,6 +260,7 @@ export class DjangoApp implements StackPart {
           env: this.env,
           database: props.database,
           web: this.service,
+          release: this.release,
           staticFiles: this.staticFiles,
           mediaFiles: this.mediaFiles,
           healthPath: this.healthPath,

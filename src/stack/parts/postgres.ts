@@ -17,11 +17,18 @@ export interface PostgresOptions {
    */
   readonly database?: string;
   /**
-   * Name of the role the app connects as (POSTGRES_APP_USER's default): it owns the app's database and
-   * nothing else, and is not a superuser.
+   * Name of the role that owns the app's database and its tables (POSTGRES_APP_USER's default): migrations
+   * and the ops/ scripts connect as it. It owns nothing else and is not a superuser.
    * @default - the Django project's name in lower case
    */
   readonly user?: string;
+  /**
+   * Name of the runtime role web connects as (POSTGRES_WEB_USER's default): it may read and write the rows
+   * of the app's tables, and may not create, alter or drop anything, so an SQL injection cannot change the
+   * schema or drop a table.
+   * @default - the owner's name with `_web` added, e.g. 'tau_web'
+   */
+  readonly webUser?: string;
   /**
    * Name of the superuser the image creates (POSTGRES_USER's default), used by the db container and the
    * scripts under ops/ only, never by the app.
@@ -35,7 +42,7 @@ export interface PostgresOptions {
   readonly limits?: ResourceLimits;
 }
 
-export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true, superuser: true, limits: true });
+export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true, webUser: true, superuser: true, limits: true });
 
 /** Majors this stack knows how to run: 15 and later, up to the newest it has been checked against. */
 export const POSTGRES_VERSIONS: readonly number[] = [15, 16, 17, 18];
@@ -74,15 +81,19 @@ export class Postgres implements StackPart {
   public readonly version: number;
   public readonly service: Service;
   public readonly data: Volume;
-  /** What the app connects with: the database, its own role (not the superuser) and the server's address. */
+  /**
+   * What the app connects with: the database, its two roles (the owner for migrations, the runtime role for
+   * web; neither a superuser) and the server's address.
+   */
   public readonly env: PostgresEnvVars;
   /** The image's superuser, for the db container and the ops scripts. */
   public readonly superuserEnv: { readonly user: EnvVar; readonly password: EnvVar };
-  /** The script that creates the app's role: run by the image on a fresh volume, by ops/create-app-role.sh on an existing one. */
+  /** The script that creates the app's roles: run by the image on a fresh volume, by ops/create-app-role.sh on an existing one. */
   public readonly appRoleScript: ManagedFile;
   private readonly options: PostgresOptions;
   private readonly database: string;
   private readonly user: string;
+  private readonly webUser: string;
   private readonly superuser: string;
 
   constructor(stack: PartScope, defaultName: string, options: PostgresOptions = {}) {
@@ -90,15 +101,22 @@ export class Postgres implements StackPart {
     this.version = options.version ?? 17;
     this.database = options.database ?? defaultName;
     this.user = options.user ?? defaultName;
+    this.webUser = options.webUser ?? `${this.user}_web`;
     this.superuser = options.superuser ?? 'postgres';
     // The database's variables first: the healthcheck names them.
     const name = stack.env.add('POSTGRES_DB', { description: 'Name of the PostgreSQL database', default: this.database });
     const superuser = stack.env.add('POSTGRES_USER', {
-      description: 'PostgreSQL superuser, for the db container and the ops/ scripts only (the app connects as POSTGRES_APP_USER)', default: this.superuser,
+      description: 'PostgreSQL superuser, for the db container and the ops/ scripts only (the app connects as POSTGRES_APP_USER or POSTGRES_WEB_USER)', default: this.superuser,
     });
     const superuserPassword = stack.env.add('POSTGRES_PASSWORD', { description: 'Password of the superuser', secret: true, generate: 'password' });
-    const user = stack.env.add('POSTGRES_APP_USER', { description: 'PostgreSQL role the app connects as: owns the app\'s database, not a superuser', default: this.user });
-    const password = stack.env.add('POSTGRES_APP_PASSWORD', { description: 'Password of the app\'s role', secret: true, generate: 'password' });
+    const user = stack.env.add('POSTGRES_APP_USER', {
+      description: 'PostgreSQL role that owns the app\'s database and tables, not a superuser: migrations and the ops/ scripts connect as it', default: this.user,
+    });
+    const password = stack.env.add('POSTGRES_APP_PASSWORD', { description: 'Password of the owner role', secret: true, generate: 'password' });
+    const webUser = stack.env.add('POSTGRES_WEB_USER', {
+      description: 'PostgreSQL role web connects as: reads and writes rows, cannot create, alter or drop', default: this.webUser,
+    });
+    const webPassword = stack.env.add('POSTGRES_WEB_PASSWORD', { description: 'Password of web\'s role', secret: true, generate: 'password' });
     this.superuserEnv = { user: superuser, password: superuserPassword };
     this.data = stack.addVolume('postgres_data', { description: 'PostgreSQL data directory' });
     this.service = stack.addService('db', {
@@ -117,34 +135,41 @@ export class Postgres implements StackPart {
     });
     this.env = {
       name, user, password,
+      web: { user: webUser, password: webPassword },
       host: stack.env.add('POSTGRES_HOST', { description: 'Host name of the database (the db service)', default: this.service.name }),
       port: stack.env.add('POSTGRES_PORT', { description: 'Port of the database', default: String(this.service.port) }),
     };
-    this.service.reads(name, superuser, superuserPassword, user, password);
+    // The db container makes both roles (the role script), so it reads both.
+    this.service.reads(name, superuser, superuserPassword, user, password, webUser, webPassword);
     this.service.mount(postgresDataPath(this.version), this.data, { note: postgresDataNote(this.version) });
     this.appRoleScript = new ManagedFile(stack, Postgres.APP_ROLE_SCRIPT, {
       executable: true,
-      render: (marker) => renderAppRoleScript({ superuser: superuser.name, database: name.name, user: user.name, password: password.name }, marker),
+      render: (marker) => renderAppRoleScript({
+        superuser: superuser.name, database: name.name, user: user.name, password: password.name, webUser: webUser.name, webPassword: webPassword.name,
+      }, marker),
     });
     this.service.mountFile(Postgres.APP_ROLE_SCRIPT, Postgres.APP_ROLE_INIT_PATH, {
-      note: 'Creates the app\'s role when the data volume is new; ops/create-app-role.sh runs it on an existing one',
+      note: 'Creates the app\'s roles when the data volume is new; ops/create-app-role.sh runs it on an existing one',
     });
   }
 
   public validate(): Problem[] {
     const component = 'postgres';
+    const names = 'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_';
     return [
       ...checkOptionKeys(component, this.options, POSTGRES_OPTION_KEYS),
       ...(POSTGRES_VERSIONS.includes(this.version) ? []
         : [{ component, field: 'version', value: this.version, allowed: `one of ${POSTGRES_VERSIONS.join(', ')}` }]),
-      ...checkPattern(component, 'database', this.database, IDENTIFIER,
-        'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
-      ...checkPattern(component, 'user', this.user, IDENTIFIER,
-        'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
-      ...checkPattern(component, 'superuser', this.superuser, IDENTIFIER,
-        'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_'),
+      ...checkPattern(component, 'database', this.database, IDENTIFIER, names),
+      ...checkPattern(component, 'user', this.user, IDENTIFIER, names),
+      ...checkPattern(component, 'webUser', this.webUser, IDENTIFIER, names),
+      ...checkPattern(component, 'superuser', this.superuser, IDENTIFIER, names),
       ...(this.user === this.superuser
         ? [{ component, field: 'user', value: this.user, allowed: `a name other than the superuser's ("${this.superuser}"): the app must not connect as a superuser` }]
+        : []),
+      ...(this.webUser === this.user || this.webUser === this.superuser
+        ? [{ component, field: 'webUser', value: this.webUser,
+          allowed: `a name other than the owner's ("${this.user}") and the superuser's ("${this.superuser}"): web must not connect as a role that can change the schema` }]
         : []),
     ];
   }
