@@ -113,7 +113,8 @@ export class DjangoStack extends Component {
   private readonly _networks: Network[] = [];
   private readonly _parts: StackPart[] = [];
   private readonly _problems: Problem[] = [];
-  private readonly composeFile: ComposeFile;
+  /** `docker-compose.yml`; `addOverride` sets a Compose key the model does not have. */
+  public readonly composeFile: ComposeFile;
   private readonly logs: LogRotation;
   private readonly backups: { readonly dir: string; readonly keep: number };
 
