@@ -1,8 +1,8 @@
 import { IConstruct } from 'constructs';
-import { ManagedFile } from '../core';
+import { ManagedFile, Override, overridePath } from '../core';
 import { DevelopmentOverride } from '../model';
 import { renderDevComposeYaml } from './render-dev-compose';
-import { ComposeModel, ComposeOverride, renderComposeYaml } from './render-compose';
+import { ComposeModel, renderComposeYaml } from './render-compose';
 
 /**
  * `docker-compose.yml`, rendered from the model when projen synthesizes. For a Compose key the model lacks,
@@ -10,7 +10,7 @@ import { ComposeModel, ComposeOverride, renderComposeYaml } from './render-compo
  */
 export class ComposeFile extends ManagedFile {
   public static readonly PATH = 'docker-compose.yml';
-  private readonly overrides: ComposeOverride[] = [];
+  private readonly overrides: Override[] = [];
 
   constructor(scope: IConstruct, model: () => ComposeModel) {
     super(scope, ComposeFile.PATH, { render: (marker) => renderComposeYaml(model(), marker, this.overrides) });
@@ -22,20 +22,15 @@ export class ComposeFile extends ManagedFile {
    * prefer an option of the model where there is one. A `.` inside a key is written `\\.`.
    */
   public addOverride(path: string, value: unknown): this {
-    this.overrides.push({ path: splitPath(path), value });
+    this.overrides.push({ path: overridePath(path), value });
     return this;
   }
 
   /** Removes a key from the rendered file, by its dotted path: `addDeletionOverride('services.web.logging')`. */
   public addDeletionOverride(path: string): this {
-    this.overrides.push({ path: splitPath(path), value: undefined });
+    this.overrides.push({ path: overridePath(path), value: undefined });
     return this;
   }
-}
-
-/** `a.b\\.c` -> ['a', 'b.c']. */
-function splitPath(path: string): string[] {
-  return path.split(/(?<!\\)\./).map((part) => part.replace(/\\\./g, '.'));
 }
 
 /** `docker-compose.dev.yml`: the development overlay, used only with `-f docker-compose.yml -f docker-compose.dev.yml`. */

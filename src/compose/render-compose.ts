@@ -1,4 +1,5 @@
 import { Document, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { applyOverride, Override } from '../core';
 import { EnvContract, EnvVar, Healthcheck, Network, Service, Volume } from '../model';
 import { ComposeFileSchema, ComposeHealthcheckSchema, ComposeServiceSchema } from './compose-schema';
 
@@ -138,14 +139,8 @@ function networkNote(network: Network, services: readonly Service[]): string {
   return network.description ? `${who}: ${network.description}` : who;
 }
 
-/** A key the model does not have, set (or removed, `undefined`) in the rendered file: `services.web.sysctls`. */
-export interface ComposeOverride {
-  readonly path: readonly string[];
-  readonly value: unknown;
-}
-
 /** The compose file as YAML text: services and volumes as blank-line separated sections, comments in place. */
-export function renderComposeYaml(model: ComposeModel, marker: string, overrides: readonly ComposeOverride[] = []): string {
+export function renderComposeYaml(model: ComposeModel, marker: string, overrides: readonly Override[] = []): string {
   const { file, notes } = renderCompose(model);
   for (const o of overrides) applyOverride(file as unknown as Record<string, unknown>, o);
   const doc = new Document(file);
@@ -169,20 +164,6 @@ export function renderComposeYaml(model: ComposeModel, marker: string, overrides
     if (restart?.value === 'no') restart.type = Scalar.QUOTE_DOUBLE;
   });
   return doc.toString({ lineWidth: 0 });
-}
-
-/** Sets (or with `undefined`, deletes) the value at a path of the rendered file, making the maps on the way. */
-function applyOverride(file: Record<string, unknown>, override: ComposeOverride): void {
-  const keys = override.path;
-  let node = file;
-  for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  const last = keys[keys.length - 1];
-  if (override.value === undefined) delete node[last];
-  else node[last] = override.value;
 }
 
 function commentAt(doc: Document, path: readonly (string | number)[], text: string): void {

@@ -3,3 +3,4 @@ export * from './checks';
 export * from './managed-file';
 export * from './duration';
 export * from './options';
+export * from './overrides';

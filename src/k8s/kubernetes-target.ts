@@ -1,6 +1,6 @@
 import { posix } from 'path';
 import { Component, Project } from 'projen';
-import { ManagedFile, Problem, StackValidationError } from '../core';
+import { applyOverride, ManagedFile, Override, overridePath, Problem, StackValidationError } from '../core';
 import type { DjangoStack } from '../stack';
 import { KubernetesTargetOptions } from './kubernetes-options';
 import { KubernetesPlan, KubernetesStackView } from './kubernetes-plan';
@@ -31,6 +31,7 @@ export class KubernetesTarget extends Component {
   private readonly stack: DjangoStack;
   private readonly options: KubernetesTargetOptions;
   private readonly validatedByStack: boolean;
+  private readonly overrides: (Override & { readonly kind: string; readonly name: string })[] = [];
   private files?: ManagedFile[];
 
   constructor(stack: DjangoStack, options: KubernetesTargetOptions = {}) {
@@ -82,9 +83,34 @@ export class KubernetesTarget extends Component {
     return new KubernetesPlan(view, this.options);
   }
 
+  /**
+   * Sets a key the model has no option for in one object of the base, by its kind, name and dotted path, after
+   * the model is rendered: `addOverride('Deployment', 'web', 'spec.template.spec.priorityClassName', 'high')`.
+   * Nothing checks it but the API server: prefer an option of the target where there is one. An object of that
+   * kind and name must exist. A `.` inside a key is written `\\.`.
+   */
+  public addOverride(kind: string, name: string, path: string, value: unknown): this {
+    this.overrides.push({ kind, name, path: overridePath(path), value });
+    return this;
+  }
+
+  /** Removes a key from one object of the base: `addDeletionOverride('Deployment', 'web', 'spec.strategy')`. */
+  public addDeletionOverride(kind: string, name: string, path: string): this {
+    this.overrides.push({ kind, name, path: overridePath(path), value: undefined });
+    return this;
+  }
+
   /** What the cluster cannot run as declared; empty when the base can be written. */
   public validate(): Problem[] {
-    return validateKubernetes(this.plan);
+    const problems = validateKubernetes(this.plan);
+    if (problems.length > 0 || this.overrides.length === 0) return problems;
+    const objects = renderKubernetes(this.plan, '').manifests.flatMap((m) => m.objects.map((o) => o.object));
+    return this.overrides
+      .filter((o) => !objects.some((x) => x.kind === o.kind && x.metadata?.name === o.name))
+      .map((o) => ({
+        component: 'kubernetes', field: `override of ${o.kind}/${o.name}`, value: o.path.join('.'),
+        allowed: `an object of the base: ${objects.map((x) => `${x.kind}/${x.metadata?.name}`).join(', ')}`,
+      }));
   }
 
   /**
@@ -102,7 +128,7 @@ export class KubernetesTarget extends Component {
     // Rendered once for every file of the base, which all carry the same marker.
     let rendered: { marker: string; base: KubernetesBase } | undefined;
     const base = (marker: string) => {
-      if (rendered?.marker !== marker) rendered = { marker, base: renderKubernetes(plan, marker) };
+      if (rendered?.marker !== marker) rendered = { marker, base: this.withOverrides(renderKubernetes(plan, marker)) };
       return rendered.base;
     };
     const kustomization = new ManagedFile(this, at('kustomization.yaml'), { render: (marker) => renderKustomizationYaml(base(marker), plan, marker) });
@@ -122,5 +148,17 @@ export class KubernetesTarget extends Component {
         }, marker),
       }),
     ];
+  }
+
+  /** The base with the overrides applied to their objects. */
+  private withOverrides(base: KubernetesBase): KubernetesBase {
+    for (const o of this.overrides) {
+      for (const m of base.manifests) {
+        for (const { object } of m.objects) {
+          if (object.kind === o.kind && object.metadata?.name === o.name) applyOverride(object as unknown as Record<string, unknown>, o);
+        }
+      }
+    }
+    return base;
   }
 }
