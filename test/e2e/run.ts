@@ -378,7 +378,7 @@ async function runDevelopment(dir: string, log: (line: string) => void): Promise
     await stack.up();
     const direct = new smoke.Client(`http://127.0.0.1:${webPort?.published}`);
     const viaNginx = new smoke.Client(`http://localhost:${stack.front.port}`);
-    await check('12. development: the reloading server on the working tree, DEBUG on, web and db on 127.0.0.1', async () => {
+    await check('D1. development: the reloading server on the working tree, DEBUG on, web and db on 127.0.0.1', async () => {
       const command = run(DOCKER, ['inspect', '--format', '{{join .Config.Cmd " "}}', stack.containerId(web)]).output.trim();
       smoke.expect(/^uvicorn .* --reload/.test(command), `web runs ${command}`);
       // A reloading server restarts its worker whenever a watched file changes: give it a moment to settle.
@@ -391,7 +391,7 @@ async function runDevelopment(dir: string, log: (line: string) => void): Promise
       smoke.expect(db.length === 1 && db[0] === '127.0.0.1:5432', `db is published on ${db.join(', ')}`);
       return `${command.split(' ').slice(0, 2).join(' ')} --reload; health 200 on 127.0.0.1:${webPort?.published} and through nginx; DEBUG's 404 page; db on ${db[0]}`;
     });
-    await check('13. development: an edited view is served changed, without a restart', async () => {
+    await check('D2. development: an edited view is served changed, without a restart', async () => {
       const before = stack.state(web);
       const path = join(dir, 'Tau', 'health.py');
       const source = readFileSync(path, 'utf-8');
