@@ -194,7 +194,7 @@ How each is measured:
   with projen's default TypeScript project (\`projen new typescript\`, same projen version, in /tmp). Growth: copies of
   this repository whose \`.projenrc.ts\` adds 1, 5 or 20 Redis services with a variable each, interleaved.
 - **Serving**: the default stack built and run by a real Docker engine (its image from the hash-locked dependencies,
-  nginx and PostgreSQL from the stand-in base images listed in the README), loaded by ${v.wrk}, from inside each
+  nginx and PostgreSQL from the stand-in base images listed in CONTRIBUTING.md), loaded by ${v.wrk}, from inside each
   container's network namespace against 127.0.0.1. "Django serving it" is \`django.views.static.serve\` on the same
   collected file, under the same Gunicorn/Uvicorn server and worker count, in the web container. The GraphQL query
   reads 10 documents (GET, so no CSRF token is needed). \`/healthz\` is loaded by one connection, idle and then while

@@ -1,7 +1,7 @@
 """The GraphQL API at /graphql/.
 
 Reading is public. Creating a document needs a logged-in user with the library.add_document
-permission; the request is a POST, so Django's CSRF protection applies (see README, "GraphQL").
+permission; the request is a POST, so Django's CSRF protection applies (see docs/SECURITY.md, "GraphQL and CSRF").
 
 Paging: documents(limit:, offset:, after:) answers one page, newest first, from the index that serves
 that order (library.models.Document.Meta.indexes). `offset` is bounded (GRAPHQL_LIMITS["MAX_OFFSET"]):

@@ -188,7 +188,7 @@ function workload(plan: KubernetesPlan, s: Service, checksums: Record<string, st
   } else if (role === 'task') {
     objects.push({
       object: renderJob(plan, s, sums, shortHash),
-      comment: ' Runs on every apply of a new image or configuration; web does not wait for it (see the README,\n "Running on Kubernetes", for applying it first).',
+      comment: ' Runs on every apply of a new image or configuration; web does not wait for it (see\n docs/KUBERNETES.md for applying it first).',
     });
   } else {
     objects.push({ object: renderDeployment(plan, s, sums) });

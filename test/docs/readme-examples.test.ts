@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { transformSync } from 'esbuild';
 import { Project } from 'projen';
@@ -7,15 +7,19 @@ import * as tau from '../../src';
 import { cleanTempDirs, readTree, TAU, tempDir } from '../helpers/synth';
 
 /**
- * The `.projenrc.ts` examples of the README, run as a user would paste them: a block that declares the stack
- * runs on its own, a block that uses `stack` runs after the README's own stack. An example that no longer
- * synthesizes fails here, not in a user's hands.
+ * The `.projenrc.ts` examples of the README and the pages it links to, run as a user would paste them: a block
+ * that declares the stack runs on its own, a block that uses `stack` runs after the README's own stack. An
+ * example that no longer synthesizes fails here, not in a user's hands.
  */
 
-const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf-8');
+const ROOT = join(__dirname, '..', '..');
+/** The hand-written pages (docs/ARCHITECTURE.md and docs/ENVIRONMENT.md are synthesized, and hold no example). */
+const PAGES = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
-/** The README's TypeScript blocks, in order. */
-const blocks = [...README.matchAll(/```ts\n([^]*?)```/g)].map((m) => m[1]);
+/** The TypeScript blocks of every page, in order. */
+const examples = PAGES.flatMap((page) => [...readFileSync(join(ROOT, page), 'utf-8').matchAll(/```ts\n([^]*?)```/g)]
+  .map((m, i) => ({ page, n: i + 1, code: m[1] })));
+const blocks = examples.map((e) => e.code);
 
 /** Runs `code` (TypeScript) with every export of src/ in scope, `project`, and `stack` when given one; returns the files it synthesized. */
 function runExample(code: string, withStack: boolean): Record<string, string> {
@@ -34,12 +38,13 @@ function runExample(code: string, withStack: boolean): Record<string, string> {
 
 afterAll(cleanTempDirs);
 
-test('the README has the examples this test runs', () => {
-  expect(blocks.length).toBeGreaterThanOrEqual(5);
+test('the pages have the examples this test runs', () => {
+  expect(blocks.length).toBeGreaterThanOrEqual(7);
+  expect(new Set(examples.map((e) => e.page)).size).toBeGreaterThanOrEqual(3);
 });
 
-describe.each(blocks.map((code, i) => [i + 1, code.split('\n').find((l) => l.trim() && !l.startsWith('import'))!.trim(), code]))(
-  'README example %i (%s)', (_i, _first, code) => {
+describe.each(examples.map((e) => [e.page, e.n, e.code.split('\n').find((l) => l.trim() && !l.startsWith('import'))!.trim(), e.code]))(
+  '%s, example %i (%s)', (_page, _n, _first, code) => {
     test('synthesizes', () => {
       const declaresStack = /new DjangoStack\(project/.test(code);
       const files = runExample(code, !declaresStack);

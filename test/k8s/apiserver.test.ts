@@ -8,7 +8,7 @@ import { baseObjects, expectedPods, Obj, synthWithTarget } from './k8s-helpers';
 
 /**
  * The generated bases applied to a real kube-apiserver v1.32.13 with its kube-controller-manager
- * (test/k8s/with-apiserver.sh, built from the release's Go modules by test/k8s/build.sh), as the README tells a
+ * (test/k8s/with-apiserver.sh, built from the release's Go modules by test/k8s/build.sh), as docs/KUBERNETES.md tells a
  * user to: the Secret from .env with create-secret.sh, a server-side dry run of `-k k8s/`, the real apply, no
  * drift after it; then the controllers make every workload's pods, under the "restricted" Pod Security
  * Standard. No kubelet runs, so every pod stays Pending (no node, no container, no image pulled): that the pods
@@ -89,7 +89,7 @@ test('the API server accepts each base: the Secret from .env, a server-side dry 
   for (const r of runs) {
     expect(log).toContain(`ok - kubectl apply --server-side --dry-run=server -k ${r.dir}`);
     expect(log).toContain(`ok - kubectl apply --server-side -k ${r.dir}`);
-    // The README's "migrations first": the selector picks the Job alone.
+    // docs/KUBERNETES.md's "migrations first": the selector picks the Job alone.
     const after = log.split(`-l app.kubernetes.io/component=migrations (the README's migrations first)\n`)[runs.indexOf(r) + 1].split('\n');
     const applied = after.slice(0, after.findIndex((l) => /^(ok|FAIL) - /.test(l)));
     expect(applied).toEqual([expect.stringMatching(/^\s+job\.batch\/migrate-[0-9a-f]{8} serverside-applied \(server dry run\)$/)]);

@@ -12,7 +12,7 @@ import { run } from '../validators/tools';
 /** A Kubernetes object as read back from YAML. */
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any };
 
-/** The options .projenrc.ts gives the target for Tau (README, "Running on Kubernetes"). */
+/** The options .projenrc.ts gives the target for Tau (docs/KUBERNETES.md). */
 export const TAU_K8S: KubernetesTargetOptions = { ingress: { className: 'nginx', host: 'tau.example.com' } };
 
 /** A stack with the Kubernetes target, synthesized into a directory of its own. */
