@@ -3,7 +3,8 @@
 # Build kube-apiserver, kube-controller-manager (Kubernetes K8S_VERSION) and etcd (ETCD_VERSION) from
 # the Go module proxy, cache them, and print the directory holding them on stdout.
 # --node: also what a node needs (test/k8s/with-cluster.sh): kubelet, kube-proxy, kube-scheduler (same
-# wrapper module), crictl (CRICTL_VERSION), CoreDNS (COREDNS_VERSION), and Kubernetes's pause program
+# wrapper module), crictl (CRICTL_VERSION), CoreDNS (COREDNS_VERSION), kube-router (KUBE_ROUTER_VERSION,
+# the NetworkPolicy enforcer), and Kubernetes's pause program
 # (build/pause/linux/pause.c of the same k8s.io/kubernetes module, compiled with gcc -static).
 # Nothing is built when the cached binaries already exist; only the missing ones are built.
 #
@@ -33,6 +34,9 @@ readonly ETCD_MODULE=go.etcd.io/etcd/server/v3
 readonly CRICTL_VERSION=v1.37.0 CRICTL_MODULE=sigs.k8s.io/cri-tools
 # CoreDNS: the cluster DNS (kubeadm v1.32 deploys 1.11.x; 1.15.0 is the newest on the proxy, needs Go 1.26).
 readonly COREDNS_VERSION=v1.15.0 COREDNS_MODULE=github.com/coredns/coredns
+# kube-router: enforces NetworkPolicy with iptables + ipset (only its firewall runs; the /v2 path: the
+# one without it is refused by the proxy).
+readonly KUBE_ROUTER_VERSION=v2.1.0 KUBE_ROUTER_MODULE=github.com/cloudnativelabs/kube-router/v2
 
 # shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
@@ -51,7 +55,7 @@ KUBE_BINS=(kube-apiserver kube-controller-manager)
 # builds a new file; the plain name is a symbolic link to it); Kubernetes's own, etcd's and pause's
 # are keyed by the directory (K8S_VERSION; etcd and pause.c change only with it).
 BINS=("${KUBE_BINS[@]}" etcd)
-[[ -z $node ]] || BINS+=(pause "crictl-$CRICTL_VERSION" "coredns-$COREDNS_VERSION")
+[[ -z $node ]] || BINS+=(pause "crictl-$CRICTL_VERSION" "coredns-$COREDNS_VERSION" "kube-router-$KUBE_ROUTER_VERSION")
 readonly KUBE_BINS BINS
 
 say() { printf 'build-k8s: %s\n' "$*" >&2; }
@@ -190,7 +194,8 @@ fi
 # ------------------------------------------------------------------------------------ etcd wrapper
 # build_main NAME MODULE VERSION PACKAGE [LDFLAGS]: a wrapper module that requires MODULE VERSION (its
 # go directive copied, so the same language version) builds PACKAGE into $stage/NAME. For modules
-# without replace directives (a dependency's replaces would be ignored): etcd, cri-tools, CoreDNS.
+# without replace directives (a dependency's replaces would be ignored): etcd, cri-tools, CoreDNS,
+# kube-router.
 build_main() {
   local name=$1 mod=$2 version=$3 pkg=$4 flags="-s -w${5:+ $5}" dir wrapper=$work/other/$1 step=$SECONDS
   mkdir -p "$wrapper"
@@ -221,6 +226,10 @@ if [[ -n $node ]] && missing "coredns-$COREDNS_VERSION"; then
   # The main package is the module's root (coredns.go); its version is a constant in coremain.
   build_main "coredns-$COREDNS_VERSION" "$COREDNS_MODULE" "$COREDNS_VERSION" "$COREDNS_MODULE"
 fi
+if [[ -n $node ]] && missing "kube-router-$KUBE_ROUTER_VERSION"; then
+  build_main "kube-router-$KUBE_ROUTER_VERSION" "$KUBE_ROUTER_MODULE" "$KUBE_ROUTER_VERSION" \
+    "$KUBE_ROUTER_MODULE/cmd/kube-router" "-X $KUBE_ROUTER_MODULE/pkg/version.Version=$KUBE_ROUTER_VERSION"
+fi
 
 for b in "${todo[@]}"; do
   [[ -x $stage/$b ]] || die "$b was not built"
@@ -229,6 +238,7 @@ for b in "${todo[@]}"; do mv -f "$stage/$b" "$out_dir/$b"; done
 if [[ -n $node ]]; then   # the plain names of the versioned binaries
   ln -sfn "crictl-$CRICTL_VERSION" "$out_dir/crictl"
   ln -sfn "coredns-$COREDNS_VERSION" "$out_dir/coredns"
+  ln -sfn "kube-router-$KUBE_ROUTER_VERSION" "$out_dir/kube-router"
 fi
 say "done in $((SECONDS - started)) s"
 printf '%s\n' "$out_dir"

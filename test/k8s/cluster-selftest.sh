@@ -4,7 +4,8 @@
 # and Ready (an HTTP readiness probe from the kubelet); its logs come through the API server (the
 # kubelet's client certificate); from another pod, CoreDNS resolves kubernetes.default.svc.cluster.local
 # and the Service's name, and the Service's ClusterIP routes to the pod through kube-proxy's iptables
-# rules. Then, on the host, after the cluster is gone: no process, mount, cgroup directory, network
+# rules; a NetworkPolicy (enforced by kube-router) shuts the client out until it gets the allowed label,
+# while the kubelet's probes still reach the pod. Then, on the host, after the cluster is gone: no process, mount, cgroup directory, network
 # interface or iptables rule of it is left, and the kernel settings the kubelet wants are unchanged.
 # One line per check, then "N passed, N failed"; exits non-zero if any check failed.
 #
@@ -190,17 +191,17 @@ resolves() {   # NAME EXPECTED_IP: nslookup in the client pod answers EXPECTED_I
   grep -A3 -E "^Name:[[:space:]]+$1" <<<"$out" | grep -q "Address:.*$2" || { echo "no answer $2"; return 1; }
   echo "$1 -> $(grep -A3 -E "^Name:[[:space:]]+$1" <<<"$out" | sed -n 's/^Address:[[:space:]]*//p' | head -n 1) (server $(sed -n 's/^Server:[[:space:]]*//p' <<<"$out"))"
 }
-# HOST: the client pod gets the web pod's page through the Service on port 80. With nc: the wget of
-# Debian's busybox-static 1.35 crashes (SIGSEGV, also on the host) before it connects.
+# HOST [PORT]: the client pod gets the web pod's page from HOST:PORT (80: the Service's). With nc: the
+# wget of Debian's busybox-static 1.35 crashes (SIGSEGV, also on the host) before it connects.
 service_routes() {
-  local out
+  local out port=${2:-80}
   # shellcheck disable=SC2016  # $1 is expanded by the pod's shell
   out=$(k -n "$NS" exec client -- sh -c \
-    'printf "GET / HTTP/1.0\r\nHost: web\r\n\r\n" | nc -w 5 "$1" 80' sh "$1" 2>&1) ||
+    'printf "GET / HTTP/1.0\r\nHost: web\r\n\r\n" | nc -w 5 "$1" "$2"' sh "$1" "$port" 2>&1) ||
     { printf '%s\n' "$out"; return 1; }
   out=$(tr -d '\r' <<<"$out")
   grep -qx 'hello from web' <<<"$out" || { printf 'unexpected answer:\n%s\n' "$out"; return 1; }
-  echo "GET http://$1/ -> $(head -n 1 <<<"$out"), body \"$(tail -n 1 <<<"$out")\""
+  echo "GET http://$1:$port/ -> $(head -n 1 <<<"$out"), body \"$(tail -n 1 <<<"$out")\""
 }
 proxy_rules() {   # kube-proxy's iptables rules for the Service, in the cluster's network namespace
   local rules='' i
@@ -212,6 +213,68 @@ proxy_rules() {   # kube-proxy's iptables rules for the Service, in the cluster'
   grep -q -- '-j DNAT' <<<"$rules" || { printf 'no DNAT rule for %s/web after 10 s:\n%s\n' "$NS" "$rules"; return 1; }
   printf '%s\n' "$rules"
   echo "$(grep -c '' <<<"$rules") nat rules for $NS/web:http, e.g. $(grep -m1 -- '-j DNAT' <<<"$rules")"
+}
+
+# NetworkPolicy: only pods labelled access=web may reach web's port.
+apply_policy() {
+  k apply --server-side -f - <<EOF
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web-ingress
+  namespace: $NS
+spec:
+  podSelector:
+    matchLabels: {app: web}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {access: web}
+    ports:
+    - {port: http}
+EOF
+}
+# blocked HOST PORT: the client gets no answer from HOST:PORT within 2 s (polled for up to 15 s while
+# the enforcer picks the policy up); prints what nc saw.
+blocked() {
+  local i out rc
+  for ((i = 0; i < 15; i++)); do
+    rc=0
+    # shellcheck disable=SC2016  # $1 is expanded by the pod's shell
+    out=$(k -n "$NS" exec client -- sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 "$1" "$2"' sh "$1" "$2" 2>&1) || rc=$?
+    if ! grep -q 'hello from web' <<<"$out"; then
+      echo "client -> $1:$2: no answer (nc exit $rc${out:+: $(tr '\n' ' ' <<<"$out")})"
+      return 0
+    fi
+    sleep 1
+  done
+  echo "the client still gets an answer after 15 s: $out"
+  return 1
+}
+# allowed_after_label HOST: with access=web on the client, HOST answers again (within 15 s).
+allowed_after_label() {
+  local i last=''
+  k -n "$NS" label pod client access=web --overwrite >/dev/null || return 1
+  for ((i = 0; i < 15; i++)); do
+    last=$(service_routes "$1") && { echo "$last (client labelled access=web)"; return 0; }
+    sleep 1
+  done
+  printf '%s\n' "$last"
+  return 1
+}
+# POD_IP: kube-router's filter rules send traffic to the pod through a policy chain of its own (not only
+# KUBE-NWPLCY-DEFAULT), in the cluster's network namespace (within 10 s).
+router_rules() {
+  local rules='' i
+  for ((i = 0; i < 20; i++)); do
+    rules=$(iptables-save -t filter | grep -F -- "-d $1/32" | grep -E -- '-j KUBE-NWPLCY-' | grep -v -- '-j KUBE-NWPLCY-DEFAULT') &&
+      break
+    sleep 0.5
+  done
+  [[ -n $rules ]] || { echo "no policy chain for traffic to $1 after 10 s"; return 1; }
+  printf '%s\n' "$rules"
+  echo "$(grep -c '' <<<"$rules") rules to $1 through $(grep -o -- '-j KUBE-NWPLCY-[A-Z0-9]*' <<<"$rules" | sort -u | cut -d' ' -f2 | tr '\n' ' ')($(iptables-save -t filter | grep -c '^:KUBE-') kube-router/kube-proxy chains)"
 }
 
 busybox=$(tr ' ' '\n' <<<"$K8S_NODE_IMAGES" | grep '^tau.local/busybox:')
@@ -227,4 +290,12 @@ check "CoreDNS resolves the Service's name" resolves "web.$NS.svc.cluster.local"
 check "kube-proxy's rules for the Service" proxy_rules
 check "ClusterIP routes to the pod" service_routes "$web_ip"
 check "the Service by its short name (search path)" service_routes web
+web_pod_ip=$(k -n "$NS" get pod web -o jsonpath='{.status.podIP}')
+check "the pod directly, by its IP (the bridge)" service_routes "$web_pod_ip" 8080
+check "NetworkPolicy applied (only access=web may reach web)" apply_policy
+check "kube-router's policy chain for the pod" router_rules "$web_pod_ip"
+check "NetworkPolicy: the unlabelled client is shut out (ClusterIP)" blocked "$web_ip" 80
+check "NetworkPolicy: ... and by pod IP" blocked "$web_pod_ip" 8080
+check "NetworkPolicy: the kubelet's probes still pass" pod_ready web
+check "NetworkPolicy: the client labelled access=web gets through" allowed_after_label "$web_ip"
 summary

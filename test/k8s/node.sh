@@ -29,6 +29,9 @@
 #               with a self-signed certificate; trusts a client CA made here, whose certificate the API
 #               server uses for logs/exec (group system:masters)
 #   kube-proxy  iptables mode in this namespace; leaves the machine-wide conntrack settings alone
+#   kube-router its firewall only (--run-firewall; no routing, no service proxy, no CNI): enforces
+#               NetworkPolicy with iptables and ipset, with its own token (user system:kube-router) and
+#               the read-only ClusterRole of kube-router's own manifests
 #   scheduler   kube-scheduler with its own token (user system:kube-scheduler, its bootstrap roles)
 #   CoreDNS     a Deployment in kube-system behind the kube-dns Service (DNS_IP), image built locally
 # Images: no registry is reachable; node-images.sh makes pause, CoreDNS and busybox images from static
@@ -44,6 +47,7 @@ readonly NODE_CGROUP_PREFIX=tau-k8s-
 readonly PAUSE_IMAGE=tau.local/pause:3.10
 readonly CONTAINERD_BIN=/usr/bin/containerd RUNC_BIN=/usr/sbin/runc CNI_BIN_DIR=/usr/lib/cni
 readonly SCHED_PORT=10259 KUBELET_PORT=10250 KUBELET_HEALTHZ_PORT=10248 PROXY_HEALTHZ_PORT=10256
+readonly ROUTER_HEALTH_PORT=20244
 
 # ------------------------------------------------------------------------------- host side (outside)
 # node_remove_cgroups NAME [TRIES] [quiet]: rmdir /sys/fs/cgroup/*/NAME and everything below, deepest
@@ -79,7 +83,7 @@ node_check_host() {
   for f in "$CONTAINERD_BIN:containerd (docker.io)" "/usr/bin/containerd-shim-runc-v2:containerd (docker.io)" \
     "/usr/bin/ctr:containerd (docker.io)" "$RUNC_BIN:runc" "$CNI_BIN_DIR/bridge:containernetworking-plugins" \
     "$CNI_BIN_DIR/host-local:containernetworking-plugins" "$CNI_BIN_DIR/loopback:containernetworking-plugins" \
-    "$CNI_BIN_DIR/portmap:containernetworking-plugins" "/usr/sbin/conntrack:conntrack" \
+    "$CNI_BIN_DIR/portmap:containernetworking-plugins" "/usr/sbin/conntrack:conntrack" "/usr/sbin/ipset:ipset" \
     "/usr/sbin/iptables:iptables" "/bin/busybox:busybox-static" "/usr/bin/gcc:gcc (pause is compiled)"; do
     [[ -x ${f%%:*} ]] || missing+=" ${f#*:}"
   done
@@ -134,10 +138,12 @@ node_prepare() {
   node_kubelet_token=$(openssl rand -hex 32)
   node_proxy_token=$(openssl rand -hex 32)
   node_sched_token=$(openssl rand -hex 32)
+  node_router_token=$(openssl rand -hex 32)
   {
     printf '%s,system:node:%s,kubelet,"system:nodes"\n' "$node_kubelet_token" "$NODE_NAME"
     printf '%s,system:kube-proxy,kube-proxy\n' "$node_proxy_token"
     printf '%s,system:kube-scheduler,kube-scheduler\n' "$node_sched_token"
+    printf '%s,system:kube-router,kube-router\n' "$node_router_token"
   } >>"$work/pki/tokens.csv"
   # A CA for the kubelet's clients, and the API server's client certificate signed by it (logs, exec,
   # port-forward go from the API server to the kubelet; kubeadm calls it apiserver-kubelet-client).
@@ -194,6 +200,7 @@ node_start() {
   node_kubeconfig "$n/scheduler.kubeconfig" system:kube-scheduler "$node_sched_token"
   node_kubeconfig "$n/kubelet.kubeconfig" "system:node:$NODE_NAME" "$node_kubelet_token"
   node_kubeconfig "$n/kube-proxy.kubeconfig" system:kube-proxy "$node_proxy_token"
+  node_kubeconfig "$n/kube-router.kubeconfig" system:kube-router "$node_router_token"
 
   # ---- kube-scheduler: its own identity; no leader election (one instance); --authentication-skip-lookup
   # for the same reason as the controller-manager's.
@@ -347,6 +354,42 @@ EOF
   start kube-proxy "$bin/kube-proxy" --config="$n/kube-proxy.yaml"
   proxy_pid=$REPLY
 
+  # ---- kube-router: the NetworkPolicy firewall alone. What it reads (its manifests' ClusterRole).
+  kubectl --kubeconfig="$kubeconfig" apply --server-side -f - >/dev/null <<EOF || return 1
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:kube-router"}
+rules:
+- apiGroups: [""]
+  resources: [namespaces, pods, services, nodes, endpoints]
+  verbs: [get, list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:kube-router"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:kube-router"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:kube-router"}
+EOF
+  # It reads its node's InternalIP from the Node object: start it once the kubelet has registered.
+  if ! wait_for kubelet "$kubelet_pid" 60 kubectl --kubeconfig="$kubeconfig" get node "$NODE_NAME"; then
+    show_logs kubelet
+    return 1
+  fi
+  start kube-router "$bin/kube-router" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+    --enable-ipv4=true --enable-ipv6=false \
+    --kubeconfig="$n/kube-router.kubeconfig" --hostname-override="$NODE_NAME" \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
+    --health-port="$ROUTER_HEALTH_PORT" --metrics-port=0
+  router_pid=$REPLY
+
   if ! wait_for kube-scheduler "$sched_pid" 60 curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz"; then
     show_logs kube-scheduler
     return 1
@@ -359,6 +402,10 @@ EOF
   fi
   if ! wait_for kube-proxy "$proxy_pid" 60 curl -fsS "http://127.0.0.1:$PROXY_HEALTHZ_PORT/healthz"; then
     show_logs kube-proxy
+    return 1
+  fi
+  if ! wait_for kube-router "$router_pid" 60 curl -fsS "http://127.0.0.1:$ROUTER_HEALTH_PORT/healthz"; then
+    show_logs kube-router
     return 1
   fi
   say "node $NODE_NAME Ready after $((SECONDS - t0)) s"
@@ -493,6 +540,7 @@ EOF
 # shellcheck disable=SC2317  # called from on_exit
 node_stop() {
   local sock=$work/node/containerd/containerd.sock
+  stop_pid "$router_pid" kube-router
   stop_pid "$proxy_pid" kube-proxy
   stop_pid "$kubelet_pid" kubelet
   if [[ -n $containerd_pid ]] && kill -0 "$containerd_pid" 2>/dev/null; then

@@ -127,11 +127,12 @@ inside() {
   work=${_TAU_K8S_WORK:?} bin=${_TAU_K8S_BIN:?} logs=${_TAU_K8S_WORK:?}/logs stop_sig=''
   cmd_pid='' etcd_pid='' api_pid='' kcm_pid=''
   # the node's (node.sh)
-  node_cgroup=${_TAU_K8S_CGROUP:-} sched_pid='' containerd_pid='' kubelet_pid='' proxy_pid='' node_images=()
+  node_cgroup=${_TAU_K8S_CGROUP:-} sched_pid='' containerd_pid='' kubelet_pid='' proxy_pid='' router_pid=''
+  node_images=()
   local alive=${_TAU_K8S_ALIVE:?}
   unset _TAU_K8S_PHASE _TAU_K8S_WORK _TAU_K8S_BIN _TAU_K8S_ALIVE _TAU_K8S_CGROUP
   local server=https://127.0.0.1:$API_PORT token i rc=0 failed=''
-  local node_kubelet_token='' node_proxy_token='' node_sched_token='' NODE_API_ARGS=()
+  local node_kubelet_token='' node_proxy_token='' node_sched_token='' node_router_token='' NODE_API_ARGS=()
   # A node's pods reach the API server at the node's address (loopback cannot be a Service endpoint).
   [[ -z $node ]] || server=https://$NODE_IP:$API_PORT
 
@@ -370,7 +371,8 @@ inside() {
 
   # Did a component die while CMD ran? Then say so (and fail, if CMD did not).
   for i in etcd:$etcd_pid kube-apiserver:$api_pid kube-controller-manager:$kcm_pid \
-    kube-scheduler:$sched_pid containerd:$containerd_pid kubelet:$kubelet_pid kube-proxy:$proxy_pid; do
+    kube-scheduler:$sched_pid containerd:$containerd_pid kubelet:$kubelet_pid kube-proxy:$proxy_pid \
+    kube-router:$router_pid; do
     [[ -n ${i#*:} ]] || continue
     kill -0 "${i#*:}" 2>/dev/null || failed+=" ${i%%:*}"
   done
@@ -381,7 +383,8 @@ inside() {
     [[ $rc -ne 0 ]] || rc=1
   elif [[ $rc -ne 0 && -z $stop_sig ]]; then
     say "CMD exited with $rc (set K8S_LOG_DIR=DIR to keep the components' logs)"
-    show_errors etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy
+    show_errors etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy \
+      kube-router
   fi
   exit "$rc"
 }
