@@ -6,12 +6,15 @@
 #   test/k8s/with-cluster.sh test/k8s/cluster-apply-base.sh k8s .env /tmp/stack.tar
 #
 # IMAGES_TAR: `docker save` of the web image and the stand-ins the base names (tau-web:local, postgres:N,
-# nginx:...), made inside test/engine/with-engine.sh. Imported into containerd, since nothing can be pulled.
+# nginx:...), made by test/k8s/stack-images.sh inside test/engine/with-engine.sh. Imported into
+# containerd, since nothing can be pulled.
 # What differs from the README's two commands, and why:
 #   - the containers' imagePullPolicy Always (official images) becomes IfNotPresent: no registry here;
 #   - PersistentVolumes are made by this script (hostPath directories on the cluster's tmpfs, mode 0777,
 #     no storage class: the base's claims name none), since the cluster has no provisioner yet.
-# Each step prints what it saw; stops at the first failure.
+# Checks after the rollout: /healthz and a static file (collectstatic's init container) through the nginx
+# Service; web reaches db; a pod no NetworkPolicy allows is refused by db, and gets through once given
+# web's labels (the control). Each step prints what it saw; stops at the first failure.
 set -euo pipefail
 
 [[ $# -eq 3 ]] || { echo "usage: cluster-apply-base.sh BASE ENV_FILE IMAGES_TAR" >&2; exit 2; }
@@ -84,6 +87,60 @@ healthz() {   # from the node, through the nginx Service's ClusterIP
   curl -fsS -m 10 -o /dev/null -w "GET http://$ip/healthz (Host: localhost) -> %{http_code}\n" -H 'Host: localhost' "http://$ip/healthz"
 }
 
+static_through_nginx() {   # collectstatic's output, served by nginx from the shared volume
+  local ip
+  ip=$(kubectl -n "$ns" get service nginx -o jsonpath='{.spec.clusterIP}')
+  curl -fsS -m 10 -o /dev/null -w "GET http://$ip/static/admin/css/base.css -> %{http_code}, %{size_download} bytes, %{content_type}\n" \
+    -H 'Host: localhost' "http://$ip/static/admin/css/base.css"
+}
+web_reaches_db() {   # from a web pod (allowed by the db-ingress policy)
+  kubectl -n "$ns" exec deploy/web -c web -- python -c \
+    'import socket; s = socket.create_connection(("db", 5432), timeout=3); print("web -> db:5432 connected from", s.getsockname()[0])'
+}
+outsider_refused() {   # a pod no policy allows cannot reach db (NetworkPolicy enforced by kube-router)
+  local busybox out rc=0
+  busybox=$(tr ' ' '\n' <<<"$K8S_NODE_IMAGES" | grep '^tau.local/busybox:')
+  kubectl apply --server-side -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: outsider, namespace: $ns}
+spec:
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: outsider
+    image: $busybox
+    imagePullPolicy: Never
+    command: [sleep, "3600"]
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+EOF
+  kubectl -n "$ns" wait --for=condition=Ready pod/outsider --timeout=60s >/dev/null || return 1
+  # busybox nc: "can't connect" and exit 1 when refused; when connected, the newline it sends is an
+  # invalid startup packet and PostgreSQL closes the connection (exit 0).
+  out=$(kubectl -n "$ns" exec outsider -- sh -c 'echo | nc -w 3 db 5432' 2>&1) || rc=$?
+  if [[ $rc -eq 0 ]] || ! grep -q "can't connect" <<<"$out"; then
+    printf 'outsider reached db:5432 (exit %s): %s\n' "$rc" "$out"
+    return 1
+  fi
+  echo "outsider -> db:5432: $(head -n 1 <<<"$out") (nc exit $rc)"
+  # The control: the same pod, with web's labels, gets through (so the refusal was the policy's).
+  kubectl -n "$ns" label pod outsider app.kubernetes.io/name=web app.kubernetes.io/part-of=tau >/dev/null || return 1
+  local i
+  for ((i = 0; i < 15; i++)); do
+    rc=0
+    out=$(kubectl -n "$ns" exec outsider -- sh -c 'echo | nc -w 3 db 5432' 2>&1) || rc=$?
+    if [[ $rc -eq 0 ]]; then
+      echo "the same pod labelled as web -> db:5432: connected (nc exit 0)"
+      kubectl -n "$ns" delete pod outsider --wait=false >/dev/null
+      return 0
+    fi
+    sleep 1
+  done
+  echo "even labelled as web, the pod cannot reach db:5432: $out"
+  return 1
+}
+
 run "images imported into containerd" import_images
 run "PersistentVolumes (hostPath, made by this script)" make_volumes
 run "the base rendered" render
@@ -94,3 +151,6 @@ run "the whole base applied" apply_all
 run "the migrations Job Complete" job_complete
 run "every Deployment and StatefulSet rolled out" rolled_out
 run "/healthz through the nginx Service" healthz
+run "static files (collectstatic init container) through nginx" static_through_nginx
+run "web reaches db" web_reaches_db
+run "a pod outside the policies cannot reach db" outsider_refused
