@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
+# build.sh [--node]
 # Build kube-apiserver, kube-controller-manager (Kubernetes K8S_VERSION) and etcd (ETCD_VERSION) from
 # the Go module proxy, cache them, and print the directory holding them on stdout.
-# Nothing is built when the three cached binaries already exist.
+# --node: also what a node needs (test/k8s/with-cluster.sh): kubelet, kube-proxy, kube-scheduler (same
+# wrapper module), crictl (CRICTL_VERSION), CoreDNS (COREDNS_VERSION), kube-router (KUBE_ROUTER_VERSION,
+# the NetworkPolicy enforcer), and Kubernetes's pause program
+# (build/pause/linux/pause.c of the same k8s.io/kubernetes module, compiled with gcc -static).
+# Nothing is built when the cached binaries already exist; only the missing ones are built.
 #
 # Env: TAU_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend),
 #      GO (default: go on PATH, else /usr/local/go/bin/go).
@@ -25,12 +30,33 @@ readonly K8S_VERSION=v1.32.13   # the newest 1.32 patch on the proxy (kubectl he
 readonly ETCD_VERSION=v3.5.24
 readonly K8S_MODULE=k8s.io/kubernetes
 readonly ETCD_MODULE=go.etcd.io/etcd/server/v3
+# crictl: the CRI client for the node (sigs.k8s.io path: the github.com one is refused by the proxy).
+readonly CRICTL_VERSION=v1.37.0 CRICTL_MODULE=sigs.k8s.io/cri-tools
+# CoreDNS: the cluster DNS (kubeadm v1.32 deploys 1.11.x; 1.15.0 is the newest on the proxy, needs Go 1.26).
+readonly COREDNS_VERSION=v1.15.0 COREDNS_MODULE=github.com/coredns/coredns
+# kube-router: enforces NetworkPolicy with iptables + ipset (only its firewall runs; the /v2 path: the
+# one without it is refused by the proxy).
+readonly KUBE_ROUTER_VERSION=v2.1.0 KUBE_ROUTER_MODULE=github.com/cloudnativelabs/kube-router/v2
 
 # shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
 cache_root=$(tau_cache_root)
 out_dir=$cache_root/k8s-$K8S_VERSION
-readonly BINS=(kube-apiserver kube-controller-manager etcd)
+node=''
+case ${1:-} in
+  '') ;;
+  --node) node=1 ;;
+  *) printf 'usage: build.sh [--node]\n' >&2; exit 2 ;;
+esac
+# The binaries of Kubernetes's own main packages (cmd/NAME), built from one wrapper module.
+KUBE_BINS=(kube-apiserver kube-controller-manager)
+[[ -z $node ]] || KUBE_BINS+=(kubelet kube-proxy kube-scheduler)
+# Files in out_dir. The binaries of other modules carry their version in the name (a version bump
+# builds a new file; the plain name is a symbolic link to it); Kubernetes's own, etcd's and pause's
+# are keyed by the directory (K8S_VERSION; etcd and pause.c change only with it).
+BINS=("${KUBE_BINS[@]}" etcd)
+[[ -z $node ]] || BINS+=(pause "crictl-$CRICTL_VERSION" "coredns-$COREDNS_VERSION" "kube-router-$KUBE_ROUTER_VERSION")
+readonly KUBE_BINS BINS
 
 say() { printf 'build-k8s: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -60,7 +86,8 @@ go_env "$cache_root" || die "set GO to a Go toolchain"
 work=$(mktemp -d)
 stage=$out_dir/.stage.$$
 trap 'rm -rf "$work" "$stage"' EXIT
-mkdir -p "$work/kube" "$work/etcd" "$stage"
+mkdir -p "$work/kube" "$work/etcd" "$work/other" "$stage"
+missing() { [[ ! -x $out_dir/$1 ]]; }
 
 # go mod download -json MODULE@VERSION, run in DIR; prints the module's directory in the module cache.
 module_dir() {
@@ -76,7 +103,9 @@ module_dir() {
 }
 
 started=$SECONDS
-say "building $K8S_MODULE $K8S_VERSION (kube-apiserver, kube-controller-manager) and etcd $ETCD_VERSION into $out_dir"
+todo=()
+for b in "${BINS[@]}"; do missing "$b" && todo+=("$b"); done
+say "building ${todo[*]} into $out_dir"
 
 # ------------------------------------------------------------------------------------ kube wrapper
 k8s_dir=$(module_dir "$work/kube" "$K8S_MODULE@$K8S_VERSION")
@@ -133,33 +162,83 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitTreeState=clean${build_date:+ -X $pkg.buildDate=$build_date}"
 done
 
-(
-  cd "$work/kube"
-  # Resolves the requirement graph into go.mod/go.sum (Kubernetes is the only root: no upgrades).
-  "$go_bin" get "$K8S_MODULE/cmd/kube-apiserver@$K8S_VERSION" "$K8S_MODULE/cmd/kube-controller-manager@$K8S_VERSION" >&2
-  "$go_bin" build -trimpath -ldflags "$ldflags" -o "$stage/" \
-    "$K8S_MODULE/cmd/kube-apiserver" "$K8S_MODULE/cmd/kube-controller-manager" >&2
-)
-say "kube-apiserver, kube-controller-manager built after $((SECONDS - started)) s"
+kube_todo=()
+for b in "${KUBE_BINS[@]}"; do missing "$b" && kube_todo+=("$K8S_MODULE/cmd/$b"); done
+if [[ ${#kube_todo[@]} -gt 0 ]]; then
+  step=$SECONDS
+  (
+    cd "$work/kube"
+    # Resolves the requirement graph into go.mod/go.sum (Kubernetes is the only root: no upgrades, so
+    # the versions selected do not depend on which of its commands are built).
+    "$go_bin" get "${kube_todo[@]/%/@$K8S_VERSION}" >&2
+    "$go_bin" build -trimpath -ldflags "$ldflags" -o "$stage/" "${kube_todo[@]}" >&2
+  )
+  say "${kube_todo[*]##*/} built in $((SECONDS - step)) s"
+fi
+
+# Kubernetes's pause program: PID 1 of every pod sandbox (holds its namespaces, reaps zombies, exits on
+# SIGINT/SIGTERM). No registry serves the pause image here, so it is compiled from the same module's
+# build/pause/linux/pause.c, as build/pause/Makefile does (gcc -Os -static; VERSION from that Makefile).
+if [[ -n $node ]] && missing pause; then
+  pause_c=$k8s_dir/build/pause/linux/pause.c
+  [[ -f $pause_c ]] || die "$pause_c is missing from the module"
+  # VERSION as the Makefile makes it: v$(TAG)-$(REV), REV being `git describe --contains` (the release
+  # tag) there and K8S_VERSION here (no git checkout).
+  pause_tag=$(sed -n 's/^TAG[[:space:]]*?*=[[:space:]]*//p' "$k8s_dir/build/pause/Makefile" | head -n 1)
+  [[ $pause_tag =~ ^[0-9.]+$ ]] || die "no TAG in $k8s_dir/build/pause/Makefile"
+  gcc -Os -Wall -Werror -static -DVERSION="v$pause_tag-$K8S_VERSION" -o "$stage/pause" "$pause_c"
+  strip "$stage/pause"
+  say "pause $pause_tag compiled"
+fi
 
 # ------------------------------------------------------------------------------------ etcd wrapper
-etcd_dir=$(module_dir "$work/etcd" "$ETCD_MODULE@$ETCD_VERSION")
-{
-  echo "module tau.local/etcd-build"
-  echo
-  grep -m1 '^go ' "$etcd_dir/go.mod"
-  echo
-  echo "require $ETCD_MODULE $ETCD_VERSION"
-} >"$work/etcd/go.mod"
-(
-  cd "$work/etcd"
-  "$go_bin" get "$ETCD_MODULE@$ETCD_VERSION" >&2
-  "$go_bin" build -trimpath -ldflags "-s -w" -o "$stage/etcd" "$ETCD_MODULE" >&2
-)
+# build_main NAME MODULE VERSION PACKAGE [LDFLAGS]: a wrapper module that requires MODULE VERSION (its
+# go directive copied, so the same language version) builds PACKAGE into $stage/NAME. For modules
+# without replace directives (a dependency's replaces would be ignored): etcd, cri-tools, CoreDNS,
+# kube-router.
+build_main() {
+  local name=$1 mod=$2 version=$3 pkg=$4 flags="-s -w${5:+ $5}" dir wrapper=$work/other/$1 step=$SECONDS
+  mkdir -p "$wrapper"
+  dir=$(module_dir "$wrapper" "$mod@$version")
+  {
+    echo "module tau.local/$name-build"
+    echo
+    grep -m1 '^go ' "$dir/go.mod"
+    echo
+    echo "require $mod $version"
+  } >"$wrapper/go.mod"
+  (
+    cd "$wrapper"
+    "$go_bin" get "$pkg@$version" >&2
+    "$go_bin" build -trimpath -ldflags "$flags" -o "$stage/$name" "$pkg" >&2
+  )
+  say "$name built in $((SECONDS - step)) s"
+}
 
-for b in "${BINS[@]}"; do
+if missing etcd; then
+  build_main etcd "$ETCD_MODULE" "$ETCD_VERSION" "$ETCD_MODULE"
+fi
+if [[ -n $node ]] && missing "crictl-$CRICTL_VERSION"; then
+  build_main "crictl-$CRICTL_VERSION" "$CRICTL_MODULE" "$CRICTL_VERSION" "$CRICTL_MODULE/cmd/crictl" \
+    "-X $CRICTL_MODULE/pkg/version.Version=${CRICTL_VERSION#v}"
+fi
+if [[ -n $node ]] && missing "coredns-$COREDNS_VERSION"; then
+  # The main package is the module's root (coredns.go); its version is a constant in coremain.
+  build_main "coredns-$COREDNS_VERSION" "$COREDNS_MODULE" "$COREDNS_VERSION" "$COREDNS_MODULE"
+fi
+if [[ -n $node ]] && missing "kube-router-$KUBE_ROUTER_VERSION"; then
+  build_main "kube-router-$KUBE_ROUTER_VERSION" "$KUBE_ROUTER_MODULE" "$KUBE_ROUTER_VERSION" \
+    "$KUBE_ROUTER_MODULE/cmd/kube-router" "-X $KUBE_ROUTER_MODULE/pkg/version.Version=$KUBE_ROUTER_VERSION"
+fi
+
+for b in "${todo[@]}"; do
   [[ -x $stage/$b ]] || die "$b was not built"
 done
-for b in "${BINS[@]}"; do mv -f "$stage/$b" "$out_dir/$b"; done
+for b in "${todo[@]}"; do mv -f "$stage/$b" "$out_dir/$b"; done
+if [[ -n $node ]]; then   # the plain names of the versioned binaries
+  ln -sfn "crictl-$CRICTL_VERSION" "$out_dir/crictl"
+  ln -sfn "coredns-$COREDNS_VERSION" "$out_dir/coredns"
+  ln -sfn "kube-router-$KUBE_ROUTER_VERSION" "$out_dir/kube-router"
+fi
 say "done in $((SECONDS - started)) s"
 printf '%s\n' "$out_dir"

@@ -17,6 +17,8 @@
 # Environment (in):
 #   K8S_CONTROLLERS=1  also run kube-controller-manager (all default controllers; Deployments get
 #                      ReplicaSets and Pods, namespaces get their "default" ServiceAccount, ...)
+#   K8S_NODE=1         also a node (with K8S_CONTROLLERS=1; test/k8s/with-cluster.sh sets both): kube-scheduler,
+#                      containerd, CNI, kubelet, kube-proxy, CoreDNS (test/k8s/node.sh)
 #   K8S_LOG_DIR=DIR    copy the components' logs there at exit (they are printed only on failure)
 #   TAU_CACHE_DIR      cache folder of build.sh (binaries are built on first use)
 # CMD gets (out): KUBECONFIG, KUBECACHEDIR (kubectl's cache, on the private tmpfs), K8S_SERVER (https://127.0.0.1:6443), K8S_TOKEN (the admin's bearer token,
@@ -35,16 +37,31 @@ readonly HERE
 readonly API_PORT=6443 ETCD_PORT=2379 ETCD_PEER_PORT=2380 KCM_PORT=10257
 readonly SERVICE_CIDR=10.96.0.0/12   # allocation range for ClusterIPs only: nothing routes to it
 
-say() { printf 'with-apiserver: %s\n' "$*" >&2; }
+say() { printf '%s: %s\n' "${K8S_SAY_AS:-with-apiserver}" "$*" >&2; }
 die() { say "$*"; exit 1; }
+
+node=''
+if [[ ${K8S_NODE:-} == 1 ]]; then
+  node=1
+  # shellcheck source-path=SCRIPTDIR source=node.sh
+  . "$HERE/node.sh"
+fi
 
 # ------------------------------------------------------------------------------------------------ host
 outside() {
   [[ $# -ge 1 ]] || die "usage: with-apiserver.sh CMD [ARGS...]"
   [[ $(id -u) -eq 0 ]] || die "needs root (namespaces)"
-  local bin_dir work alive_w alive_r in_fd ns_pid='' rc
+  local bin_dir work alive_w alive_r in_fd ns_pid='' rc cgroup=''
 
-  bin_dir=$("$HERE/build.sh") || die "build.sh failed"
+  if [[ -n $node ]]; then
+    [[ ${K8S_CONTROLLERS:-} == 1 ]] || die "K8S_NODE=1 needs K8S_CONTROLLERS=1"
+    node_check_host
+    bin_dir=$("$HERE/build.sh" --node) || die "build.sh --node failed"
+    node_remove_stale_cgroups
+    cgroup=$NODE_CGROUP_PREFIX$$   # the node's cgroup root: named after this script, removed at exit
+  else
+    bin_dir=$("$HERE/build.sh") || die "build.sh failed"
+  fi
   # Leftovers of runs whose host side was SIGKILLed (their namespace cleaned up, but the empty mount
   # point stays): tau-k8s.<PID>.XXXXXX with that PID gone. rmdir: only empty ones.
   local stale pid
@@ -65,6 +82,8 @@ outside() {
       wait "$ns_pid" 2>/dev/null || true
     fi
     rm -rf "$work"   # empty on the host: the tmpfs on it existed in the private mount namespace only
+    # The node's cgroups: normally removed inside already; needed after a SIGKILL in there.
+    [[ -z $cgroup ]] || node_remove_cgroups "$cgroup" 25
     exit "$code"
   }
   trap finish EXIT
@@ -86,7 +105,7 @@ outside() {
 
   # PID 1 of the new PID namespace is this script again. --kill-child: if unshare dies, its child (and
   # with it the whole PID namespace) is SIGKILLed. --mount-proc: a /proc showing the namespace's PIDs.
-  _TAU_K8S_PHASE=inside _TAU_K8S_WORK=$work _TAU_K8S_BIN=$bin_dir _TAU_K8S_ALIVE=$alive_r \
+  _TAU_K8S_PHASE=inside _TAU_K8S_WORK=$work _TAU_K8S_BIN=$bin_dir _TAU_K8S_ALIVE=$alive_r _TAU_K8S_CGROUP=$cgroup \
     unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
     -- env --default-signal=INT,QUIT "$SELF" "$@" <&"$in_fd" {in_fd}<&- {alive_w}>&- &
   ns_pid=$!
@@ -103,10 +122,19 @@ outside() {
 
 # ------------------------------------------------------------------------------ inside the namespaces
 inside() {
-  local work=${_TAU_K8S_WORK:?} bin=${_TAU_K8S_BIN:?} alive=${_TAU_K8S_ALIVE:?}
-  unset _TAU_K8S_PHASE _TAU_K8S_WORK _TAU_K8S_BIN _TAU_K8S_ALIVE
-  local logs=$work/logs server=https://127.0.0.1:$API_PORT token i rc=0 stop_sig='' failed=''
-  local cmd_pid='' etcd_pid='' api_pid='' kcm_pid=''
+  # What the EXIT and signal traps use is global, not local: when set -e ends the script, bash has left
+  # this function's scope before the EXIT trap runs (locals would be unset there).
+  work=${_TAU_K8S_WORK:?} bin=${_TAU_K8S_BIN:?} logs=${_TAU_K8S_WORK:?}/logs stop_sig=''
+  cmd_pid='' etcd_pid='' api_pid='' kcm_pid=''
+  # the node's (node.sh)
+  node_cgroup=${_TAU_K8S_CGROUP:-} sched_pid='' containerd_pid='' kubelet_pid='' proxy_pid='' router_pid=''
+  node_images=()
+  local alive=${_TAU_K8S_ALIVE:?}
+  unset _TAU_K8S_PHASE _TAU_K8S_WORK _TAU_K8S_BIN _TAU_K8S_ALIVE _TAU_K8S_CGROUP
+  local server=https://127.0.0.1:$API_PORT token i rc=0 failed=''
+  local node_kubelet_token='' node_proxy_token='' node_sched_token='' node_router_token='' NODE_API_ARGS=()
+  # A node's pods reach the API server at the node's address (loopback cannot be a Service endpoint).
+  [[ -z $node ]] || server=https://$NODE_IP:$API_PORT
 
   # Everything (etcd's data, certificates, keys, logs, kubeconfig) on a tmpfs that exists in this mount
   # namespace only: it vanishes with the namespace, whatever happens to the processes.
@@ -125,12 +153,12 @@ inside() {
     done
   }
   # Only the error lines of COMPONENT... (CMD failed; the rest of the logs is routine): klog's E and F
-  # lines, etcd's error levels.
+  # lines, etcd's and containerd's error levels.
   show_errors() {
     local name lines
     for name in "$@"; do
       [[ -s $logs/$name.log ]] || continue
-      lines=$(grep -E '^[EF][0-9]{4} |"level":"(error|dpanic|panic|fatal)"' "$logs/$name.log" | tail -n 15) || true
+      lines=$(grep -E '^[EF][0-9]{4} |"level":"(error|dpanic|panic|fatal)"|level=(error|fatal) ' "$logs/$name.log" | tail -n 15) || true
       [[ -z $lines ]] || { say "---- $name.log: last error lines ----"; printf '%s\n' "$lines" >&2; }
     done
   }
@@ -154,7 +182,8 @@ inside() {
       kill -TERM "$cmd_pid" 2>/dev/null || true
       stop_pid "$cmd_pid" CMD
     fi
-    # Reverse order of start: controllers, API server, then etcd.
+    # Reverse order of start: the node, controllers, API server, then etcd.
+    [[ -z $node ]] || node_stop
     stop_pid "$kcm_pid" kube-controller-manager
     stop_pid "$api_pid" kube-apiserver
     stop_pid "$etcd_pid" etcd
@@ -193,9 +222,10 @@ inside() {
   }
   # wait_for NAME PID SECONDS CHECK...: poll CHECK until it succeeds; fail if PID exits or time runs out.
   wait_for() {
-    local name=$1 pid=$2 secs=$3 j
+    local name=$1 pid=$2 secs=$3 deadline
     shift 3
-    for ((j = 0; j < secs * 5; j++)); do
+    deadline=$((SECONDS + secs))   # by the clock: a CHECK may itself take a while (kubectl --timeout)
+    while ((SECONDS < deadline)); do
       if ! kill -0 "$pid" 2>/dev/null; then
         say "$name exited while starting"
         return 1
@@ -215,6 +245,7 @@ inside() {
   token=$(openssl rand -hex 32)
   # token,user,uid,"groups": system:masters is bound to cluster-admin by RBAC's bootstrap policy.
   printf '%s,admin,admin,"system:masters"\n' "$token" >"$work/pki/tokens.csv"
+  if [[ -n $node ]]; then node_prepare; fi   # (not in a || list: set -e must apply inside it)
 
   # ---- etcd
   start etcd "$bin/etcd" \
@@ -235,17 +266,18 @@ inside() {
   # for 127.0.0.1, localhost, kubernetes.default.svc, ... (apiserver.crt holds both: the kubeconfig's CA).
   # --endpoint-reconciler-type=none: the reconciler would publish the advertise address (loopback here)
   # as the "kubernetes" Service's endpoints, which Endpoints validation rejects for loopback addresses.
+  local api_args=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --authorization-mode=RBAC
+    --endpoint-reconciler-type=none)
+  [[ -z $node ]] || api_args=("${NODE_API_ARGS[@]}")   # a node's: see node_prepare
   start kube-apiserver "$bin/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    "${api_args[@]}" --secure-port="$API_PORT" \
     --cert-dir="$work/apiserver-certs" \
     --token-auth-file="$work/pki/tokens.csv" \
-    --authorization-mode=RBAC \
     --service-account-key-file="$work/pki/sa.pub" \
     --service-account-signing-key-file="$work/pki/sa.key" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range="$SERVICE_CIDR" \
-    --endpoint-reconciler-type=none \
     --allow-privileged=true \
     --profiling=false
   api_pid=$REPLY
@@ -317,10 +349,17 @@ inside() {
     fi
   fi
 
+  # ---- the node (K8S_NODE=1): scheduler, containerd, CNI, kubelet, kube-proxy, CoreDNS
+  # A plain call, so that set -e applies inside node_start too; it says what failed.
+  if [[ -n $node ]]; then node_start; fi
+
   # ---- CMD: a background job, so that the traps run while it runs; it keeps the terminal's process
   # group, so Ctrl-C reaches it directly.
   export KUBECONFIG=$kubeconfig K8S_SERVER=$server K8S_TOKEN=$token K8S_CA_FILE=$ca K8S_BIN_DIR=$bin \
     K8S_WORK_DIR=$work
+  if [[ -n $node ]]; then
+    export CONTAINERD_ADDRESS=$work/node/containerd/containerd.sock K8S_NODE_IMAGES="${node_images[*]}"
+  fi
   ( exec {alive}<&-; exec env --default-signal=INT,QUIT "$@" ) &
   cmd_pid=$!
   while :; do
@@ -331,7 +370,9 @@ inside() {
   cmd_pid=''
 
   # Did a component die while CMD ran? Then say so (and fail, if CMD did not).
-  for i in etcd:$etcd_pid kube-apiserver:$api_pid kube-controller-manager:$kcm_pid; do
+  for i in etcd:$etcd_pid kube-apiserver:$api_pid kube-controller-manager:$kcm_pid \
+    kube-scheduler:$sched_pid containerd:$containerd_pid kubelet:$kubelet_pid kube-proxy:$proxy_pid \
+    kube-router:$router_pid; do
     [[ -n ${i#*:} ]] || continue
     kill -0 "${i#*:}" 2>/dev/null || failed+=" ${i%%:*}"
   done
@@ -342,7 +383,8 @@ inside() {
     [[ $rc -ne 0 ]] || rc=1
   elif [[ $rc -ne 0 && -z $stop_sig ]]; then
     say "CMD exited with $rc (set K8S_LOG_DIR=DIR to keep the components' logs)"
-    show_errors etcd kube-apiserver kube-controller-manager
+    show_errors etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy \
+      kube-router
   fi
   exit "$rc"
 }

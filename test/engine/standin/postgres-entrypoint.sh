@@ -53,7 +53,9 @@ binaries_major=${PG_MAJOR:-$standin_major}
 old_pgdata=/var/lib/postgresql/data
 
 refuse_old_mount() {
-  # Only for the 18+ layout, where PGDATA is no longer the old path.
+  # Only the 18+ images refuse (docker-library/postgres#1259); 17 and older accept a mount at the old
+  # path with PGDATA below it, as the Kubernetes target does (a PVC's lost+found).
+  [ "${binaries_major:-0}" -ge 18 ] 2>/dev/null || return 0
   [ "$PGDATA" != "$old_pgdata" ] || return 0
   if mountpoint -q "$old_pgdata" 2>/dev/null || [ -s "$old_pgdata/PG_VERSION" ]; then
     cat >&2 <<-EOE

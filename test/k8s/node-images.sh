@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# node-images.sh BIN_DIR OUT_DIR
+#
+# Writes the images a one-node cluster needs as OCI image archives (OUT_DIR/NAME.tar, for
+# `ctr -n k8s.io images import`) and prints their references, one a line. No registry is reachable
+# here, so each is made locally from one static binary:
+#   tau.local/pause:3.10      Kubernetes's pause program (build/pause/linux/pause.c of k8s.io/kubernetes,
+#                             compiled by build.sh --node): PID 1 of every pod sandbox, as in
+#                             registry.k8s.io/pause:3.10; runs as 65535 like it
+#   tau.local/coredns:VERSION CoreDNS built by build.sh --node, as in registry.k8s.io/coredns/coredns;
+#                             runs as 65532 (the upstream image's nonroot user)
+#   tau.local/busybox:VERSION Debian's busybox-static (sh, sleep, httpd, nslookup, wget, nc, ...) for test
+#                             pods, in place of docker.io/library/busybox
+# The "tau.local/" prefix says that none of them came from a registry. The archives are reproducible:
+# one uncompressed layer (tar sorted by name, times and owners zeroed), so the same binaries give the
+# same image digests.
+set -euo pipefail
+
+say() { printf 'node-images: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+[[ $# -eq 2 ]] || die "usage: node-images.sh BIN_DIR OUT_DIR"
+bin=$1 out=$2
+readonly BUSYBOX=/bin/busybox   # Debian's busybox-static: statically linked, runs on an empty root
+for f in "$bin/pause" "$bin/coredns" "$BUSYBOX"; do [[ -x $f ]] || die "$f is missing"; done
+if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is not static (install busybox-static)"; fi
+mkdir -p "$out"
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+size() { stat -c %s "$1"; }
+
+# oci_archive NAME REF ROOTFS CONFIG_JSON: OUT_DIR/NAME.tar holding ROOTFS as one layer, with CONFIG_JSON
+# as the image's "config" object (entrypoint, user, ...).
+oci_archive() {
+  local name=$1 ref=$2 rootfs=$3 config=$4 dir layer layer_sha config_file config_sha manifest manifest_sha
+  dir=$(mktemp -d)
+  mkdir -p "$dir/blobs/sha256"
+  layer=$dir/layer.tar
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu -C "$rootfs" -cf "$layer" .
+  layer_sha=$(sha "$layer")
+  mv "$layer" "$dir/blobs/sha256/$layer_sha"
+  config_file=$dir/config.json
+  printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"test/k8s/node-images.sh"}]}' \
+    "$config" "$layer_sha" >"$config_file"
+  config_sha=$(sha "$config_file")
+  manifest=$dir/manifest.json
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
+    "$config_sha" "$(size "$config_file")" "$layer_sha" "$(size "$dir/blobs/sha256/$layer_sha")" >"$manifest"
+  manifest_sha=$(sha "$manifest")
+  # io.containerd.image.name: the name `ctr images import` gives the image.
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
+    "$manifest_sha" "$(size "$manifest")" "$ref" "${ref##*:}" >"$dir/index.json"
+  mv "$config_file" "$dir/blobs/sha256/$config_sha"
+  mv "$manifest" "$dir/blobs/sha256/$manifest_sha"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu -C "$dir" \
+    -cf "$out/$name.tar" oci-layout index.json blobs
+  rm -rf "$dir"
+  printf '%s\n' "$ref"
+}
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+# pause: the binary alone.
+mkdir -p "$root/pause"
+install -m 0755 "$bin/pause" "$root/pause/pause"
+oci_archive pause tau.local/pause:3.10 "$root/pause" '{"Entrypoint":["/pause"],"User":"65535:65535","WorkingDir":"/"}'
+
+# CoreDNS: the binary and an empty /etc (its Corefile comes from a ConfigMap).
+coredns_version=$("$bin/coredns" -version 2>/dev/null | sed -n 's/^CoreDNS-\([0-9.]*\)$/\1/p' | head -n 1)
+[[ -n $coredns_version ]] || die "$bin/coredns -version gave no version"
+mkdir -p "$root/coredns/etc"
+install -m 0755 "$bin/coredns" "$root/coredns/coredns"
+oci_archive coredns "tau.local/coredns:v$coredns_version" "$root/coredns" \
+  '{"Entrypoint":["/coredns"],"User":"65532:65532","WorkingDir":"/","ExposedPorts":{"53/udp":{},"53/tcp":{}}}'
+
+# busybox: /bin/busybox, one symbolic link per applet, /tmp, and the users of the numeric IDs tests use.
+busybox_version=$("$BUSYBOX" 2>&1 | sed -n 's/^BusyBox v\([0-9.]*\).*/\1/p' | head -n 1)
+mkdir -p "$root/busybox/bin" "$root/busybox/etc" "$root/busybox/var/www"
+install -m 0755 "$BUSYBOX" "$root/busybox/bin/busybox"
+while read -r applet; do
+  [[ $applet == busybox || $applet == */* ]] || ln -s busybox "$root/busybox/bin/$applet"
+done < <("$BUSYBOX" --list)
+install -d -m 1777 "$root/busybox/tmp"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/busybox/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/busybox/etc/group"
+oci_archive busybox "tau.local/busybox:${busybox_version:-unknown}" "$root/busybox" \
+  '{"Cmd":["sh"],"Env":["PATH=/bin"],"WorkingDir":"/"}'
