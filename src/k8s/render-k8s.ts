@@ -74,7 +74,8 @@ function environment(plan: KubernetesPlan): ManifestObject {
   const object: ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: plan.configMapName, namespace: plan.namespace, labels: plan.stackLabels },
+    // Its own component label: applied with the migrations Job (docs/KUBERNETES.md), whose pod reads it.
+    metadata: { name: plan.configMapName, namespace: plan.namespace, labels: { ...plan.stackLabels, 'app.kubernetes.io/component': 'environment' } },
     data: Object.fromEntries(values.map((c) => [c.variable.name, c.value ?? ''])),
   };
   return {

@@ -89,10 +89,13 @@ test('the API server accepts each base: the Secret from .env, a server-side dry 
   for (const r of runs) {
     expect(log).toContain(`ok - kubectl apply --server-side --dry-run=server -k ${r.dir}`);
     expect(log).toContain(`ok - kubectl apply --server-side -k ${r.dir}`);
-    // docs/KUBERNETES.md's "migrations first": the selector picks the Job alone.
-    const after = log.split(`-l app.kubernetes.io/component=migrations (the README's migrations first)\n`)[runs.indexOf(r) + 1].split('\n');
+    // docs/KUBERNETES.md's "migrations first": the selector picks the Job and the ConfigMap its pod reads, alone.
+    const after = log.split(`-l 'app.kubernetes.io/component in (environment,migrations)' (migrations first)\n`)[runs.indexOf(r) + 1].split('\n');
     const applied = after.slice(0, after.findIndex((l) => /^(ok|FAIL) - /.test(l)));
-    expect(applied).toEqual([expect.stringMatching(/^\s+job\.batch\/migrate-[0-9a-f]{8} serverside-applied \(server dry run\)$/)]);
+    expect(applied).toEqual([
+      expect.stringMatching(/^\s+configmap\/[a-z-]+-environment serverside-applied \(server dry run\)$/),
+      expect.stringMatching(/^\s+job\.batch\/migrate-[0-9a-f]{8} serverside-applied \(server dry run\)$/),
+    ]);
     expect(log).toContain(`ok - kubectl diff --server-side -k ${r.dir}: no drift after the apply`);
   }
 });

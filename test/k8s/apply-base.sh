@@ -10,7 +10,8 @@
 #   1. server-side dry run of the Namespace alone; nothing persisted;
 #   2. `sh BASE/create-secret.sh ENV_FILE`: the Namespace, then the Secret from .env (as `npx projen k8s:secret`);
 #   3. `kubectl apply --server-side --dry-run=server -k BASE`: the whole base, dry run; then only the migrations
-#      (`-l app.kubernetes.io/component=migrations`), as the README applies them first;
+#      and the ConfigMap their pod reads (`-l 'app.kubernetes.io/component in (environment,migrations)'`), as
+#      docs/KUBERNETES.md applies them first;
 #   4. `kubectl apply --server-side -k BASE`, then `kubectl diff --server-side -k BASE` (no drift);
 #   5. waits (60 s at most) until NAMESPACE holds PODS pods: the controllers made the ReplicaSets, the Job's
 #      and the StatefulSet's pods, and Pod Security admission ("restricted") let them in;
@@ -61,8 +62,8 @@ step "dry run (server): Namespace $ns" kubectl apply --server-side --dry-run=ser
 step "the dry run persisted nothing" no_namespace
 step "create-secret.sh: Namespace, then the Secret from $env_file" sh "$base/create-secret.sh" "$env_file"
 step "kubectl apply --server-side --dry-run=server -k $base" kubectl apply --server-side --dry-run=server -k "$base"
-step "kubectl apply --server-side --dry-run=server -k $base -l app.kubernetes.io/component=migrations (the README's migrations first)" \
-  kubectl apply --server-side --dry-run=server -k "$base" -l app.kubernetes.io/component=migrations
+step "kubectl apply --server-side --dry-run=server -k $base -l 'app.kubernetes.io/component in (environment,migrations)' (migrations first)" \
+  kubectl apply --server-side --dry-run=server -k "$base" -l 'app.kubernetes.io/component in (environment,migrations)'
 step "kubectl apply --server-side -k $base" kubectl apply --server-side -k "$base"
 step "kubectl diff --server-side -k $base: no drift after the apply" kubectl diff --server-side -k "$base"
 step "the controllers made $pods pods, admitted under Pod Security \"restricted\"" enough_pods
