@@ -187,6 +187,7 @@ export interface StatefulSet extends Obj<'apps/v1', 'StatefulSet'> {
 export interface Job extends Obj<'batch/v1', 'Job'> {
   spec?: {
     backoffLimit?: number;
+    activeDeadlineSeconds?: number;
     ttlSecondsAfterFinished?: number;
     template: PodTemplateSpec;
   };

@@ -328,6 +328,13 @@ export function renderStatefulSet(plan: KubernetesPlan, service: Service, checks
  * template cannot change, so a new image or configuration gives a new Job, which runs again, and a finished
  * one is removed a day later.
  */
+/**
+ * The longest the migrations Job may run, retries included, before Kubernetes stops it and marks it failed: a
+ * migration stuck on a lock or a database that never comes does not hang the deploy (docs/KUBERNETES.md waits
+ * as long for it).
+ */
+export const MIGRATIONS_DEADLINE_SECONDS = 600;
+
 export function renderJob(plan: KubernetesPlan, service: Service, checksums: Record<string, string>, hash: (text: string) => string): Job {
   const template = withChecksums(podTemplate(plan, service), checksums);
   template.spec!.restartPolicy = 'Never';
@@ -335,7 +342,7 @@ export function renderJob(plan: KubernetesPlan, service: Service, checksums: Rec
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: metadata(plan, service, skipAnnotations(checkovSkips(plan, service))),
-    spec: { backoffLimit: 4, ttlSecondsAfterFinished: 86400, template },
+    spec: { backoffLimit: 4, activeDeadlineSeconds: MIGRATIONS_DEADLINE_SECONDS, ttlSecondsAfterFinished: 86400, template },
   };
   job.metadata!.name = `${k8sName(service.name).slice(0, 54).replace(/-+$/, '')}-${hash(JSON.stringify(template)).slice(0, 8)}`;
   return job;

@@ -93,7 +93,7 @@ describe('the kustomize base, rendered from the stack model', () => {
   test('migrations: a Job on the web image, the entrypoint given the model\'s release command', () => {
     const job = objects.find((o) => o.kind === 'Job')!;
     expect(job.metadata.name).toMatch(/^migrate-[0-9a-f]{8}$/);
-    expect(job.spec).toMatchObject({ backoffLimit: 4, ttlSecondsAfterFinished: 86400 });
+    expect(job.spec).toMatchObject({ backoffLimit: 4, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 86400 });
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
     const c = container(job);
     expect(c.image).toBe('tau-web:local');
