@@ -69,6 +69,11 @@ export class Healthcheck {
     return new Healthcheck(this.probe, { ...this.options, ...options });
   }
 
+  /** The longest this check takes to call a service healthy: its start period, then every retry with its timeout. */
+  public get healthyWithin(): Duration {
+    return Duration.seconds(this.startPeriod.toSeconds() + (this.interval.toSeconds() + this.timeout.toSeconds()) * this.retries);
+  }
+
   /** The probe as one line, for docs: the argv joined, or the script. */
   public get describe(): string {
     return this.probe.kind === 'command' ? this.probe.argv.join(' ') : this.probe.script;

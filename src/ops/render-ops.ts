@@ -159,7 +159,7 @@ done
 # shellcheck disable=SC2317  # called by the trap
 rollback() {
   if [ -n "$new" ]; then
-    echo "redeploy: removing the new replica(s); the $(echo "$old" | wc -l) old one(s) keep serving" >&2
+    echo "redeploy: removing the new replica(s); the $count old one(s) keep serving" >&2
     # shellcheck disable=SC2086
     $DOCKER rm --force $new >/dev/null
   fi

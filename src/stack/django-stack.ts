@@ -191,7 +191,7 @@ export class DjangoStack extends Component {
         stopGraceSeconds: this.app.service.stopGracePeriod?.toSeconds() ?? 10,
         addressCacheSeconds: this.proxy.site.resolveValidSeconds + 1,
         proxyNetwork: this.frontNetwork.name,
-        healthyWithinSeconds: healthyWithin(this.app.service),
+        healthyWithinSeconds: this.app.service.healthcheck?.healthyWithin.toSeconds() ?? 60,
       },
       backups,
     }));
@@ -426,11 +426,4 @@ export class DjangoStack extends Component {
       return undefined;
     }
   }
-}
-
-/** The longest a service's healthcheck takes to call it healthy: its start period, then every retry with its timeout. */
-function healthyWithin(service: Service): number {
-  const hc = service.healthcheck;
-  if (!hc) return 60;
-  return hc.startPeriod.toSeconds() + (hc.interval.toSeconds() + hc.timeout.toSeconds()) * hc.retries;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs'
 import { connect, Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { DEFAULT_CSP, Duration, NginxSite, renderNginxConf, Service } from '../../src';
+import { DEFAULT_CSP, Duration, NginxSite, renderNginxConf, Service, workersFor } from '../../src';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { Client, expect, Response } from './smoke';
 
@@ -389,6 +389,6 @@ export async function nginxDisclosure(stack: ComposeStack, client: Client): Prom
   const cpus = Number(JSON.parse(run(DOCKER, ['inspect', '--format', '{{json .HostConfig.NanoCpus}}', stack.containerId(stack.front.service)]).output)) / 1e9;
   const workers = Number(stack.exec(stack.front.service, ['sh', '-c',
     'for p in /proc/[0-9]*; do tr "\\000" " " < "$p/cmdline" 2>/dev/null; echo; done | grep -c "^nginx: worker process"']).output.trim());
-  expect(workers === Math.max(1, Math.ceil(cpus)), `${workers} nginx workers for a limit of ${cpus} CPU(s)`);
+  expect(workers === workersFor(cpus), `${workers} nginx workers for a limit of ${cpus} CPU(s)`);
   return `404 with Server "${server}" and no version in its page; /admin/ and /graphql/ with Content-Security-Policy "${csp.slice(0, 48)}..."; ${stack.front.service} ${health} by its own healthcheck; ${workers} worker(s) for its ${cpus} CPU(s)`;
 }

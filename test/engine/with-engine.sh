@@ -43,19 +43,8 @@ die() { say "$*"; exit 1; }
 # engine on the machine. cgroup v1 keeps those directories after the daemon stops: remove_cgroups
 # removes them, deepest first (rmdir refuses a directory that still holds processes or children).
 readonly CGROUP_PREFIX=docker-tau-
-# shellcheck disable=SC2317  # called from trap handlers
-remove_cgroups() {
-  local name=$1 tries=${2:-1} quiet=${3:-} dir
-  for ((; tries > 0; tries--)); do
-    for dir in /sys/fs/cgroup/*/"$name"; do
-      [[ -d $dir ]] || continue
-      find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
-    done
-    compgen -G "/sys/fs/cgroup/*/$name" >/dev/null || return 0
-    sleep 0.2
-  done
-  [[ -n $quiet ]] || say "could not remove $(compgen -G "/sys/fs/cgroup/*/$name" | tr '\n' ' ')"
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/cgroups.sh
+. "$(dirname "$SELF")/../lib/cgroups.sh"
 
 # Leftovers of runs whose host-side script was SIGKILLed before its namespace finished (the namespace
 # removes its own cgroups, but a private data root is deleted by the host side only): their PID is gone.

@@ -50,21 +50,9 @@ readonly SCHED_PORT=10259 KUBELET_PORT=10250 KUBELET_HEALTHZ_PORT=10248 PROXY_HE
 readonly ROUTER_HEALTH_PORT=20244
 
 # ------------------------------------------------------------------------------- host side (outside)
-# node_remove_cgroups NAME [TRIES] [quiet]: rmdir /sys/fs/cgroup/*/NAME and everything below, deepest
-# first (rmdir refuses a directory that still holds processes or children).
-# shellcheck disable=SC2317  # called from traps
-node_remove_cgroups() {
-  local name=$1 tries=${2:-1} quiet=${3:-} dir
-  for ((; tries > 0; tries--)); do
-    for dir in /sys/fs/cgroup/*/"$name"; do
-      [[ -d $dir ]] || continue
-      find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
-    done
-    compgen -G "/sys/fs/cgroup/*/$name" >/dev/null || return 0
-    sleep 0.2
-  done
-  [[ -n $quiet ]] || say "could not remove $(compgen -G "/sys/fs/cgroup/*/$name" | tr '\n' ' ')"
-}
+# remove_cgroups NAME [TRIES] [quiet], shared with the engine's harness.
+# shellcheck source-path=SCRIPTDIR source=../lib/cgroups.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cgroups.sh"
 
 # The cgroups of runs whose host-side script was SIGKILLed: their PID is gone.
 node_remove_stale_cgroups() {
@@ -550,5 +538,5 @@ node_stop() {
   stop_pid "$containerd_pid" containerd
   stop_pid "$sched_pid" kube-scheduler
   # The shims (one per pod) exit once their containers are gone; what is left dies with the namespace.
-  node_remove_cgroups "${node_cgroup:?}" 25 quiet
+  remove_cgroups "${node_cgroup:?}" 25 quiet
 }

@@ -83,7 +83,7 @@ outside() {
     fi
     rm -rf "$work"   # empty on the host: the tmpfs on it existed in the private mount namespace only
     # The node's cgroups: normally removed inside already; needed after a SIGKILL in there.
-    [[ -z $cgroup ]] || node_remove_cgroups "$cgroup" 25
+    [[ -z $cgroup ]] || remove_cgroups "$cgroup" 25
     exit "$code"
   }
   trap finish EXIT
