@@ -241,6 +241,11 @@ export class KubernetesPlan {
     }));
   }
 
+  /** The name of the headless Service that governs a StatefulSet: its pods' own DNS names (db-0.db-pods). */
+  public podsServiceName(service: Service): string {
+    return `${k8sName(service.name)}-pods`;
+  }
+
   /** The name of the ConfigMap holding a service's repository files. */
   public filesConfigMapName(service: Service): string {
     return `${k8sName(service.name)}-files`;

@@ -306,7 +306,7 @@ export function renderStatefulSet(plan: KubernetesPlan, service: Service, checks
     kind: 'StatefulSet',
     metadata: metadata(plan, service, skipAnnotations(checkovSkips(plan, service))),
     spec: {
-      serviceName: k8sName(service.name),
+      serviceName: plan.podsServiceName(service),
       replicas: 1,
       selector: { matchLabels: plan.selector(service) },
       template: withChecksums(podTemplate(plan, service, { stateful: true }), checksums),

@@ -32,10 +32,11 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(statSync(join(outdir, 'k8s/create-secret.sh')).mode & 0o777).toBe(0o555);
   });
 
-  test('db: a StatefulSet of one behind a headless Service, its data on a claim template, PGDATA below the mount', () => {
+  test('db: a StatefulSet of one behind a ClusterIP Service (and its headless governing Service), its data on a claim template, PGDATA below the mount', () => {
     const sts = find(objects, 'StatefulSet', 'db');
-    expect(find(objects, 'Service', 'db').spec).toMatchObject({ clusterIP: 'None', ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] });
-    expect(sts.spec.serviceName).toBe('db');
+    expect(find(objects, 'Service', 'db').spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] });
+    expect(find(objects, 'Service', 'db-pods').spec).toMatchObject({ clusterIP: 'None', selector: find(objects, 'Service', 'db').spec.selector });
+    expect(sts.spec.serviceName).toBe('db-pods');
     expect(sts.spec.volumeClaimTemplates).toEqual([expect.objectContaining({
       metadata: expect.objectContaining({ name: 'postgres-data' }),
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
