@@ -79,6 +79,14 @@ project.addTask('e2e', {
   exec: 'bash test/engine/with-engine.sh node --import tsx test/e2e/run.ts',
 });
 
+// The Kubernetes base of each stack deployed on a real one-node cluster (test/k8s/with-cluster.sh: control
+// plane, kubelet, containerd, CNI, kube-proxy, CoreDNS, a NetworkPolicy enforcer, an ingress controller) as
+// docs/KUBERNETES.md tells a user, then checked through its Ingress, with faults (test/k8s/cluster-e2e.sh).
+project.addTask('e2e:cluster', {
+  description: 'Deploy the Kubernetes base of each stack on a real one-node cluster and check it through its Ingress, with faults',
+  exec: 'bash test/k8s/cluster-e2e.sh',
+});
+
 project.addTask('bench', {
   description: 'Measure synthesis and serving speed and the build context, as ratios; writes bench/results/latest.md (--update: also bench/RESULTS.md)',
   exec: 'node --import tsx bench/run.ts',

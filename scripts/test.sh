@@ -10,10 +10,13 @@ cd "$(dirname "$0")/.."
 # Programs the tests run that are not Python packages: PostgreSQL and nginx (the Django suite and nginx -t),
 # the Docker engine and what it needs to run in a namespace of its own (iptables, slirp4netns for the
 # builds' uplink), mmdebstrap for the stand-in base images, the linters and load generator, and openssl,
-# curl and testssl.sh for the HTTPS checks, busybox for the ACME client's script under the lego image's shell.
+# curl and testssl.sh for the HTTPS checks, busybox for the ACME client's script under the lego image's shell;
+# for the one-node Kubernetes cluster: the CNI plugins, conntrack and ipset (kube-proxy, the NetworkPolicy
+# enforcer), gcc and the static C library (Kubernetes's pause program). containerd and runc come with docker.io.
 DEBIAN_PACKAGES=(
   postgresql nginx docker.io iptables slirp4netns mmdebstrap
   shellcheck wrk iproute2 procps util-linux ca-certificates openssl curl testssl.sh busybox-static
+  containernetworking-plugins conntrack ipset gcc libc6-dev
 )
 
 missing=()
@@ -39,10 +42,20 @@ bash scripts/python-env.sh tools >/dev/null
 bash test/engine/compose/build-compose.sh >/dev/null
 # kube-apiserver, kube-controller-manager and etcd for the Kubernetes checks (a first build takes minutes).
 bash test/k8s/build.sh >/dev/null
+# What a node adds (kubelet, kube-proxy, scheduler, CoreDNS, ...: a first build takes about 10 minutes more)
+# is needed by the last phase only: built at low priority while the others run.
+node_build_log=$(mktemp)
+# A session of its own, so that an early exit stops the go builds under it too.
+setsid nice -n 19 bash test/k8s/build.sh --node >"$node_build_log" 2>&1 &
+node_build=$!
+trap 'kill -- "-$node_build" 2>/dev/null || true; wait "$node_build" 2>/dev/null || true; rm -f "$node_build_log"' EXIT
 # pebble (a local ACME server) and lego (the ACME client) for the HTTPS checks, from the Go module proxy.
 bash test/acme/build.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
-# Types, the model's unit tests, the validators and the Django suite; then the stack end to end.
+# Types, the model's unit tests, the validators and the Django suite; then the stack end to end, on the Docker
+# engine, then on the one-node Kubernetes cluster.
 npx projen test "$@"
 npx projen e2e
+wait "$node_build" || { echo "build.sh --node failed:" >&2; tail -n 30 "$node_build_log" >&2; exit 1; }
+npx projen e2e:cluster

@@ -25,10 +25,25 @@ export interface RequestOptions {
   readonly localAddress?: string;
 }
 
-/** A browser-like client: one base URL, a cookie jar. */
+/**
+ * A browser-like client: one base URL, a cookie jar. `connectTo` (HOST:PORT) is where its connections go
+ * instead of the base URL's host, which it still names in the Host header (curl's --connect-to): the way to
+ * reach a site by its host name where no DNS knows it.
+ */
 export class Client {
   private readonly cookies = new Map<string, string>();
-  constructor(public readonly base: string) {}
+  constructor(public readonly base: string, private readonly connectTo?: string) {}
+
+  /** Where its connections go: the base URL's host and port, or `connectTo`. */
+  public get endpoint(): { host: string; port: number } {
+    const target = new URL(this.connectTo ? `http://${this.connectTo}` : this.base);
+    return { host: target.hostname, port: Number(target.port || 80) };
+  }
+
+  /** Whether it reaches the site through something other than its host name's address (`connectTo`). */
+  public get redirected(): boolean {
+    return this.connectTo !== undefined;
+  }
 
   public cookie(name: string): string | undefined {
     return this.cookies.get(name);
@@ -36,13 +51,14 @@ export class Client {
 
   public request(path: string, options: RequestOptions = {}): Promise<Response> {
     const url = new URL(path, this.base);
+    const target = this.endpoint;
     const started = Date.now();
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     return new Promise((resolve, reject) => {
       const req = httpRequest({
-        host: url.hostname, port: url.port || 80, path: url.pathname + url.search, method: options.method ?? 'GET',
+        host: target.host, port: target.port, path: url.pathname + url.search, method: options.method ?? 'GET',
         localAddress: options.localAddress, agent: false,
-        headers: { ...(cookie ? { Cookie: cookie } : {}), ...options.headers },
+        headers: { Host: url.host, ...(cookie ? { Cookie: cookie } : {}), ...options.headers },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
@@ -209,7 +225,7 @@ export async function checkWebsocket(client: Client, path = '/ws/echo/'): Promis
   const url = new URL(client.base);
   const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port || 80) });
+    const socket = connect(client.endpoint);
     let buffer = Buffer.alloc(0);
     let upgraded = false;
     const fail = (message: string) => { socket.destroy(); reject(new CheckFailed(message)); };
@@ -250,11 +266,15 @@ export async function checkWebsocket(client: Client, path = '/ws/echo/'): Promis
  * page of the app, a static file and the health endpoint alike.
  */
 export async function checkUnknownHost(client: Client): Promise<string> {
+  // nginx closes the connection; an ingress controller in front answers for hosts it has no rule for itself (404).
+  const refused = client.redirected ? /socket hang up|ECONNRESET|^404$/ : /socket hang up|ECONNRESET/;
+  const seen = new Set<string>();
   for (const path of ['/admin/login/', '/static/admin/css/base.css', '/healthz']) {
     const r = await client.request(path, { headers: { Host: 'evil.example' } }).then((x) => `${x.status}`, (e: Error) => e.message);
-    expect(/socket hang up|ECONNRESET/.test(r), `Host: evil.example, GET ${path} -> ${r}`);
+    expect(refused.test(r), `Host: evil.example, GET ${path} -> ${r}`);
+    seen.add(/^\d+$/.test(r) ? r : 'connection closed without an answer');
   }
-  return 'Host: evil.example -> connection closed without an answer for a page, a static file and /healthz';
+  return `Host: evil.example -> ${[...seen].join(', ')} for a page, a static file and /healthz`;
 }
 
 /** 6. With the app down, nginx answers 502 at once, and still serves static files itself. */
@@ -268,8 +288,8 @@ export async function checkAppDown(client: Client): Promise<string> {
 }
 
 /** The checks that need nothing but the base URL and an admin account, in order. */
-export async function smoke(base: string, username: string, password: string, log: (line: string) => void): Promise<number> {
-  const client = new Client(base);
+export async function smoke(base: string, username: string, password: string, log: (line: string) => void, connectTo?: string): Promise<number> {
+  const client = new Client(base, connectTo);
   const content = randomBytes(64).toString('hex');
   const title = `smoke ${Date.now()}`;
   const checks: [string, () => Promise<string>][] = [
@@ -295,10 +315,10 @@ export async function smoke(base: string, username: string, password: string, lo
 }
 
 if (require.main === module) {
-  const [base, username, password] = process.argv.slice(2);
+  const [base, username, password, connectTo] = process.argv.slice(2);
   if (!base || !username || !password) {
-    console.error('usage: node --import tsx test/e2e/smoke.ts BASE_URL ADMIN_USER ADMIN_PASSWORD');
+    console.error('usage: node --import tsx test/e2e/smoke.ts BASE_URL ADMIN_USER ADMIN_PASSWORD [CONNECT_TO_HOST:PORT]');
     process.exit(2);
   }
-  smoke(base.replace(/\/$/, ''), username, password, (l) => console.log(l)).then((failed) => process.exit(failed ? 1 : 0));
+  smoke(base.replace(/\/$/, ''), username, password, (l) => console.log(l), connectTo).then((failed) => process.exit(failed ? 1 : 0));
 }

@@ -1,69 +1,114 @@
 #!/usr/bin/env bash
 # cluster-apply-base.sh BASE ENV_FILE IMAGES_TAR
 #
-# A first run of a generated k8s/ base on the one-node cluster of with-cluster.sh (run it inside):
+# A generated k8s/ base deployed on the one-node cluster of with-cluster.sh as the README tells a user,
+# then checked (run it inside, from the stack's directory; test/k8s/cluster-e2e.sh does, for each stack):
 #
 #   test/k8s/with-cluster.sh test/k8s/cluster-apply-base.sh k8s .env /tmp/stack.tar
 #
 # IMAGES_TAR: `docker save` of the web image and the stand-ins the base names (tau-web:local, postgres:N,
 # nginx:...), made by test/k8s/stack-images.sh inside test/engine/with-engine.sh. Imported into
 # containerd, since nothing can be pulled.
-# What differs from the README's two commands, and why:
+# What differs from the README's commands, and why:
 #   - the containers' imagePullPolicy Always (official images) becomes IfNotPresent: no registry here;
-#   - PersistentVolumes are made by this script (hostPath directories on the cluster's tmpfs, mode 0777,
-#     no storage class: the base's claims name none), since the cluster has no provisioner yet.
-# Checks after the rollout: /healthz and a static file (collectstatic's init container) through the nginx
-# Service; web reaches db; a pod no NetworkPolicy allows is refused by db, and gets through once given
-# web's labels (the control). Each step prints what it saw; stops at the first failure.
+#   - PersistentVolumes are made by this script, one per claim once the claims exist and bound to it (hostPath
+#     directories on the cluster's tmpfs, mode 0777), since the cluster has no provisioner.
+# Each check prints what it saw. A failed step of the deploy stops the run; a failed check is counted and
+# the others go on. The last line: "cluster NAMESPACE, N s: N passed, N failed". The namespace is deleted
+# at the end (so that the next stack starts on an empty cluster).
 set -euo pipefail
 
 [[ $# -eq 3 ]] || { echo "usage: cluster-apply-base.sh BASE ENV_FILE IMAGES_TAR" >&2; exit 2; }
 base=$(cd "$1" && pwd) env_file=$2 images=$3
 [[ -n ${CONTAINERD_ADDRESS:-} ]] || { echo "run it inside test/k8s/with-cluster.sh" >&2; exit 2; }
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ns=$(kubectl kustomize "$base" | awk '/^kind: Namespace$/ { f = 1 } f && /^  name: / { print $2; exit }')
-work=$K8S_WORK_DIR/apply-base
+host=$(kubectl kustomize "$base" | awk '/^kind: Ingress$/ { f = 1 } f && /- host: / { print $3; exit }')
+work=$K8S_WORK_DIR/apply-base-$ns
 mkdir -p "$work"
+started=$SECONDS passed=0 failed=0
 
-# run NAME CMD...: one step; exits on failure.
-run() {
-  local name=$1 output
-  shift
-  if output=$("$@" 2>&1); then
-    printf 'ok   - %s\n' "$name"
-    [[ -z $output ]] || printf '%s\n' "$output" | tail -n 25 | sed 's/^/       /'
+# The way in: the ingress controller's address on the node (with-cluster.sh), else the nginx Service.
+front() {
+  if [[ -n ${K8S_INGRESS_ADDRESS:-} ]]; then
+    echo "$K8S_INGRESS_ADDRESS"
   else
-    printf 'FAIL - %s\n' "$name"
-    [[ -z $output ]] || printf '%s\n' "$output" | tail -n 40 | sed 's/^/       /'
-    kubectl -n "$ns" get pods -o wide 2>&1 | sed 's/^/       /'
-    kubectl -n "$ns" get events --sort-by=.lastTimestamp 2>&1 | tail -n 25 | sed 's/^/       /'
-    local pod
-    for pod in $(kubectl -n "$ns" get pods -o name); do
-      printf '       ---- logs of %s (last 15 lines of each container, previous run if restarted)\n' "$pod"
-      { kubectl -n "$ns" logs "$pod" --all-containers --tail=15 --previous 2>/dev/null ||
-        kubectl -n "$ns" logs "$pod" --all-containers --tail=15; } 2>&1 | sed 's/^/       /'
-    done
-    exit 1
+    echo "$(kubectl -n "$ns" get service nginx -o jsonpath='{.spec.clusterIP}'):80"
   fi
 }
 
-import_images() {
-  ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$images" 2>&1 | grep -v '^$' | tail -n 5
+# What the namespace looks like, for a failure's report.
+report() {
+  kubectl -n "$ns" get pods -o wide 2>&1 | sed 's/^/       /'
+  kubectl -n "$ns" get events --sort-by=.lastTimestamp 2>&1 | tail -n 25 | sed 's/^/       /'
+  local pod
+  for pod in $(kubectl -n "$ns" get pods -o name); do
+    printf '       ---- logs of %s (last 15 lines of each container, previous run if restarted)\n' "$pod"
+    { kubectl -n "$ns" logs "$pod" --all-containers --tail=15 --previous 2>/dev/null ||
+      kubectl -n "$ns" logs "$pod" --all-containers --tail=15; } 2>&1 | sed 's/^/       /'
+  done
 }
-make_volumes() {
-  local i
-  for i in 1 2 3 4; do
-    install -d -m 0777 "$work/pv$i"
-    kubectl apply --server-side -f - <<EOF
+
+# step NAME CMD...: a step of the deploy; the run stops when it fails.
+# check NAME CMD...: a check; counted, and the run goes on.
+step() { attempt fatal "$@"; }
+check() {   # TAU_CLUSTER_CHECKS="FUNCTION ...": only those checks (while working on one)
+  [[ -z ${TAU_CLUSTER_CHECKS:-} || " $TAU_CLUSTER_CHECKS " == *" $2 "* ]] || return 0
+  attempt counted "$@"
+}
+attempt() {
+  local mode=$1 name=$2 output t0=$SECONDS
+  shift 2
+  if output=$("$@" 2>&1); then
+    printf 'ok   - %s (%s s)\n' "$name" $((SECONDS - t0))
+    [[ -z $output ]] || printf '%s\n' "$output" | tail -n 25 | sed 's/^/       /'
+    [[ $mode == fatal ]] || passed=$((passed + 1))
+  else
+    printf 'FAIL - %s (%s s)\n' "$name" $((SECONDS - t0))
+    [[ -z $output ]] || printf '%s\n' "$output" | tail -n 40 | sed 's/^/       /'
+    report
+    failed=$((failed + 1))
+    [[ $mode == counted ]] || { summary; exit 1; }
+  fi
+}
+summary() { printf 'cluster %s, %s s: %s passed, %s failed\n' "$ns" $((SECONDS - started)) "$passed" "$failed"; }
+
+# ---- the deploy, as docs/KUBERNETES.md says ----
+
+import_images() {   # one import at a time (stacks may be deployed side by side)
+  flock "$K8S_WORK_DIR/images.lock" ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$images" 2>&1 | grep -v '^$' | tail -n 5
+}
+# A hostPath PersistentVolume for each claim of the namespace, bound to it by claimRef (what a provisioner
+# does): one run's volumes never serve another namespace's claims.
+claims_expected() {
+  echo $(($(grep -c '^kind: PersistentVolumeClaim$' "$work/base.yaml") + $(grep -c '^ *volumeClaimTemplates:$' "$work/base.yaml")))
+}
+provision() {
+  local claim size mode made=0
+  while read -r claim size mode; do
+    install -d -m 0777 "$work/volumes/$claim"
+    kubectl apply --server-side -f - >/dev/null <<EOF
 apiVersion: v1
 kind: PersistentVolume
-metadata: {name: tau-test-pv$i}
+metadata: {name: $ns-$claim, labels: {tau.test/namespace: $ns}}
 spec:
-  capacity: {storage: 20Gi}
-  accessModes: [ReadWriteOnce, ReadWriteMany]   # one node: a hostPath directory serves both
-  persistentVolumeReclaimPolicy: Delete
-  hostPath: {path: $work/pv$i, type: Directory}
+  capacity: {storage: $size}
+  accessModes: [$mode]
+  persistentVolumeReclaimPolicy: Retain
+  claimRef: {namespace: $ns, name: $claim}
+  hostPath: {path: $work/volumes/$claim, type: Directory}
 EOF
-  done
+    made=$((made + 1))
+  done < <(kubectl -n "$ns" get pvc -o jsonpath='{range .items[?(@.status.phase=="Pending")]}{.metadata.name} {.spec.resources.requests.storage} {.spec.accessModes[0]}{"\n"}{end}')
+  [[ $made -eq 0 ]] || echo "$made volumes made"
+}
+all_bound() {
+  provision
+  [[ $(kubectl -n "$ns" get pvc -o jsonpath='{range .items[?(@.status.phase=="Bound")]}x{end}' | wc -c) -eq $(claims_expected) ]]
+}
+volumes_bound() {
+  wait_until 60 all_bound || { kubectl -n "$ns" get pvc; return 1; }
+  kubectl -n "$ns" get pvc --no-headers | awk '{ print $1 " " $2 " " $3 " " $4 " " $5 }'
 }
 render() {   # the base, with IfNotPresent for the images a registry would serve
   kubectl kustomize "$base" | sed 's/imagePullPolicy: Always/imagePullPolicy: IfNotPresent/' >"$work/base.yaml"
@@ -81,18 +126,147 @@ rolled_out() {
   done
   kubectl -n "$ns" get pods -o wide
 }
-healthz() {   # from the node, through the nginx Service's ClusterIP
-  local ip
-  ip=$(kubectl -n "$ns" get service nginx -o jsonpath='{.spec.clusterIP}')
-  curl -fsS -m 10 -o /dev/null -w "GET http://$ip/healthz (Host: localhost) -> %{http_code}\n" -H 'Host: localhost' "http://$ip/healthz"
+
+# ---- the checks ----
+
+# psql as the database's owner in the db pod (the user the image's entrypoint made).
+db_sql() {
+  # shellcheck disable=SC2016 # expanded by the pod's shell
+  kubectl -n "$ns" exec db-0 -c db -- sh -c 'psql -X -v ON_ERROR_STOP=1 -At -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "$1"' sh "$1"
 }
 
-static_through_nginx() {   # collectstatic's output, served by nginx from the shared volume
+migrations_once() {   # applied by the Job, once each; web never migrated
+  local job applied rows distinct web_applying=0 pod
+  job=$(kubectl -n "$ns" get jobs -l app.kubernetes.io/component=migrations -o name | head -n 1)
+  applied=$(kubectl -n "$ns" logs "$job" --all-containers | grep -c '^  Applying .* OK$' || true)
+  read -r rows distinct < <(db_sql "select count(*), count(distinct (app, name)) from django_migrations" | tr '|' ' ')
+  for pod in $(kubectl -n "$ns" get pods -l app.kubernetes.io/name=web -o name); do
+    web_applying=$((web_applying + $(kubectl -n "$ns" logs "$pod" --all-containers | grep -c 'Applying ' || true)))
+  done
+  echo "$job applied $applied migrations; django_migrations: $rows rows, $distinct distinct; 'Applying' in web pods' logs: $web_applying"
+  [[ $applied -gt 0 && $applied -eq $rows && $rows -eq $distinct && $web_applying -eq 0 ]]
+}
+
+healthz_service() {   # from the node, through the nginx Service's ClusterIP
   local ip
   ip=$(kubectl -n "$ns" get service nginx -o jsonpath='{.spec.clusterIP}')
-  curl -fsS -m 10 -o /dev/null -w "GET http://$ip/static/admin/css/base.css -> %{http_code}, %{size_download} bytes, %{content_type}\n" \
-    -H 'Host: localhost' "http://$ip/static/admin/css/base.css"
+  curl -fsS -m 10 -o /dev/null -w "GET http://$ip/healthz (Host: $host) -> %{http_code}\n" -H "Host: $host" "http://$ip/healthz"
 }
+
+admin_password=$(openssl rand -hex 16)
+create_admin() {   # as docs/KUBERNETES.md: createsuperuser in a web pod
+  kubectl -n "$ns" exec deploy/web -c web -- env DJANGO_SUPERUSER_PASSWORD="$admin_password" \
+    python manage.py createsuperuser --noinput --username admin --email admin@example.com
+}
+
+smoke_through_ingress() {   # health, static, admin login, GraphQL, media upload, websocket, unknown host
+  echo "through $(front) as http://$host"
+  node --import tsx "$root/test/e2e/smoke.ts" "http://$host" admin "$admin_password" "$(front)"
+}
+
+web_ready_count() {   # ready addresses behind the web Service
+  kubectl -n "$ns" get endpointslices -l kubernetes.io/service-name=web \
+    -o jsonpath='{range .items[*].endpoints[*]}{.conditions.ready}{"\n"}{end}' | grep -c '^true$' || true
+}
+web_replicas() { kubectl -n "$ns" get deployment web -o jsonpath='{.spec.replicas}'; }
+healthz_status() {
+  curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Host: $host" "http://$(front)/healthz" || true
+}
+healthz_ok() { [[ $(healthz_status) == 200 ]]; }
+wait_until() {   # wait_until SECONDS CMD...: polls every second
+  local limit=$1 t0=$SECONDS
+  shift
+  until "$@"; do
+    ((SECONDS - t0 < limit)) || return 1
+    sleep 1
+  done
+}
+no_web_ready() { [[ $(web_ready_count) -eq 0 ]]; }
+all_web_ready() { [[ $(web_ready_count) -eq $(web_replicas) ]]; }
+
+readiness_follows_db() {   # db stopped: web's readiness probe takes every pod out; db back: they come back
+  local t0 replicas before
+  replicas=$(web_replicas)
+  before=$(web_ready_count)
+  echo "web: $before of $replicas ready; /healthz -> $(healthz_status)"
+  kubectl -n "$ns" scale statefulset/db --replicas=0 >/dev/null
+  t0=$SECONDS
+  wait_until 120 no_web_ready || { echo "db stopped, still $(web_ready_count) web pods ready after 120 s"; return 1; }
+  echo "db scaled to 0: no web pod ready after $((SECONDS - t0)) s; /healthz -> $(healthz_status); restarts of web: $(kubectl -n "$ns" get pods -l app.kubernetes.io/name=web -o jsonpath='{.items[*].status.containerStatuses[0].restartCount}')"
+  kubectl -n "$ns" scale statefulset/db --replicas=1 >/dev/null
+  t0=$SECONDS
+  kubectl -n "$ns" rollout status statefulset/db --timeout=120s >/dev/null
+  wait_until 120 all_web_ready || { echo "db back, only $(web_ready_count) web pods ready after 120 s"; return 1; }
+  echo "db back: $(web_ready_count) of $replicas web pods ready $((SECONDS - t0)) s later; /healthz -> $(healthz_status)"
+  [[ $before -eq $replicas && $(healthz_status) == 200 ]]
+}
+
+media_path() {   # where nginx mounts the media volume
+  kubectl -n "$ns" get deployment nginx \
+    -o jsonpath='{.spec.template.spec.containers[?(@.name=="nginx")].volumeMounts[?(@.name=="media-volume")].mountPath}'
+}
+counts() {   # documents in the database, files on the media volume (as nginx serves them)
+  printf '%s documents, %s media files' "$(db_sql 'select count(*) from library_document')" \
+    "$(kubectl -n "$ns" exec deploy/nginx -c nginx -- find "$(media_path)" -type f | wc -l)"
+}
+pods_deleted_data_kept() {   # a web, an nginx and the db pod deleted: they come back, with the data
+  local before after pod t0
+  before=$(counts)
+  for pod in "$(kubectl -n "$ns" get pods -l app.kubernetes.io/name=web -o name | head -n 1)" \
+    "$(kubectl -n "$ns" get pods -l app.kubernetes.io/name=nginx -o name | head -n 1)" pod/db-0; do
+    kubectl -n "$ns" delete "$pod" --wait=true >/dev/null
+    echo "deleted $pod"
+  done
+  kubectl -n "$ns" rollout status statefulset/db --timeout=120s >/dev/null
+  kubectl -n "$ns" rollout status deployment/web --timeout=120s >/dev/null
+  kubectl -n "$ns" rollout status deployment/nginx --timeout=120s >/dev/null
+  wait_until 120 all_web_ready
+  # A web pod may still be ready from before the new db pod was, until its next probe (10 s): the site answers again within it.
+  t0=$SECONDS
+  wait_until 15 healthz_ok || { echo "/healthz -> $(healthz_status) 15 s after every pod was ready"; return 1; }
+  after=$(counts)
+  echo "before: $before; after: $after; /healthz -> 200 $((SECONDS - t0)) s after every pod was ready"
+  [[ $before == "$after" && $before != '0 documents'* ]]
+}
+
+rollout_under_load() {   # kubectl rollout restart deployment/web while wrk sends requests through the way in
+  local out=$work/wrk.txt pid t0 requests non2xx errors pod
+  # wrk stops at SIGINT and prints its summary: it runs from 3 s before the restart to 10 s after the rollout
+  # (the old pods' preStop pause and graceful stop included).
+  wrk -t2 -c16 -d300s --timeout 15s -s "$root/test/k8s/statuses.lua" -H "Host: $host" "http://$(front)/healthz" >"$out" 2>&1 &
+  pid=$!
+  sleep 3
+  t0=$SECONDS
+  kubectl -n "$ns" rollout restart deployment/web >/dev/null
+  kubectl -n "$ns" rollout status deployment/web --timeout=120s >/dev/null
+  echo "rollout of web done in $((SECONDS - t0)) s: $(kubectl -n "$ns" get pods -l app.kubernetes.io/name=web --no-headers | awk '{ print $1 " " $2 " " $3 }' | tr '\n' ';')"
+  sleep 10
+  kill -INT "$pid"
+  wait "$pid" || true
+  requests=$(sed -n -E 's/^ *([0-9]+) requests in.*/\1/p' "$out")
+  non2xx=$(sed -n -E 's/.*Non-2xx or 3xx responses: ([0-9]+).*/\1/p' "$out")
+  errors=$(sed -n -E 's/.*Socket errors: (.*)/\1/p' "$out")
+  echo "wrk, $((SECONDS - t0 + 3)) s, 16 connections, GET /healthz: ${requests:-0} requests, ${non2xx:-0} non-2xx, socket errors: ${errors:-none}; $(grep '^status ' "$out" | sort | tr '\n' ';')"
+  [[ ${requests:-0} -gt 0 && ${non2xx:-0} -eq 0 && -z $errors ]] && return 0
+  # Who answered what: the access logs of the pods still there (nginx's, and Gunicorn's of the new web pods).
+  for pod in $(kubectl -n "$ns" get pods -l 'app.kubernetes.io/name in (nginx,web)' -o name); do
+    kubectl -n "$ns" logs "$pod" --all-containers --since=2m | grep -E '" [45][0-9][0-9] |" 5[0-9][0-9] ' | grep -v '" 499 ' | head -n 5 | sed "s|^|$pod: |"
+  done
+  return 1
+}
+
+restricted_enforced() {   # the namespace enforces the restricted level, every pod passes it, and it refuses one that does not
+  local level warnings refused
+  level=$(kubectl get namespace "$ns" -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}')
+  # Re-labelling (server-side dry run) makes the API server check every pod of the namespace against the level.
+  warnings=$(kubectl label --dry-run=server --overwrite namespace "$ns" pod-security.kubernetes.io/enforce=restricted 2>&1 | grep -i 'warning' || true)
+  refused=$(kubectl -n "$ns" run privileged --image=tau-web:local --restart=Never --dry-run=server \
+    --overrides='{"spec":{"containers":[{"name":"privileged","image":"tau-web:local","securityContext":{"privileged":true}}]}}' 2>&1 || true)
+  echo "enforce=$level; pods checked against it: $(kubectl -n "$ns" get pods --no-headers | wc -l), warnings: ${warnings:-none}"
+  echo "a privileged pod: $(grep -o 'violates PodSecurity.*' <<<"$refused" | cut -c1-150)"
+  [[ $level == restricted && -z $warnings ]] && grep -q 'violates PodSecurity "restricted' <<<"$refused"
+}
+
 web_reaches_db() {   # from a web pod (allowed by the db-ingress policy)
   kubectl -n "$ns" exec deploy/web -c web -- python -c \
     'import socket; s = socket.create_connection(("db", 5432), timeout=3); print("web -> db:5432 connected from", s.getsockname()[0])'
@@ -141,16 +315,31 @@ EOF
   return 1
 }
 
-run "images imported into containerd" import_images
-run "PersistentVolumes (hostPath, made by this script)" make_volumes
-run "the base rendered" render
-run "Namespace and Secret from $env_file (create-secret.sh)" sh "$base/create-secret.sh" "$env_file"
-# A first deploy, as the README's: everything at once. (Its "migrations first" order, for later deploys,
-# cannot run first: the Job reads the ConfigMap tau-environment, which is not labelled as migrations.)
-run "the whole base applied" apply_all
-run "the migrations Job Complete" job_complete
-run "every Deployment and StatefulSet rolled out" rolled_out
-run "/healthz through the nginx Service" healthz
-run "static files (collectstatic init container) through nginx" static_through_nginx
-run "web reaches db" web_reaches_db
-run "a pod outside the policies cannot reach db" outsider_refused
+removed() {   # the namespace deleted with everything in it, then its volumes
+  kubectl delete namespace "$ns" --timeout=120s >/dev/null
+  kubectl delete persistentvolumes -l "tau.test/namespace=$ns" --timeout=60s >/dev/null
+  echo "namespace $ns deleted; persistent volumes left: $(kubectl get persistentvolumes --no-headers 2>/dev/null | wc -l)"
+}
+
+printf '# %s: %s, host %s\n' "$ns" "$base" "$host"
+step "images imported into containerd" import_images
+step "the base rendered" render
+step "Namespace and Secret from $env_file (npx projen k8s:secret)" sh "$base/create-secret.sh" "$env_file"
+# A first deploy, as the README's: everything at once.
+step "the whole base applied (kubectl apply -k)" apply_all
+step "a PersistentVolume for each claim (hostPath, made by this script)" volumes_bound
+step "the migrations Job Complete" job_complete
+step "every Deployment and StatefulSet rolled out" rolled_out
+check "migrations applied once, by the Job" migrations_once
+check "/healthz through the nginx Service" healthz_service
+step "an admin user (createsuperuser in a web pod)" create_admin
+check "the site through the Ingress by host name" smoke_through_ingress
+check "the Pod Security level restricted enforced" restricted_enforced
+check "web reaches db" web_reaches_db
+check "a pod outside the policies cannot reach db" outsider_refused
+check "rollout restart of web under load" rollout_under_load
+check "readiness follows the database" readiness_follows_db
+check "pods deleted, data kept" pods_deleted_data_kept
+step "the namespace removed" removed
+summary
+[[ $failed -eq 0 ]]

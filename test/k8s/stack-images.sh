@@ -7,7 +7,7 @@
 #
 #   TAU_ENGINE_ON_BUSY=private test/engine/with-engine.sh test/k8s/stack-images.sh k8s /tmp/stack.tar
 #
-# The web image (tau-web:local, or whatever the base names that the Dockerfile builds) is built from
+# The web image (the web container's: tau-web:local by default) is built from
 # ./Dockerfile; every other image is a stand-in of test/engine/standin-images.sh, as are the Dockerfile's
 # base images.
 set -euo pipefail
@@ -18,8 +18,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ -n ${DOCKER_HOST:-} ]] || { echo "run it inside test/engine/with-engine.sh" >&2; exit 2; }
 
 mapfile -t images < <(kubectl kustomize "$base" | sed -n -E 's/^[[:space:]]*(- )?image:[[:space:]]*//p' | tr -d '"' | sort -u)
-web=$(printf '%s\n' "${images[@]}" | grep -E '(^|/)tau-web:' | head -n 1) ||
-  { echo "no tau-web image in $base" >&2; exit 1; }
+# The web image: the one the container named web runs.
+web=$(awk '/^ *- name: web$/ { getline; if ($1 == "image:") { gsub(/"/, "", $2); print $2; exit } }' "$base/workloads/web.yaml")
+[[ -n $web ]] || { echo "no container named web in $base" >&2; exit 1; }
 mapfile -t others < <(printf '%s\n' "${images[@]}" | grep -v -x -F "$web")
 mapfile -t bases < <(awk 'toupper($1) == "FROM" { print $2 }' Dockerfile | grep -v -x -F "$(awk 'toupper($1) == "FROM" && toupper($3) == "AS" { print $4 }' Dockerfile)" | sort -u)
 
