@@ -10,10 +10,11 @@
 # containerd, since nothing can be pulled.
 # What differs from the README's two commands, and why:
 #   - the containers' imagePullPolicy Always (official images) becomes IfNotPresent: no registry here;
-#   - PersistentVolumes are made by this script (hostPath directories on the cluster's tmpfs, mode 0777,
-#     no storage class: the base's claims name none), since the cluster has no provisioner yet.
-# Checks after the rollout: /healthz and a static file (collectstatic's init container) through the nginx
-# Service; web reaches db; a pod no NetworkPolicy allows is refused by db, and gets through once given
+# The claims name no storage class: the cluster's default one (local-path-provisioner, see node.sh)
+# provisions them, ReadWriteMany included.
+# Checks after the rollout: the claims bound by the provisioner; /healthz and a static file
+# (collectstatic's init container) through the nginx Service, then through the Ingress (the cluster's
+# ingress controller, by the Ingress's host name), with the address nginx sees; web reaches db; a pod no NetworkPolicy allows is refused by db, and gets through once given
 # web's labels (the control). Each step prints what it saw; stops at the first failure.
 set -euo pipefail
 
@@ -49,21 +50,11 @@ run() {
 import_images() {
   ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$images" 2>&1 | grep -v '^$' | tail -n 5
 }
-make_volumes() {
-  local i
-  for i in 1 2 3 4; do
-    install -d -m 0777 "$work/pv$i"
-    kubectl apply --server-side -f - <<EOF
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: tau-test-pv$i}
-spec:
-  capacity: {storage: 20Gi}
-  accessModes: [ReadWriteOnce, ReadWriteMany]   # one node: a hostPath directory serves both
-  persistentVolumeReclaimPolicy: Delete
-  hostPath: {path: $work/pv$i, type: Directory}
-EOF
-  done
+claims_bound() {   # every claim of the namespace Bound, by the default class's provisioner
+  local out
+  out=$(kubectl -n "$ns" get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.spec.storageClassName} {.status.accessModes}{"\n"}{end}')
+  printf '%s\n' "$out"
+  [[ -n $out ]] && ! grep -v ' Bound local-path ' <<<"$out"
 }
 render() {   # the base, with IfNotPresent for the images a registry would serve
   kubectl kustomize "$base" | sed 's/imagePullPolicy: Always/imagePullPolicy: IfNotPresent/' >"$work/base.yaml"
@@ -92,6 +83,34 @@ static_through_nginx() {   # collectstatic's output, served by nginx from the sh
   ip=$(kubectl -n "$ns" get service nginx -o jsonpath='{.spec.clusterIP}')
   curl -fsS -m 10 -o /dev/null -w "GET http://$ip/static/admin/css/base.css -> %{http_code}, %{size_download} bytes, %{content_type}\n" \
     -H 'Host: localhost' "http://$ip/static/admin/css/base.css"
+}
+# The Ingress's host name (the first rule's), and the controller's address (node.sh: INGRESS_IP).
+ingress_host() { kubectl -n "$ns" get ingress -o jsonpath='{.items[0].spec.rules[0].host}'; }
+healthz_via_ingress() {   # polled: the controller applies new Ingresses in batches
+  local host i code=''
+  host=$(ingress_host)
+  for ((i = 0; i < 15; i++)); do
+    code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -H "Host: $host" "http://$K8S_INGRESS_ADDRESS/healthz") &&
+      [[ $code == 200 ]] && break
+    sleep 1
+  done
+  echo "GET http://$K8S_INGRESS_ADDRESS/healthz (Host: $host) -> $code"
+  [[ $code == 200 ]]
+}
+# A static file through the Ingress; nginx's access log then shows the address it sees: the controller's
+# pod IP (what nginx's real_ip trust must name).
+static_via_ingress() {
+  local host ip logs
+  host=$(ingress_host)
+  ip=$(kubectl -n ingress-traefik get pods -l app.kubernetes.io/name=traefik -o jsonpath='{.items[0].status.podIP}')
+  curl -fsS -m 10 -o /dev/null -w "GET http://$K8S_INGRESS_ADDRESS/static/admin/css/base.css?via=ingress (Host: $host) -> %{http_code}, %{size_download} bytes\n" \
+    -H "Host: $host" "http://$K8S_INGRESS_ADDRESS/static/admin/css/base.css?via=ingress" || return 1
+  sleep 1
+  # every nginx pod's log (the Service behind the Ingress picks one)
+  logs=$(kubectl -n "$ns" logs -l app.kubernetes.io/name=nginx -c nginx --tail=200 2>&1 | grep -F 'via=ingress') || true
+  printf '%s\n' "$logs" | tail -n 1
+  grep -q "^$ip " <<<"$logs" || { echo "nginx's log has no request from the controller's pod IP $ip"; return 1; }
+  echo "nginx sees the controller's pod IP $ip as the client"
 }
 web_reaches_db() {   # from a web pod (allowed by the db-ingress policy)
   kubectl -n "$ns" exec deploy/web -c web -- python -c \
@@ -142,7 +161,6 @@ EOF
 }
 
 run "images imported into containerd" import_images
-run "PersistentVolumes (hostPath, made by this script)" make_volumes
 run "the base rendered" render
 run "Namespace and Secret from $env_file (create-secret.sh)" sh "$base/create-secret.sh" "$env_file"
 # A first deploy, as the README's: everything at once. (Its "migrations first" order, for later deploys,
@@ -150,7 +168,10 @@ run "Namespace and Secret from $env_file (create-secret.sh)" sh "$base/create-se
 run "the whole base applied" apply_all
 run "the migrations Job Complete" job_complete
 run "every Deployment and StatefulSet rolled out" rolled_out
+run "the claims bound by the cluster's provisioner (default class local-path)" claims_bound
 run "/healthz through the nginx Service" healthz
 run "static files (collectstatic init container) through nginx" static_through_nginx
+run "/healthz through the Ingress (the cluster's ingress controller)" healthz_via_ingress
+run "a static file through the Ingress; the client address nginx sees" static_via_ingress
 run "web reaches db" web_reaches_db
 run "a pod outside the policies cannot reach db" outsider_refused
