@@ -4,7 +4,10 @@
 # and Ready (an HTTP readiness probe from the kubelet); its logs come through the API server (the
 # kubelet's client certificate); from another pod, CoreDNS resolves kubernetes.default.svc.cluster.local
 # and the Service's name, and the Service's ClusterIP routes to the pod through kube-proxy's iptables
-# rules; a NetworkPolicy (enforced by kube-router) shuts the client out until it gets the allowed label,
+# rules; the ingress controller serves an Ingress of class nginx by its host name only, with the
+# generated base's annotations (body size, read timeout) in effect, and the backend sees its pod IP; the
+# PV provisioner binds a ReadWriteMany claim of the default class and removes the volume with the claim;
+# a NetworkPolicy (enforced by kube-router) shuts the client out until it gets the allowed label,
 # while the kubelet's probes still reach the pod. Then, on the host, after the cluster is gone: no process, mount, cgroup directory, network
 # interface or iptables rule of it is left, and the kernel settings the kubelet wants are unchanged.
 # One line per check, then "N passed, N failed"; exits non-zero if any check failed.
