@@ -4,7 +4,8 @@
 # the Go module proxy, cache them, and print the directory holding them on stdout.
 # --node: also what a node needs (test/k8s/with-cluster.sh): kubelet, kube-proxy, kube-scheduler (same
 # wrapper module), crictl (CRICTL_VERSION), CoreDNS (COREDNS_VERSION), kube-router (KUBE_ROUTER_VERSION,
-# the NetworkPolicy enforcer), and Kubernetes's pause program
+# the NetworkPolicy enforcer), Traefik (TRAEFIK_VERSION, the ingress controller), local-path-provisioner
+# (LOCAL_PATH_VERSION, the PersistentVolume provisioner), and Kubernetes's pause program
 # (build/pause/linux/pause.c of the same k8s.io/kubernetes module, compiled with gcc -static).
 # Nothing is built when the cached binaries already exist; only the missing ones are built.
 #
@@ -37,6 +38,14 @@ readonly COREDNS_VERSION=v1.15.0 COREDNS_MODULE=github.com/coredns/coredns
 # kube-router: enforces NetworkPolicy with iptables + ipset (only its firewall runs; the /v2 path: the
 # one without it is refused by the proxy).
 readonly KUBE_ROUTER_VERSION=v2.1.0 KUBE_ROUTER_MODULE=github.com/cloudnativelabs/kube-router/v2
+# Traefik: the ingress controller (its kubernetesIngress provider serves the Ingresses of class nginx).
+# Built from a copy of its module, patched as build_traefik says (the proxy refuses some of its
+# dependencies); LEGO_VERSION is the go-acme/lego/v5 that Traefik's go.mod requires.
+readonly TRAEFIK_VERSION=v3.7.13 TRAEFIK_MODULE=github.com/traefik/traefik/v3
+readonly LEGO_VERSION=v5.4.1 LEGO_MODULE=github.com/go-acme/lego/v5
+# local-path-provisioner: the default StorageClass's provisioner (the proxy lists only v0.0.30; v0.0.33 is
+# served by its exact tag, v0.0.31, v0.0.32, v0.0.34 and v0.0.35 are refused).
+readonly LOCAL_PATH_VERSION=v0.0.33 LOCAL_PATH_MODULE=github.com/rancher/local-path-provisioner
 
 # shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
@@ -55,7 +64,8 @@ KUBE_BINS=(kube-apiserver kube-controller-manager)
 # builds a new file; the plain name is a symbolic link to it); Kubernetes's own, etcd's and pause's
 # are keyed by the directory (K8S_VERSION; etcd and pause.c change only with it).
 BINS=("${KUBE_BINS[@]}" etcd)
-[[ -z $node ]] || BINS+=(pause "crictl-$CRICTL_VERSION" "coredns-$COREDNS_VERSION" "kube-router-$KUBE_ROUTER_VERSION")
+[[ -z $node ]] || BINS+=(pause "crictl-$CRICTL_VERSION" "coredns-$COREDNS_VERSION" "kube-router-$KUBE_ROUTER_VERSION"
+  "traefik-$TRAEFIK_VERSION" "local-path-provisioner-$LOCAL_PATH_VERSION")
 readonly KUBE_BINS BINS
 
 say() { printf 'build-k8s: %s\n' "$*" >&2; }
@@ -195,7 +205,7 @@ fi
 # build_main NAME MODULE VERSION PACKAGE [LDFLAGS]: a wrapper module that requires MODULE VERSION (its
 # go directive copied, so the same language version) builds PACKAGE into $stage/NAME. For modules
 # without replace directives (a dependency's replaces would be ignored): etcd, cri-tools, CoreDNS,
-# kube-router.
+# kube-router, local-path-provisioner.
 build_main() {
   local name=$1 mod=$2 version=$3 pkg=$4 flags="-s -w${5:+ $5}" dir wrapper=$work/other/$1 step=$SECONDS
   mkdir -p "$wrapper"
@@ -231,6 +241,78 @@ if [[ -n $node ]] && missing "kube-router-$KUBE_ROUTER_VERSION"; then
     "$KUBE_ROUTER_MODULE/cmd/kube-router" "-X $KUBE_ROUTER_MODULE/pkg/version.Version=$KUBE_ROUTER_VERSION"
 fi
 
+# Traefik cannot be built from a wrapper module like the others: its go.mod's replace directives (forks
+# of go-http-auth and gorilla/mux, ./pkg/config/dynamic/ext) count only in its own module, its web UI is
+# embedded from webui/static, which the module does not ship (a yarn build makes it), and the proxy
+# refuses (403) modules that some of lego's ACME DNS providers import. So a copy of the module in the
+# temporary directory is the main module, with four changes, each the least that builds:
+#   - pkg/config/dynamic/ext, the target of the replace line for github.com/traefik/traefik/dynamic/ext
+#     (a module of its own in Traefik's repository, so not in the module's zip, and refused by the proxy),
+#     is written here: Traefik's extension point for other editions, two empty struct types embedded
+#     (inline) in dynamic.HTTP and dynamic.Router, as in the open-source repository;
+#   - webui/static holds one placeholder page (the dashboard is not enabled in the cluster);
+#   - github.com/abbot/go-http-auth goes to the containous fork at GO_HTTP_AUTH_FORK, the commit
+#     Traefik named before its PR #13636 (v3.6.12 still does), since the proxy refuses the one v3.7.13
+#     names (b975dcaa8c48); upstream v0.4.0 lacks CheckSecret and RequireAuthStale. Only the basicAuth
+#     and digestAuth middlewares use it (and so lack what that newer commit changed); the cluster's
+#     Ingresses use neither;
+#   - lego v5 is a copy whose provider list (providers/dns/zz_gen_dns_providers.go) leaves out the six
+#     DNS providers with refused dependencies (edgedns/fastdns: Akamai; huaweicloud; oraclecloud;
+#     sakuracloud; ucloud; yandexcloud): asking for one of them gives lego's "unrecognized DNS provider".
+# Nothing else of Traefik changes; the HTTP and TLS challenges and every other provider remain.
+readonly TRAEFIK_DROPPED_DNS='edgedns|huaweicloud|oraclecloud|sakuracloud|ucloud|yandexcloud'
+readonly GO_HTTP_AUTH_FORK=github.com/containous/go-http-auth@v0.4.1-0.20200324110947-a37a7636d23e
+build_traefik() {
+  local name=$1 dir src=$work/other/traefik/src lego=$work/other/traefik/lego step=$SECONDS pkg_version
+  mkdir -p "$work/other/traefik"
+  dir=$(module_dir "$work/other/traefik" "$TRAEFIK_MODULE@$TRAEFIK_VERSION")
+  cp -r "$dir" "$src"
+  dir=$(module_dir "$work/other/traefik" "$LEGO_MODULE@$LEGO_VERSION")
+  cp -r "$dir" "$lego"
+  chmod -R u+w "$src" "$lego"
+  grep -q "^[[:space:]]*$LEGO_MODULE $LEGO_VERSION\$" "$src/go.mod" \
+    || die "Traefik $TRAEFIK_VERSION does not require $LEGO_MODULE $LEGO_VERSION: update LEGO_VERSION"
+  mkdir -p "$src/pkg/config/dynamic/ext" "$src/webui/static"
+  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24.0\n' >"$src/pkg/config/dynamic/ext/go.mod"
+  printf '%s\n' 'package ext' '' '// HTTP extends dynamic.HTTP (empty in the open-source edition).' 'type HTTP struct{}' '' \
+    '// Router extends dynamic.Router (empty in the open-source edition).' 'type Router struct{}' \
+    >"$src/pkg/config/dynamic/ext/ext.go"
+  printf '<!doctype html>\n<title>Traefik</title>\n<p>The dashboard is not part of this build.</p>\n' \
+    >"$src/webui/static/index.html"
+  # Drops `"github.com/go-acme/lego/v5/providers/dns/NAME"` imports and the `case ...:` + `return
+  # NAME.NewDNSProvider()` pairs of those providers.
+  awk -v drop="^($TRAEFIK_DROPPED_DNS)\$" '
+    /^\t"github.com\/go-acme\/lego\/v5\/providers\/dns\/[a-z0-9]+"$/ {
+      p = $0; sub(/^.*\//, "", p); sub(/"$/, "", p); if (p ~ drop) { dropped++; next } }
+    /^\tcase "/ { held = $0; next }
+    held != "" { p = $0; sub(/^[[:space:]]*return /, "", p); sub(/\..*$/, "", p)
+                 if (p ~ drop) { held = ""; next } print held; held = "" }
+    { print }
+    END { if (dropped != 6) { print "expected 6 dropped imports, got " dropped > "/dev/stderr"; exit 1 } }
+  ' "$lego/providers/dns/zz_gen_dns_providers.go" >"$lego/providers/dns/zz_gen.tmp" \
+    || die "could not drop the DNS providers from lego's provider list"
+  mv "$lego/providers/dns/zz_gen.tmp" "$lego/providers/dns/zz_gen_dns_providers.go"
+  pkg_version=$TRAEFIK_MODULE/pkg/version
+  (
+    cd "$src"
+    "$go_bin" mod edit -replace "$LEGO_MODULE=../lego" \
+      -replace "github.com/abbot/go-http-auth=$GO_HTTP_AUTH_FORK"
+    # -mod=mod: go.sum gains the sums of the replacement go-http-auth (the rest is Traefik's go.sum).
+    "$go_bin" build -mod=mod -trimpath -o "$stage/$name" -ldflags "-s -w -X $pkg_version.Version=$TRAEFIK_VERSION \
+      -X $pkg_version.Codename=cheddar -X $pkg_version.BuildDate=$(cd "$work" && "$go_bin" list -m \
+      -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' "$TRAEFIK_MODULE@$TRAEFIK_VERSION")" ./cmd/traefik >&2
+  )
+  say "$name built in $((SECONDS - step)) s"
+}
+if [[ -n $node ]] && missing "traefik-$TRAEFIK_VERSION"; then
+  build_traefik "traefik-$TRAEFIK_VERSION"
+fi
+if [[ -n $node ]] && missing "local-path-provisioner-$LOCAL_PATH_VERSION"; then
+  # The main package is the module's root (main.go); scripts/build stamps main.VERSION.
+  build_main "local-path-provisioner-$LOCAL_PATH_VERSION" "$LOCAL_PATH_MODULE" "$LOCAL_PATH_VERSION" \
+    "$LOCAL_PATH_MODULE" "-X main.VERSION=$LOCAL_PATH_VERSION"
+fi
+
 for b in "${todo[@]}"; do
   [[ -x $stage/$b ]] || die "$b was not built"
 done
@@ -239,6 +321,8 @@ if [[ -n $node ]]; then   # the plain names of the versioned binaries
   ln -sfn "crictl-$CRICTL_VERSION" "$out_dir/crictl"
   ln -sfn "coredns-$COREDNS_VERSION" "$out_dir/coredns"
   ln -sfn "kube-router-$KUBE_ROUTER_VERSION" "$out_dir/kube-router"
+  ln -sfn "traefik-$TRAEFIK_VERSION" "$out_dir/traefik"
+  ln -sfn "local-path-provisioner-$LOCAL_PATH_VERSION" "$out_dir/local-path-provisioner"
 fi
 say "done in $((SECONDS - started)) s"
 printf '%s\n' "$out_dir"

@@ -11,8 +11,8 @@
 # containerd, since nothing can be pulled.
 # What differs from the README's commands, and why:
 #   - the containers' imagePullPolicy Always (official images) becomes IfNotPresent: no registry here;
-#   - PersistentVolumes are made by this script, one per claim once the claims exist and bound to it (hostPath
-#     directories on the cluster's tmpfs, mode 0777), since the cluster has no provisioner.
+# The claims name no storage class: the cluster's default one (local-path-provisioner, see node.sh)
+# provisions them, ReadWriteMany included.
 # Each check prints what it saw. A failed step of the deploy stops the run; a failed check is counted and
 # the others go on. The last line: "cluster NAMESPACE, N s: N passed, N failed". The namespace is deleted
 # at the end (so that the next stack starts on an empty cluster).
@@ -28,14 +28,9 @@ work=$K8S_WORK_DIR/apply-base-$ns
 mkdir -p "$work"
 started=$SECONDS passed=0 failed=0
 
-# The way in: the ingress controller's address on the node (with-cluster.sh), else the nginx Service.
-front() {
-  if [[ -n ${K8S_INGRESS_ADDRESS:-} ]]; then
-    echo "$K8S_INGRESS_ADDRESS"
-  else
-    echo "$(kubectl -n "$ns" get service nginx -o jsonpath='{.spec.clusterIP}'):80"
-  fi
-}
+# The way in: the cluster's ingress controller (with-cluster.sh), which routes by the Ingress's host name.
+[[ -n ${K8S_INGRESS_ADDRESS:-} ]] || { echo "no K8S_INGRESS_ADDRESS: run it inside test/k8s/with-cluster.sh" >&2; exit 2; }
+front() { echo "$K8S_INGRESS_ADDRESS"; }
 
 # What the namespace looks like, for a failure's report.
 report() {
@@ -78,38 +73,14 @@ summary() { printf 'cluster %s, %s s: %s passed, %s failed\n' "$ns" $((SECONDS -
 import_images() {   # one import at a time (stacks may be deployed side by side)
   flock "$K8S_WORK_DIR/images.lock" ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$images" 2>&1 | grep -v '^$' | tail -n 5
 }
-# A hostPath PersistentVolume for each claim of the namespace, bound to it by claimRef (what a provisioner
-# does): one run's volumes never serve another namespace's claims.
-claims_expected() {
-  echo $(($(grep -c '^kind: PersistentVolumeClaim$' "$work/base.yaml") + $(grep -c '^ *volumeClaimTemplates:$' "$work/base.yaml")))
+claims_bound() {   # every claim of the namespace Bound, by the default class's provisioner (node.sh)
+  local out
+  wait_until 60 all_bound || true
+  out=$(kubectl -n "$ns" get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.spec.storageClassName} {.status.accessModes}{"\n"}{end}')
+  printf '%s\n' "$out"
+  [[ -n $out ]] && ! grep -v ' Bound local-path ' <<<"$out"
 }
-provision() {
-  local claim size mode made=0
-  while read -r claim size mode; do
-    install -d -m 0777 "$work/volumes/$claim"
-    kubectl apply --server-side -f - >/dev/null <<EOF
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: $ns-$claim, labels: {tau.test/namespace: $ns}}
-spec:
-  capacity: {storage: $size}
-  accessModes: [$mode]
-  persistentVolumeReclaimPolicy: Retain
-  claimRef: {namespace: $ns, name: $claim}
-  hostPath: {path: $work/volumes/$claim, type: Directory}
-EOF
-    made=$((made + 1))
-  done < <(kubectl -n "$ns" get pvc -o jsonpath='{range .items[?(@.status.phase=="Pending")]}{.metadata.name} {.spec.resources.requests.storage} {.spec.accessModes[0]}{"\n"}{end}')
-  [[ $made -eq 0 ]] || echo "$made volumes made"
-}
-all_bound() {
-  provision
-  [[ $(kubectl -n "$ns" get pvc -o jsonpath='{range .items[?(@.status.phase=="Bound")]}x{end}' | wc -c) -eq $(claims_expected) ]]
-}
-volumes_bound() {
-  wait_until 60 all_bound || { kubectl -n "$ns" get pvc; return 1; }
-  kubectl -n "$ns" get pvc --no-headers | awk '{ print $1 " " $2 " " $3 " " $4 " " $5 }'
-}
+all_bound() { ! kubectl -n "$ns" get pvc --no-headers | grep -qv ' Bound '; }
 render() {   # the base, with IfNotPresent for the images a registry would serve
   kubectl kustomize "$base" | sed 's/imagePullPolicy: Always/imagePullPolicy: IfNotPresent/' >"$work/base.yaml"
   echo "$(grep -c '^kind:' "$work/base.yaml") objects; pull policies now: $(grep -o 'imagePullPolicy: [A-Za-z]*' "$work/base.yaml" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
@@ -160,6 +131,8 @@ create_admin() {   # as docs/KUBERNETES.md: createsuperuser in a web pod
 }
 
 smoke_through_ingress() {   # health, static, admin login, GraphQL, media upload, websocket, unknown host
+  # The ingress controller applies new Ingresses in batches: wait for the first answer.
+  wait_until 30 healthz_ok || { echo "/healthz through $(front) -> $(healthz_status) for 30 s"; return 1; }
   echo "through $(front) as http://$host"
   node --import tsx "$root/test/e2e/smoke.ts" "http://$host" admin "$admin_password" "$(front)"
 }
@@ -315,10 +288,13 @@ EOF
   return 1
 }
 
+no_volume_left() { [[ -z $(kubectl get persistentvolumes -o jsonpath="{range .items[?(@.spec.claimRef.namespace==\"$ns\")]}x{end}") ]]; }
 removed() {   # the namespace deleted with everything in it, then its volumes
   kubectl delete namespace "$ns" --timeout=120s >/dev/null
-  kubectl delete persistentvolumes -l "tau.test/namespace=$ns" --timeout=60s >/dev/null
-  echo "namespace $ns deleted; persistent volumes left: $(kubectl get persistentvolumes --no-headers 2>/dev/null | wc -l)"
+  # The provisioner deletes the volumes of the deleted claims (reclaim policy Delete).
+  wait_until 60 no_volume_left || true
+  echo "namespace $ns deleted; its persistent volumes left: $(kubectl get persistentvolumes -o jsonpath="{range .items[?(@.spec.claimRef.namespace==\"$ns\")]}x{end}" | wc -c)"
+  no_volume_left
 }
 
 printf '# %s: %s, host %s\n' "$ns" "$base" "$host"
@@ -327,9 +303,9 @@ step "the base rendered" render
 step "Namespace and Secret from $env_file (npx projen k8s:secret)" sh "$base/create-secret.sh" "$env_file"
 # A first deploy, as the README's: everything at once.
 step "the whole base applied (kubectl apply -k)" apply_all
-step "a PersistentVolume for each claim (hostPath, made by this script)" volumes_bound
 step "the migrations Job Complete" job_complete
 step "every Deployment and StatefulSet rolled out" rolled_out
+check "the claims bound by the cluster's provisioner (default class local-path)" claims_bound
 check "migrations applied once, by the Job" migrations_once
 check "/healthz through the nginx Service" healthz_service
 step "an admin user (createsuperuser in a web pod)" create_admin

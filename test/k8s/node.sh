@@ -2,7 +2,8 @@
 # shellcheck disable=SC2154,SC2034  # work, bin, logs, server, ca, kubeconfig, NODE_API_ARGS, ...: locals of with-apiserver.sh's inside()
 # The node of test/k8s/with-cluster.sh: sourced by with-apiserver.sh when K8S_NODE=1, whose control plane
 # (etcd, kube-apiserver, kube-controller-manager) it completes with kube-scheduler, containerd + runc,
-# CNI, kubelet, kube-proxy and CoreDNS, all in the same private network, mount and PID namespaces.
+# CNI, kubelet, kube-proxy, CoreDNS, an ingress controller (Traefik) and a PersistentVolume provisioner
+# (local-path-provisioner), all in the same private network, mount and PID namespaces.
 #
 # What each piece is, and where the machine-wide state it would touch goes instead:
 #   network     an interface tau0 (veth) with the node address NODE_IP (pods reach the API server there
@@ -34,7 +35,14 @@
 #               the read-only ClusterRole of kube-router's own manifests
 #   scheduler   kube-scheduler with its own token (user system:kube-scheduler, its bootstrap roles)
 #   CoreDNS     a Deployment in kube-system behind the kube-dns Service (DNS_IP), image built locally
-# Images: no registry is reachable; node-images.sh makes pause, CoreDNS and busybox images from static
+#   ingress     Traefik's Ingress NGINX provider, a Deployment in INGRESS_NAMESPACE behind a Service at
+#               INGRESS_IP:80: serves the Ingresses of the IngressClass "nginx" (controller
+#               k8s.io/ingress-nginx, as ingress-nginx's own) with their nginx.ingress.kubernetes.io
+#               annotations, image built locally
+#   storage     local-path-provisioner, a Deployment in STORAGE_NAMESPACE: the default StorageClass
+#               "local-path", whose volumes are directories on the private tmpfs, image built locally
+# Images: no registry is reachable; node-images.sh makes pause, CoreDNS, Traefik, local-path-provisioner and
+# busybox images from static
 # binaries; they are imported into containerd's k8s.io namespace before the kubelet starts.
 
 readonly NODE_NAME=tau-node
@@ -42,6 +50,11 @@ readonly NODE_IP=10.200.0.1            # on tau0, an interface of the private na
 readonly POD_CIDR=10.244.0.0/24        # the node's pods (host-local IPAM)
 readonly CLUSTER_CIDR=10.244.0.0/16    # kube-proxy: traffic from outside it is masqueraded to Services
 readonly DNS_IP=10.96.0.10             # kube-dns Service, in SERVICE_CIDR
+# The ingress controller's Service: a fixed ClusterIP in the range's lower band (kept for addresses
+# chosen by hand, like DNS_IP), so that tests have one address to send requests to. Not a hostPort: the
+# restricted Pod Security level of its namespace forbids host ports.
+readonly INGRESS_NAMESPACE=ingress-traefik INGRESS_IP=10.96.0.80
+readonly STORAGE_NAMESPACE=local-path-storage
 readonly CLUSTER_DOMAIN=cluster.local
 readonly NODE_CGROUP_PREFIX=tau-k8s-
 readonly PAUSE_IMAGE=tau.local/pause:3.10
@@ -400,6 +413,10 @@ EOF
 
   node_coredns || return 1
   say "CoreDNS ready after $((SECONDS - t0)) s"
+  node_ingress || return 1
+  say "ingress controller ready after $((SECONDS - t0)) s"
+  node_storage || return 1
+  say "PV provisioner ready after $((SECONDS - t0)) s"
 }
 
 # CoreDNS as kubeadm deploys it (ServiceAccount, ClusterRole, Deployment, kube-dns Service at DNS_IP),
@@ -517,6 +534,302 @@ EOF
     kubectl --kubeconfig="$kubeconfig" -n kube-system rollout status deployment/coredns --timeout=1s; then
     kubectl --kubeconfig="$kubeconfig" -n kube-system get pods -o wide >&2 || true
     kubectl --kubeconfig="$kubeconfig" -n kube-system describe pods -l k8s-app=kube-dns >&2 || true
+    show_logs kubelet containerd
+    return 1
+  fi
+}
+
+# The ingress controller: Traefik with its Ingress NGINX provider (Traefik's path for clusters leaving
+# ingress-nginx, which is retired), so the IngressClass "nginx" has the controller name ingress-nginx
+# uses and the nginx.ingress.kubernetes.io annotations the provider knows are honoured
+# (proxy-body-size, proxy-read-timeout, ...; request buffering on, as ingress-nginx's default). In a
+# namespace of its own enforcing the restricted Pod
+# Security level: non-root, no capabilities, read-only root, listening on 8000 (the Service maps 80).
+# RBAC as the provider needs (the informers and the status update of its client.go): read Ingresses,
+# IngressClasses, Services, EndpointSlices, Secrets (TLS) and ConfigMaps; update Ingress status (the
+# address INGRESS_IP, so that `kubectl get ingress` shows where it is served).
+node_ingress() {
+  local image
+  image=$(printf '%s\n' "${node_images[@]}" | grep '^tau.local/traefik:')
+  kubectl --kubeconfig="$kubeconfig" apply --server-side -f - >/dev/null <<EOF || return 1
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: $INGRESS_NAMESPACE
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: v1.32
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: traefik, namespace: $INGRESS_NAMESPACE}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "tau:ingress-traefik"}
+rules:
+- apiGroups: [""]
+  resources: [services, secrets, configmaps]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses, ingressclasses]
+  verbs: [get, list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses/status]
+  verbs: [update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "tau:ingress-traefik"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "tau:ingress-traefik"}
+subjects:
+- {kind: ServiceAccount, name: traefik, namespace: $INGRESS_NAMESPACE}
+---
+# The class the generated Ingress names; the controller name is ingress-nginx's, which Traefik's Ingress
+# NGINX provider looks for.
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec:
+  controller: k8s.io/ingress-nginx
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: traefik
+  namespace: $INGRESS_NAMESPACE
+  labels: {app.kubernetes.io/name: traefik}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app.kubernetes.io/name: traefik}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: traefik}
+    spec:
+      serviceAccountName: traefik
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        runAsGroup: 65532
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+      - name: traefik
+        image: $image
+        imagePullPolicy: Never
+        args:
+        - --entryPoints.web.address=:8000
+        - --entryPoints.web.asDefault=true
+        # /ping for the probes, on Traefik's own entry point (the Service does not expose it)
+        - --entryPoints.traefik.address=:8080
+        - --ping=true
+        - --providers.kubernetesIngressNGINX=true
+        - --providers.kubernetesIngressNGINX.publishStatusAddress=$INGRESS_IP
+        # request buffering on, as ingress-nginx has it by default: Traefik enforces proxy-body-size
+        # only while it buffers the request (the body goes to /tmp beyond its memory buffer)
+        - --providers.kubernetesIngressNGINX.proxyRequestBuffering=true
+        # no uplink here, and nothing to report to
+        - --global.checkNewVersion=false
+        - --global.sendAnonymousUsage=false
+        - --log.level=INFO
+        - --accessLog=true
+        ports:
+        - {name: web, containerPort: 8000, protocol: TCP}
+        - {name: admin, containerPort: 8080, protocol: TCP}
+        readinessProbe:
+          httpGet: {path: /ping, port: admin}
+          periodSeconds: 2
+        livenessProbe:
+          httpGet: {path: /ping, port: admin}
+          periodSeconds: 10
+          failureThreshold: 5
+        resources:
+          requests: {cpu: 50m, memory: 64Mi}
+          limits: {memory: 256Mi}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities: {drop: [ALL]}
+        volumeMounts:
+        - {name: tmp, mountPath: /tmp}
+      volumes:
+      # buffered request bodies (up to proxy-body-size each)
+      - name: tmp
+        emptyDir: {sizeLimit: 256Mi}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: traefik
+  namespace: $INGRESS_NAMESPACE
+  labels: {app.kubernetes.io/name: traefik}
+spec:
+  clusterIP: $INGRESS_IP
+  selector: {app.kubernetes.io/name: traefik}
+  ports:
+  - {name: http, port: 80, targetPort: web, protocol: TCP}
+EOF
+  if ! wait_for "ingress controller" "$kubelet_pid" 120 \
+    kubectl --kubeconfig="$kubeconfig" -n "$INGRESS_NAMESPACE" rollout status deployment/traefik --timeout=1s; then
+    kubectl --kubeconfig="$kubeconfig" -n "$INGRESS_NAMESPACE" get pods -o wide >&2 || true
+    kubectl --kubeconfig="$kubeconfig" -n "$INGRESS_NAMESPACE" describe pods >&2 || true
+    kubectl --kubeconfig="$kubeconfig" -n "$INGRESS_NAMESPACE" logs deployment/traefik --tail=30 >&2 || true
+    show_logs kubelet containerd
+    return 1
+  fi
+}
+
+# The PersistentVolume provisioner: rancher's local-path-provisioner as the default StorageClass
+# "local-path", in a namespace of its own. Its volumes are directories below LOCAL_PATH_DIR (on the
+# cluster's tmpfs), made and removed by short-lived helper pods (busybox, as root: the directories of
+# a removed volume may belong to any user). Configured with sharedFileSystemPath rather than a per-node
+# path map: that mode grants every access mode, ReadWriteMany included (the generated media claim asks
+# for it), and leaves out node affinity; on one node its premise, a directory every node sees, holds.
+# The namespace allows privileged pods (no Pod Security label): the helper pods mount a hostPath, which
+# the baseline level forbids. The provisioner itself runs as non-root without capabilities; RBAC as in
+# its deploy/local-path-storage.yaml, with helper pods in its namespace only.
+node_storage() {
+  local image busybox dir=$work/node/local-path
+  image=$(printf '%s\n' "${node_images[@]}" | grep '^tau.local/local-path-provisioner:')
+  busybox=$(printf '%s\n' "${node_images[@]}" | grep '^tau.local/busybox:')
+  install -d -m 0755 "$dir"
+  kubectl --kubeconfig="$kubeconfig" apply --server-side -f - >/dev/null <<EOF || return 1
+apiVersion: v1
+kind: Namespace
+metadata: {name: $STORAGE_NAMESPACE}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: local-path-provisioner, namespace: $STORAGE_NAMESPACE}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: local-path-provisioner, namespace: $STORAGE_NAMESPACE}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, create, patch, update, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: local-path-provisioner, namespace: $STORAGE_NAMESPACE}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: local-path-provisioner}
+subjects:
+- {kind: ServiceAccount, name: local-path-provisioner, namespace: $STORAGE_NAMESPACE}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "tau:local-path-provisioner"}
+rules:
+- apiGroups: [""]
+  resources: [nodes, persistentvolumeclaims, configmaps, pods, pods/log]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [persistentvolumes]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [storage.k8s.io]
+  resources: [storageclasses]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "tau:local-path-provisioner"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "tau:local-path-provisioner"}
+subjects:
+- {kind: ServiceAccount, name: local-path-provisioner, namespace: $STORAGE_NAMESPACE}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: local-path-config, namespace: $STORAGE_NAMESPACE}
+data:
+  config.json: |-
+    {"sharedFileSystemPath": "$dir"}
+  setup: |-
+    #!/bin/sh
+    set -eu
+    mkdir -m 0777 -p "\$VOL_DIR"
+  teardown: |-
+    #!/bin/sh
+    set -eu
+    rm -rf "\$VOL_DIR"
+  helperPod.yaml: |-
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: helper-pod
+    spec:
+      priorityClassName: system-node-critical
+      automountServiceAccountToken: false
+      tolerations:
+      - {key: node.kubernetes.io/disk-pressure, operator: Exists, effect: NoSchedule}
+      containers:
+      - name: helper-pod
+        image: $busybox
+        imagePullPolicy: Never
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: local-path-provisioner
+  namespace: $STORAGE_NAMESPACE
+  labels: {app.kubernetes.io/name: local-path-provisioner}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app.kubernetes.io/name: local-path-provisioner}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: local-path-provisioner}
+    spec:
+      serviceAccountName: local-path-provisioner
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        runAsGroup: 65532
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+      - name: local-path-provisioner
+        image: $image
+        imagePullPolicy: Never
+        args: [start, --config, /etc/config/config.json, --service-account-name, local-path-provisioner]
+        env:
+        - name: POD_NAMESPACE
+          valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+        - {name: CONFIG_MOUNT_PATH, value: /etc/config/}
+        resources:
+          requests: {cpu: 10m, memory: 32Mi}
+          limits: {memory: 128Mi}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities: {drop: [ALL]}
+        volumeMounts:
+        - {name: config, mountPath: /etc/config/, readOnly: true}
+      volumes:
+      - name: config
+        configMap: {name: local-path-config}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-path
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: rancher.io/local-path
+# the claim is bound when its first pod is scheduled (upstream's choice; one node here anyway)
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+EOF
+  if ! wait_for "PV provisioner" "$kubelet_pid" 120 kubectl --kubeconfig="$kubeconfig" -n "$STORAGE_NAMESPACE" \
+    rollout status deployment/local-path-provisioner --timeout=1s; then
+    kubectl --kubeconfig="$kubeconfig" -n "$STORAGE_NAMESPACE" describe pods >&2 || true
+    kubectl --kubeconfig="$kubeconfig" -n "$STORAGE_NAMESPACE" logs deployment/local-path-provisioner --tail=30 >&2 || true
     show_logs kubelet containerd
     return 1
   fi

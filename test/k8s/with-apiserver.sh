@@ -358,7 +358,8 @@ inside() {
   export KUBECONFIG=$kubeconfig K8S_SERVER=$server K8S_TOKEN=$token K8S_CA_FILE=$ca K8S_BIN_DIR=$bin \
     K8S_WORK_DIR=$work
   if [[ -n $node ]]; then
-    export CONTAINERD_ADDRESS=$work/node/containerd/containerd.sock K8S_NODE_IMAGES="${node_images[*]}"
+    export CONTAINERD_ADDRESS=$work/node/containerd/containerd.sock K8S_NODE_IMAGES="${node_images[*]}" \
+      K8S_INGRESS_ADDRESS=$INGRESS_IP
   fi
   ( exec {alive}<&-; exec env --default-signal=INT,QUIT "$@" ) &
   cmd_pid=$!
