@@ -48,9 +48,9 @@ PYTHON
 
 # The one-off steps of a deploy run once, in the one-shot service whose command is "${model.release}",
 # never in each replica of the server: two replicas migrating a fresh database at once collide.
-# A migration waits at most ${model.migrationLockTimeoutSeconds}s for a lock (a table a long query reads, say), then fails and is rolled
-# back, instead of queueing every query of the site behind its own wait; it is retried by the next deploy (on
-# Kubernetes, by the Job's next attempt). No statement_timeout: the migrations may take as long as they need.
+# A migration waits at most ${model.migrationLockTimeoutSeconds}s for a lock (a table a long query reads, say), then fails, rolled back,
+# rather than queue every query of that table behind its own wait; the deploy retries it (on Kubernetes,
+# the Job's next attempt). No statement_timeout: the migrations may take as long as they need.
 if [ "\${1:-}" = "${model.release}" ]; then
     PGOPTIONS="-c lock_timeout=${model.migrationLockTimeoutSeconds * 1000}" python manage.py migrate --noinput
     python manage.py collectstatic --noinput
