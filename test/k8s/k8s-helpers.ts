@@ -13,7 +13,7 @@ import { run } from '../validators/tools';
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any };
 
 /** The options .projenrc.ts gives the target for Tau (docs/KUBERNETES.md). */
-export const TAU_K8S: KubernetesTargetOptions = { ingress: { className: 'nginx', host: 'tau.example.com' } };
+export const TAU_K8S: KubernetesTargetOptions = { ingress: { className: 'nginx', host: 'tau.example.com' }, trustedProxies: ['10.244.0.0/16'] };
 
 /** A stack with the Kubernetes target, synthesized into a directory of its own. */
 export function synthWithTarget(options: DjangoStackOptions = TAU, k8s: KubernetesTargetOptions = TAU_K8S,
@@ -272,6 +272,8 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
   external: fc.boolean(),
   host: fc.option(fc.constantFrom('tau.example.com', 'api.shop.example.org'), { nil: undefined }),
   registry: fc.boolean(),
+  podNetwork: fc.constantFrom(['10.244.0.0/16'], ['192.168.0.0/16'], ['10.42.0.0/16', 'fd00:10:244::/56']),
+  egress: fc.option(fc.constant([{ to: '203.0.113.25/32', ports: [587] }]), { nil: undefined }),
 }).map((k) => ({
   replicas: k.replicas,
   proxyReplicas: k.proxyReplicas,
@@ -279,6 +281,8 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
   storage: { mediaAccessMode: k.mediaAccessMode, ...(k.storageClass ? { className: k.storageClass } : {}) },
   ...(k.external ? { externalDatabase: { host: 'db.internal.example.com' } } : {}),
   ingress: k.host ? { className: 'nginx', host: k.host, ...(g.options.tls ? { tlsSecretName: 'site-tls' } : {}) } : {},
+  trustedProxies: k.podNetwork,
+  ...(k.egress ? { egress: k.egress } : {}),
   ...(k.registry ? { webImage: `registry.example.com/team/${String(g.options.django.project).toLowerCase().replace(/_/g, '-')}-web:1.0.0@sha256:${'5e'.repeat(32)}` } : {}),
   // The images of the generated extra services: redis and memcached run as their own users; redis writes /data.
   services: Object.fromEntries(g.extras.filter((e) => e.kind !== 'worker').map((e) => [e.name,
