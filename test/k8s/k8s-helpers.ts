@@ -193,6 +193,32 @@ export function semanticProblems(objects: readonly Obj[], stack: DjangoStack, ta
       }
       for (const p of rule.ports ?? []) for (const t of selected) if (!hasPort(t.spec, p.port)) problems.push(`${name(np)}: port ${p.port} is not a port of ${name(t.owner)}`);
     }
+    for (const rule of np.spec.egress ?? []) {
+      for (const peer of rule.to ?? []) {
+        if (peer.namespaceSelector || peer.ipBlock) continue;
+        const servers = templates.filter((t) => selects(peer.podSelector?.matchLabels, t.labels));
+        if (servers.length === 0) problems.push(`${name(np)}: an egress peer selects no pod`);
+        for (const p of rule.ports ?? []) for (const t of servers) if (!hasPort(t.spec, p.port)) problems.push(`${name(np)}: egress port ${p.port} is not a port of ${name(t.owner)}`);
+      }
+    }
+  }
+  // Every connection an ingress policy lets in, its client's egress policies let out (by the server's pod port).
+  const egressOf = (labels: Record<string, string>) => byKind('NetworkPolicy')
+    .filter((np) => np.spec.policyTypes?.includes('Egress') && selects(np.spec.podSelector?.matchLabels ?? {}, labels))
+    .flatMap((np) => np.spec.egress ?? []);
+  for (const np of byKind('NetworkPolicy')) {
+    for (const rule of np.spec.ingress ?? []) {
+      for (const peer of rule.from ?? []) {
+        for (const client of templates.filter((t) => selects(peer.podSelector?.matchLabels, t.labels))) {
+          for (const server of templates.filter((t) => selects(np.spec.podSelector?.matchLabels ?? {}, t.labels))) {
+            const wanted = (rule.ports ?? []).map((p: any) => (typeof p.port === 'number' ? p.port : ports(server.spec).find((x: any) => x.name === p.port)?.containerPort));
+            const out = egressOf(client.labels).some((e: any) => (e.to ?? [{}]).some((to: any) => !to.podSelector || selects(to.podSelector.matchLabels, server.labels))
+              && wanted.every((port: number) => (e.ports ?? []).some((p: any) => p.port === port)));
+            if (!out) problems.push(`${name(np)}: lets ${name(client.owner)} in on ${wanted.join(', ')}, but no egress policy lets it out`);
+          }
+        }
+      }
+    }
   }
   for (const ing of byKind('Ingress')) {
     for (const rule of ing.spec.rules ?? []) {
