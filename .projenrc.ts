@@ -33,8 +33,9 @@ const stack = new DjangoStack(project, {
   nginx: { port: 80, maxUploadSize: '25m' },
 });
 
-// The same stack as a kustomize base under k8s/, for a cluster.
-new KubernetesTarget(stack, { ingress: { className: 'nginx', host: 'tau.example.com' } });
+// The same stack as a kustomize base under k8s/, for a cluster. nginx believes X-Forwarded-For from the
+// ingress controller's pods only: the pod network of the cluster (the test cluster's, test/k8s/node.sh).
+new KubernetesTarget(stack, { ingress: { className: 'nginx', host: 'tau.example.com' }, trustedProxies: ['10.244.0.0/16'] });
 
 // This repository's own files that the image does not need: its CI, scripts, the TypeScript of the model and
 // its tests, benchmarks and docs.

@@ -27,8 +27,11 @@ PYTHON
 
 # The one-off steps of a deploy run once, in the one-shot service whose command is "release",
 # never in each replica of the server: two replicas migrating a fresh database at once collide.
+# A migration waits at most 5s for a lock (a table a long query reads, say), then fails, rolled back,
+# rather than queue every query of that table behind its own wait; the deploy retries it (on Kubernetes,
+# the Job's next attempt). No statement_timeout: the migrations may take as long as they need.
 if [ "${1:-}" = "release" ]; then
-    python manage.py migrate --noinput
+    PGOPTIONS="-c lock_timeout=5000" python manage.py migrate --noinput
     python manage.py collectstatic --noinput
     exit 0
 fi

@@ -45,3 +45,18 @@ export function checkDescription(component: string, field: string, value: string
   return /^[^\r\n`\0-\x1f]*$/.test(value) && value.length <= 200 ? []
     : [{ component, field, value, allowed: 'one line of at most 200 characters, without backticks or control characters' }];
 }
+
+/**
+ * An IPv4 or IPv6 address range in CIDR notation, `10.244.0.0/16` or `fd00::/8`; with `prefix: 'optional'` a
+ * single address too (nginx's `set_real_ip_from` takes both; a NetworkPolicy's ipBlock only a range).
+ */
+export function isCidr(value: unknown, prefix: 'required' | 'optional' = 'required'): boolean {
+  if (typeof value !== 'string') return false;
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || (bits === undefined && prefix === 'required')) return false;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  const v6 = !v4 && /^[0-9a-f:]+$/i.test(address) && address.includes(':') && (address.match(/::/g) ?? []).length <= 1;
+  if (!v4 && !v6) return false;
+  if (v4 && v4.slice(1).some((octet) => Number(octet) > 255)) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v4 ? 32 : 128));
+}

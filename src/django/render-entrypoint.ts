@@ -4,6 +4,12 @@ export interface EntrypointModel {
   readonly release: string;
   /** Seconds to wait for the database before giving up. */
   readonly databaseTimeoutSeconds: number;
+  /**
+   * The longest the migrations wait for a lock (PostgreSQL's lock_timeout) before they fail: an ALTER TABLE
+   * that waits behind a long query holds every query that comes after it in the lock's queue, so the site
+   * stalls for as long as it waits. Failing rolls the migration back; the deploy retries it.
+   */
+  readonly migrationLockTimeoutSeconds: number;
 }
 
 /**
@@ -42,8 +48,11 @@ PYTHON
 
 # The one-off steps of a deploy run once, in the one-shot service whose command is "${model.release}",
 # never in each replica of the server: two replicas migrating a fresh database at once collide.
+# A migration waits at most ${model.migrationLockTimeoutSeconds}s for a lock (a table a long query reads, say), then fails, rolled back,
+# rather than queue every query of that table behind its own wait; the deploy retries it (on Kubernetes,
+# the Job's next attempt). No statement_timeout: the migrations may take as long as they need.
 if [ "\${1:-}" = "${model.release}" ]; then
-    python manage.py migrate --noinput
+    PGOPTIONS="-c lock_timeout=${model.migrationLockTimeoutSeconds * 1000}" python manage.py migrate --noinput
     python manage.py collectstatic --noinput
     exit 0
 fi

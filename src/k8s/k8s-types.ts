@@ -209,13 +209,20 @@ export interface HorizontalPodAutoscaler extends Obj<'autoscaling/v2', 'Horizont
 export interface NetworkPolicyPeer {
   podSelector?: LabelSelector;
   namespaceSelector?: LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+export interface NetworkPolicyPort {
+  port?: number | string;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
 }
 
 export interface NetworkPolicy extends Obj<'networking.k8s.io/v1', 'NetworkPolicy'> {
   spec?: {
     podSelector: LabelSelector;
     policyTypes?: ('Ingress' | 'Egress')[];
-    ingress?: { from?: NetworkPolicyPeer[]; ports?: { port?: number | string; protocol?: 'TCP' | 'UDP' | 'SCTP' }[] }[];
+    ingress?: { from?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[];
+    egress?: { to?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[];
   };
 }
 

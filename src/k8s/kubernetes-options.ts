@@ -154,6 +154,27 @@ export interface KubernetesServiceOptions {
 
 export const KUBERNETES_SERVICE_OPTION_KEYS = optionKeys<KubernetesServiceOptions>()({ runAsUser: true, writablePaths: true, replicas: true });
 
+/** A connection out of the namespace's pods that the stack's own wiring does not need: SMTP, an API, a managed service. */
+export interface EgressRule {
+  /**
+   * Where to: an address or CIDR range.
+   * @example '203.0.113.25/32'
+   */
+  readonly to: string;
+  /**
+   * The TCP ports allowed there.
+   * @example [587]
+   */
+  readonly ports: number[];
+  /**
+   * The services whose pods may connect.
+   * @default - every service on the web image (web, the migrations, workers)
+   */
+  readonly from?: string[];
+}
+
+export const EGRESS_RULE_KEYS = optionKeys<EgressRule>()({ to: true, ports: true, from: true });
+
 export interface KubernetesTargetOptions {
   /**
    * The namespace every object goes into. nginx's upstream is the web Service's fully qualified name in it
@@ -212,6 +233,25 @@ export interface KubernetesTargetOptions {
    * @default - an Ingress for every host on the default IngressClass
    */
   readonly ingress?: IngressOptions | false;
+  /**
+   * The addresses (CIDR) the ingress controller connects to nginx from: only from them does nginx take the
+   * client's address from X-Forwarded-For (real_ip), so that the per-client limits (login pace, connections)
+   * count each user, not the controller. Required with an Ingress. The controller's pods connect from the
+   * cluster's pod network, the cluster's `--cluster-cidr` (defaults: flannel, kind and minikube 10.244.0.0/16;
+   * Calico 192.168.0.0/16; Cilium 10.0.0.0/8; k3s 10.42.0.0/16; EKS, GKE and AKS with VPC-native networking
+   * give pods their subnet's addresses). Any pod in that range may then claim a client address: give the
+   * controller's own, narrower range when it has one.
+   * @example ['10.244.0.0/16']
+   */
+  readonly trustedProxies?: string[];
+  /**
+   * Connections out of the namespace's pods besides what the stack's wiring needs. Every other connection out
+   * is refused (a default-deny egress NetworkPolicy): DNS to the cluster's kube-dns pods, nginx to web, the
+   * web image's pods to db, and what `stack.addService` wires are allowed already.
+   * @default - nothing more
+   * @example [{ to: '203.0.113.25/32', ports: [587] }]
+   */
+  readonly egress?: EgressRule[];
   /** @default - the cluster's default StorageClass, 10Gi for the database and media */
   readonly storage?: StorageOptions;
   /**
@@ -239,5 +279,5 @@ export interface KubernetesTargetOptions {
 export const KUBERNETES_TARGET_OPTION_KEYS = optionKeys<KubernetesTargetOptions>()({
   namespace: true, createNamespace: true, clusterDomain: true, dnsResolver: true, webImage: true, webImageByTag: true, replicas: true,
   autoscaling: true, proxyReplicas: true, ingress: true, storage: true, externalDatabase: true, environment: true,
-  resources: true, services: true,
+  resources: true, services: true, trustedProxies: true, egress: true,
 });

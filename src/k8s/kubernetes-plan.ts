@@ -99,6 +99,10 @@ export class KubernetesPlan {
   public readonly storageClass?: string;
   public readonly databaseSize: string;
   public readonly externalDatabase?: { readonly host: string; readonly port: number };
+  /** Where the ingress controller connects from: nginx believes X-Forwarded-For from these only. */
+  public readonly trustedProxies: readonly string[];
+  /** Connections out of the namespace beyond the wiring, each with the services whose pods may make it. */
+  public readonly egress: readonly { readonly to: string; readonly ports: readonly number[]; readonly from: readonly string[] }[];
   /** The Secret `npx projen k8s:secret` makes from `.env`; pods read their secret variables from it. */
   public readonly secretName: string;
   /** The ConfigMap of the non-secret variables. */
@@ -127,6 +131,14 @@ export class KubernetesPlan {
     this.storageClass = options.storage?.className;
     this.databaseSize = options.storage?.databaseSize ?? '10Gi';
     if (options.externalDatabase) this.externalDatabase = { host: options.externalDatabase.host, port: options.externalDatabase.port ?? 5432 };
+    // Read as given, whatever its type: validateKubernetes refuses what is not a list.
+    this.trustedProxies = Array.isArray(options.trustedProxies) ? [...options.trustedProxies] : [];
+    this.egress = (Array.isArray(options.egress) ? options.egress : []).map((e) => ({
+      to: e?.to,
+      ports: Array.isArray(e?.ports) ? [...e.ports] : [],
+      // By default the pods of the code of this repository: they are the ones that send mail and call APIs.
+      from: Array.isArray(e?.from) ? [...e.from] : stack.services.filter((s) => s.image === stack.web.image).map((s) => s.name),
+    }));
     this.secretName = `${dnsLabel(name)}-secrets`;
     this.configMapName = `${dnsLabel(name)}-environment`;
     this.nginxConfigMapName = `${k8sName(stack.nginx.name)}-site`;

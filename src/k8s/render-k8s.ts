@@ -47,6 +47,9 @@ export function kubernetesSite(plan: KubernetesPlan): NginxSite {
     resolver: plan.dnsResolver,
     // The Ingress routes by host; without one it sends every host name here.
     serverNames: host ? [...new Set([host, ...(site.serverNames ?? [])])] : undefined,
+    // The proxy in front is the ingress controller: X-Forwarded-For (and X-Forwarded-Proto, with the stack's
+    // tls) are believed from its addresses, the target's, not from those of the compose stack's proxy.
+    trustedProxies: [...plan.trustedProxies],
   }).proxyTo(upstream);
   for (const files of site.served) k8s.serve(files);
   return k8s;
@@ -246,6 +249,76 @@ function networkPolicies(plan: KubernetesPlan): ManifestObject[] {
       } satisfies NetworkPolicy,
     });
   }
+  return [...policies, ...egressPolicies(plan)];
+}
+
+/**
+ * The cluster DNS: kube-dns's pods in kube-system (CoreDNS keeps the label k8s-app: kube-dns). A policy sees the
+ * pod's own port, after the Service's translation: 53, on which CoreDNS listens in every common distribution.
+ */
+const CLUSTER_DNS = {
+  to: [{
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+    podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+  }],
+  ports: [{ port: 53, protocol: 'UDP' as const }, { port: 53, protocol: 'TCP' as const }],
+};
+
+/**
+ * No pod connects anywhere but where the stack's wiring says (the same clients as the ingress policies above,
+ * seen from their side), plus DNS and the target's `egress`: a compromised pod reaches neither the Kubernetes
+ * API, nor the cloud's metadata service, nor the pods of other namespaces, nor the internet.
+ */
+function egressPolicies(plan: KubernetesPlan): ManifestObject[] {
+  const policies: ManifestObject[] = [
+    {
+      comment: ' No pod of the namespace opens a connection unless a policy below allows it.',
+      object: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'default-deny-egress', namespace: plan.namespace, labels: plan.stackLabels },
+        spec: { podSelector: {}, policyTypes: ['Egress'] },
+      } satisfies NetworkPolicy,
+    },
+    {
+      comment: ' Every pod looks names up in the cluster DNS (UDP, and TCP for long answers).',
+      object: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'dns-egress', namespace: plan.namespace, labels: plan.stackLabels },
+        spec: { podSelector: {}, policyTypes: ['Egress'], egress: [CLUSTER_DNS] },
+      } satisfies NetworkPolicy,
+    },
+  ];
+  const db = plan.stack.db;
+  const external = plan.externalDatabase;
+  // The services each one connects to: those it is a client of; an external database too, by its port only (a
+  // policy cannot select a host name: its address, if fixed, narrows it with egress).
+  const targets = plan.stack.services.filter((s) => s.port !== undefined && plan.role(s) !== 'task' && (plan.services.includes(s) || s === db));
+  for (const client of plan.services) {
+    const servers = targets.filter((s) => plan.clients(s).includes(client));
+    const extra = plan.egress.filter((e) => e.from.includes(client.name));
+    if (servers.length === 0 && extra.length === 0) continue;
+    const rules = [
+      ...servers.map((s) => (s === db && external
+        ? { ports: [{ port: external.port, protocol: 'TCP' as const }] }
+        : { to: [{ podSelector: { matchLabels: plan.selector(s) } }], ports: [{ port: s.port!, protocol: 'TCP' as const }] })),
+      ...extra.map((e) => ({ to: [{ ipBlock: { cidr: e.to } }], ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })) })),
+    ];
+    const said = [
+      ...servers.map((s) => (s === db && external ? `the external database (port ${external.port}, any address)` : s.name)),
+      ...extra.map((e) => `${e.to} (${e.ports.join(', ')})`),
+    ];
+    policies.push({
+      comment: ` ${client.name} connects to ${said.join(', ')} only.`,
+      object: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: `${k8sName(client.name)}-egress`, namespace: plan.namespace, labels: plan.labels(client) },
+        spec: { podSelector: { matchLabels: plan.selector(client) }, policyTypes: ['Egress'], egress: rules },
+      } satisfies NetworkPolicy,
+    });
+  }
   return policies;
 }
 
@@ -292,7 +365,7 @@ export function renderKubernetes(plan: KubernetesPlan, marker: string): Kubernet
   const pvcs = claims(plan);
   if (pvcs.length > 0) manifests.push({ path: 'storage.yaml', about: 'The claims of the stack\'s volumes (PostgreSQL\'s is the StatefulSet\'s own).', objects: pvcs });
   for (const s of plan.services) manifests.push(workload(plan, s, checksums, marker));
-  manifests.push({ path: 'network-policies.yaml', about: 'Who may connect to whom: nothing but what the stack\'s wiring needs.', objects: networkPolicies(plan) });
+  manifests.push({ path: 'network-policies.yaml', about: 'Who may connect to whom, in and out: nothing but what the stack\'s wiring needs, and DNS.', objects: networkPolicies(plan) });
   if (plan.ingress) manifests.push({ path: 'ingress.yaml', about: 'The Ingress in front of nginx.', objects: [ingress(plan)] });
   return {
     manifests,

@@ -167,6 +167,9 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     }
     initContainers.push(collectStatic(plan));
   }
+  if (service === plan.stack.web && plan.services.some((s) => plan.role(s) === 'task' && plan.runsWebImage(s))) {
+    initContainers.push(waitForMigrations(plan, env));
+  }
 
   const stopGrace = service.stopGracePeriod?.toSeconds();
   // Long-running servers keep taking requests for a few seconds after they are told to stop, while the
@@ -261,6 +264,64 @@ function collectStatic(plan: KubernetesPlan): Container {
   };
 }
 
+/**
+ * The longest the migrations Job may run, retries included, before Kubernetes stops it and marks it failed: a
+ * migration stuck on a lock or a database that never comes does not hang the deploy (docs/KUBERNETES.md waits
+ * as long for it).
+ */
+export const MIGRATIONS_DEADLINE_SECONDS = 600;
+
+/**
+ * How long a new web pod waits for the migrations of its image: as long as the migrations Job may run, plus a
+ * minute for the Job's pod to start. Then the init container fails with the reason, and the kubelet retries it.
+ */
+export const MIGRATIONS_WAIT_SECONDS = MIGRATIONS_DEADLINE_SECONDS + 60;
+
+/**
+ * Web serves no request before the database has every migration of its own image: Django's `migrate --check`
+ * (the same check, run in-process every 5 s so that Django loads once) must pass, so a rollout whose Job has
+ * not run yet, or failed, keeps the old pods serving (maxUnavailable 0) instead of code ahead of its schema.
+ * It runs with web's own environment (its database role reads django_migrations), and no other way out than
+ * web's: its egress policy is web's.
+ */
+function waitForMigrations(plan: KubernetesPlan, env: K8sEnvVar[]): Container {
+  const web = plan.stack.web;
+  const jobs = `kubectl -n ${plan.namespace} get jobs -l app.kubernetes.io/component=migrations`;
+  const script = [
+    'import sys, time',
+    'import django',
+    'from django.core.management import call_command',
+    'from django.db import connections',
+    'django.setup()',
+    `deadline = time.monotonic() + ${MIGRATIONS_WAIT_SECONDS}`,
+    'while True:',
+    '    try:',
+    '        call_command("migrate", check_unapplied=True, verbosity=0)',
+    '        print("web: every migration of this image is applied", file=sys.stderr, flush=True)',
+    '        break',
+    '    except SystemExit:',
+    '        reason = "migrations of this image are not applied yet"',
+    '    except Exception as error:',
+    '        reason = f"the database cannot tell: {error}".strip()',
+    '    connections.close_all()',
+    '    if time.monotonic() > deadline:',
+    `        sys.exit(f"web: {reason}, after ${MIGRATIONS_WAIT_SECONDS}s: the migrations Job of this image has not completed (${jobs})")`,
+    '    print(f"web: waiting for the migrations Job: {reason}", file=sys.stderr, flush=True)',
+    '    time.sleep(5)',
+  ].join('\n');
+  return {
+    name: 'wait-for-migrations',
+    image: plan.webImage,
+    imagePullPolicy: plan.pullPolicy(web),
+    // Straight to Django: the image's entrypoint would run the server after its wait for the database.
+    command: ['python', '-c', script],
+    ...(env.length > 0 ? { env } : {}),
+    volumeMounts: [{ name: writableVolumeName('/tmp'), mountPath: '/tmp' }],
+    resources: resources(plan.collectStaticResources),
+    securityContext: securityContext(),
+  };
+}
+
 function metadata(plan: KubernetesPlan, service: Service, annotations: Record<string, string>) {
   return {
     name: k8sName(service.name),
@@ -328,13 +389,6 @@ export function renderStatefulSet(plan: KubernetesPlan, service: Service, checks
  * template cannot change, so a new image or configuration gives a new Job, which runs again, and a finished
  * one is removed a day later.
  */
-/**
- * The longest the migrations Job may run, retries included, before Kubernetes stops it and marks it failed: a
- * migration stuck on a lock or a database that never comes does not hang the deploy (docs/KUBERNETES.md waits
- * as long for it).
- */
-export const MIGRATIONS_DEADLINE_SECONDS = 600;
-
 export function renderJob(plan: KubernetesPlan, service: Service, checksums: Record<string, string>, hash: (text: string) => string): Job {
   const template = withChecksums(podTemplate(plan, service), checksums);
   template.spec!.restartPolicy = 'Never';

@@ -1,7 +1,7 @@
-import { checkContainerPath, checkOptionKeys, checkPort, named, Problem } from '../core';
+import { checkContainerPath, checkOptionKeys, checkPort, isCidr, named, Problem } from '../core';
 import { Image } from '../model';
 import {
-  AUTOSCALING_OPTION_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS, KUBERNETES_SERVICE_OPTION_KEYS,
+  AUTOSCALING_OPTION_KEYS, EGRESS_RULE_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS, KUBERNETES_SERVICE_OPTION_KEYS,
   KUBERNETES_TARGET_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
 } from './kubernetes-options';
 import { k8sName, KubernetesPlan } from './kubernetes-plan';
@@ -90,6 +90,49 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
           allowed: 'cert-manager issues a certificate for ingress.host into ingress.tlsSecretName: give both' });
       }
     }
+  }
+
+  // ---- the proxy in front of nginx, and the connections out
+  const POD_NETWORKS = 'the CIDR of the cluster\'s pod network, where the ingress controller connects from (its --cluster-cidr: '
+    + 'flannel, kind and minikube 10.244.0.0/16, Calico 192.168.0.0/16, Cilium 10.0.0.0/8, k3s 10.42.0.0/16), or the controller\'s own narrower range';
+  if (o.trustedProxies !== undefined && !Array.isArray(o.trustedProxies)) {
+    problems.push({ component: COMPONENT, field: 'trustedProxies', value: o.trustedProxies, allowed: `a list of addresses or CIDR ranges: ${POD_NETWORKS}` });
+  } else if (plan.ingress && plan.trustedProxies.length === 0) {
+    problems.push({ component: COMPONENT, field: 'trustedProxies', value: o.trustedProxies,
+      allowed: `${POD_NETWORKS}, such as trustedProxies: ['10.244.0.0/16']: behind the Ingress, nginx sees every request come from the controller, `
+        + 'and without it every user shares one login pace and one connection limit' });
+  } else {
+    plan.trustedProxies.forEach((cidr, i) => {
+      if (!isCidr(cidr, 'optional')) problems.push({ component: COMPONENT, field: `trustedProxies[${i}]`, value: cidr, allowed: `an address or CIDR range: ${POD_NETWORKS}` });
+    });
+  }
+  if (o.egress !== undefined && !Array.isArray(o.egress)) {
+    problems.push({ component: COMPONENT, field: 'egress', value: o.egress, allowed: 'a list of { to: \'203.0.113.25/32\', ports: [587] }' });
+  } else {
+    const names = plan.services.map((s) => s.name);
+    (o.egress ?? []).forEach((rule, i) => {
+      const field = `egress[${i}]`;
+      if (rule === null || typeof rule !== 'object') {
+        problems.push({ component: COMPONENT, field, value: rule, allowed: '{ to: \'203.0.113.25/32\', ports: [587] }' });
+        return;
+      }
+      problems.push(...sub(field, rule, EGRESS_RULE_KEYS));
+      if (!isCidr(rule.to)) {
+        problems.push({ component: COMPONENT, field: `${field}.to`, value: rule.to, allowed: 'an IPv4 or IPv6 range in CIDR notation, such as 203.0.113.25/32 (one address) or 10.0.0.0/8' });
+      }
+      if (!Array.isArray(rule.ports) || rule.ports.length === 0) {
+        problems.push({ component: COMPONENT, field: `${field}.ports`, value: rule.ports, allowed: 'one or more TCP ports, such as [587]' });
+      } else {
+        rule.ports.forEach((port, j) => problems.push(...whole(`${field}.ports[${j}]`, port, 1, 65535)));
+      }
+      if (rule.from !== undefined) {
+        const from: unknown[] = Array.isArray(rule.from) ? rule.from : [rule.from];
+        if (from.length === 0) problems.push({ component: COMPONENT, field: `${field}.from`, value: [], allowed: `one or more services of the cluster: ${names.join(', ')}` });
+        for (const name of from) {
+          if (!names.includes(name as string)) problems.push({ component: COMPONENT, field: `${field}.from`, value: name, allowed: `a service of the cluster: ${names.join(', ')}` });
+        }
+      }
+    });
   }
 
   if (o.storage) {

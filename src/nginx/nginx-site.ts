@@ -1,4 +1,4 @@
-import { Duration, named, Problem } from '../core';
+import { Duration, isCidr, named, Problem } from '../core';
 import { Service } from '../model';
 import { ServedFiles } from './served-files';
 
@@ -46,9 +46,9 @@ export interface NginxSiteOptions {
    */
   readonly serverNames?: string[];
   /**
-   * Addresses (CIDR) of the TLS proxy in front, with `behindTlsProxy`. Only from them does nginx take the
-   * client's address from X-Forwarded-For and the scheme from X-Forwarded-Proto; anyone else who sends
-   * those headers is not believed.
+   * Addresses (CIDR) of the proxy in front (the TLS proxy of `behindTlsProxy`, a cluster's ingress
+   * controller). Only from them does nginx take the client's address from X-Forwarded-For, and with
+   * `behindTlsProxy` the scheme from X-Forwarded-Proto; anyone else who sends those headers is not believed.
    * @default - none
    */
   readonly trustedProxies?: string[];
@@ -133,7 +133,6 @@ const SIZE = /^[1-9][0-9]*[kmg]?$/;
 
 /** A host name nginx's server_name and Django's ALLOWED_HOSTS both take: a DNS name (".name" for its subdomains too) or an IPv4 address. */
 export const HOST_NAME = /^(\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3})$/;
-const CIDR = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$|^[0-9a-f:]+(\/\d{1,3})?$/i;
 
 /** The nginx site in front of the app: static and media files from volumes, everything else proxied. */
 export class NginxSite {
@@ -230,7 +229,7 @@ export class NginxSite {
     });
     if (this.serverNames?.length === 0) problems.push({ component, field: 'serverNames', value: [], allowed: 'at least one host name' });
     this.trustedProxies.forEach((cidr, i) => {
-      if (!CIDR.test(cidr)) problems.push({ component, field: `trustedProxies[${i}]`, value: cidr, allowed: 'an address or CIDR range such as 10.0.0.0/8 or 192.0.2.10' });
+      if (!isCidr(cidr, 'optional')) problems.push({ component, field: `trustedProxies[${i}]`, value: cidr, allowed: 'an address or CIDR range such as 10.0.0.0/8 or 192.0.2.10' });
     });
     const seconds = this.clientTimeout.toSeconds();
     if (!(seconds >= 1 && seconds <= 300)) problems.push({ component, field: 'clientTimeout', value: this.clientTimeout.toString(), allowed: 'from 1s to 300s' });

@@ -66,8 +66,8 @@ function proxyToApp(site: NginxSite): string[] {
     `proxy_read_timeout ${site.readTimeout.toSeconds()}s;`,
     'proxy_http_version 1.1;',
     'proxy_set_header Host $http_host;',
-    site.behindTlsProxy
-      ? '# The client\'s address: from the TLS proxy\'s X-Forwarded-For (real_ip above), never from the client\'s own header.'
+    site.trustedProxies.length > 0
+      ? '# The client\'s address: from the proxy\'s X-Forwarded-For (real_ip above), never from the client\'s own header.'
       : '# The client\'s address as nginx sees it, replacing any X-Forwarded-For the client sent.',
     'proxy_set_header X-Forwarded-For $remote_addr;',
     `proxy_set_header X-Forwarded-Proto ${proto};`,
@@ -81,18 +81,28 @@ function proxyToApp(site: NginxSite): string[] {
   ];
 }
 
-/** The TLS proxy's headers, believed from its addresses only. */
-function tlsProxy(site: NginxSite): string[] {
-  if (!site.behindTlsProxy) return [];
+/**
+ * The proxy in front (a TLS proxy, an ingress controller): from its addresses only, the client's address is
+ * taken from X-Forwarded-For, so that the per-client limits count clients, not the proxy; behind a TLS proxy,
+ * the scheme from X-Forwarded-Proto too.
+ */
+function trustedProxy(site: NginxSite): string[] {
+  if (site.trustedProxies.length === 0 && !site.behindTlsProxy) return [];
   return [
     '',
-    '# TLS ends at the proxy in front. From its addresses only, the client\'s address is taken from',
-    '# X-Forwarded-For and its scheme from X-Forwarded-Proto; a client that sends them itself is not believed.',
+    ...(site.behindTlsProxy
+      ? ['# TLS ends at the proxy in front. From its addresses only, the client\'s address is taken from',
+        '# X-Forwarded-For and its scheme from X-Forwarded-Proto; a client that sends them itself is not believed.']
+      : ['# A proxy in front. From its addresses only, the client\'s address is taken from X-Forwarded-For (the',
+        '# per-client limits below then count each client, not the proxy); anyone else who sends it is not believed.']),
     ...site.trustedProxies.map((cidr) => `set_real_ip_from ${cidr};`),
-    'real_ip_header X-Forwarded-For;',
-    'real_ip_recursive on;',
-    ...block('geo $realip_remote_addr $from_tls_proxy', ['default 0;', ...site.trustedProxies.map((cidr) => `${cidr} 1;`)]),
-    ...block('map $from_tls_proxy:$http_x_forwarded_proto $forwarded_proto', ['default $scheme;', '"1:https" https;']),
+    ...(site.trustedProxies.length > 0 ? ['real_ip_header X-Forwarded-For;', 'real_ip_recursive on;'] : []),
+    ...(site.behindTlsProxy
+      ? [
+        ...block('geo $realip_remote_addr $from_tls_proxy', ['default 0;', ...site.trustedProxies.map((cidr) => `${cidr} 1;`)]),
+        ...block('map $from_tls_proxy:$http_x_forwarded_proto $forwarded_proto', ['default $scheme;', '"1:https" https;']),
+      ]
+      : []),
   ];
 }
 
@@ -173,7 +183,7 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
     '# The app\'s pages get the site\'s Content-Security-Policy when the app sends none of its own: only the',
     '# site\'s own scripts run (an injected <script> does not), no plugins, no framing by other sites.',
     ...block('map $upstream_http_content_security_policy $app_csp', [`'' "${DEFAULT_CSP}";`, "default '';"]),
-    ...tlsProxy(site),
+    ...trustedProxy(site),
     '',
     '# No nginx version in any answer, error pages and the Server header included, from every server here.',
     'server_tokens off;',

@@ -54,7 +54,7 @@ describe('the entrypoint', () => {
   });
 
   test('migrates and collects static files only when given "release" (the one-shot service), else execs the command', () => {
-    expect(entrypoint).toContain('if [ "${1:-}" = "release" ]; then\n    python manage.py migrate --noinput\n    python manage.py collectstatic --noinput\n    exit 0\nfi');
+    expect(entrypoint).toContain('if [ "${1:-}" = "release" ]; then\n    PGOPTIONS="-c lock_timeout=5000" python manage.py migrate --noinput\n    python manage.py collectstatic --noinput\n    exit 0\nfi');
     expect(entrypoint.trimEnd().endsWith('exec "$@"')).toBe(true);
   });
 

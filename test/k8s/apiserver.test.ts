@@ -55,6 +55,8 @@ beforeAll(() => {
     { ...TAU, django: { ...TAU.django, project: 'Atlas' }, postgres: { version: 18 }, tls: { trustedProxies: ['10.0.0.0/8'] }, web: { port: 8123, workers: 3 } },
     {
       ingress: { className: 'nginx', host: 'atlas.example.com', tlsSecretName: 'atlas-tls', clusterIssuer: 'letsencrypt' },
+      trustedProxies: ['10.0.0.0/8'],
+      egress: [{ to: '203.0.113.25/32', ports: [587] }],
       autoscaling: { minReplicas: 2, maxReplicas: 5 },
       storage: { mediaAccessMode: 'ReadWriteOnce', className: 'standard', databaseSize: '20Gi' },
       webImage: `registry.example.com/atlas/atlas-web:2.1.0@sha256:${'a1'.repeat(32)}`,
@@ -89,12 +91,14 @@ test('the API server accepts each base: the Secret from .env, a server-side dry 
   for (const r of runs) {
     expect(log).toContain(`ok - kubectl apply --server-side --dry-run=server -k ${r.dir}`);
     expect(log).toContain(`ok - kubectl apply --server-side -k ${r.dir}`);
-    // docs/KUBERNETES.md's "migrations first": the selector picks the Job and the ConfigMap its pod reads, alone.
+    // docs/KUBERNETES.md's "migrations first": the selector picks the Job, the ConfigMap its pod reads and the
+    // egress policy that lets it reach db, alone.
     const after = log.split(`-l 'app.kubernetes.io/component in (environment,migrations)' (migrations first)\n`)[runs.indexOf(r) + 1].split('\n');
     const applied = after.slice(0, after.findIndex((l) => /^(ok|FAIL) - /.test(l)));
     expect(applied).toEqual([
       expect.stringMatching(/^\s+configmap\/[a-z-]+-environment serverside-applied \(server dry run\)$/),
       expect.stringMatching(/^\s+job\.batch\/migrate-[0-9a-f]{8} serverside-applied \(server dry run\)$/),
+      expect.stringMatching(/^\s+networkpolicy\.networking\.k8s\.io\/migrate-egress serverside-applied \(server dry run\)$/),
     ]);
     expect(log).toContain(`ok - kubectl diff --server-side -k ${r.dir}: no drift after the apply`);
   }

@@ -23,6 +23,7 @@ export const VARIANT_TARGET: KubernetesTargetOptions = {
   webImage: 'tau-variant-web:local',
   webImageByTag: true,
   ingress: { className: 'nginx', host: 'variant.example.com' },
+  trustedProxies: ['10.244.0.0/16'],   // the test cluster's pod network (test/k8s/node.sh)
   replicas: 3,
   proxyReplicas: 1,
   storage: { mediaAccessMode: 'ReadWriteOnce' },

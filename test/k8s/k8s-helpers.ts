@@ -13,7 +13,7 @@ import { run } from '../validators/tools';
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any };
 
 /** The options .projenrc.ts gives the target for Tau (docs/KUBERNETES.md). */
-export const TAU_K8S: KubernetesTargetOptions = { ingress: { className: 'nginx', host: 'tau.example.com' } };
+export const TAU_K8S: KubernetesTargetOptions = { ingress: { className: 'nginx', host: 'tau.example.com' }, trustedProxies: ['10.244.0.0/16'] };
 
 /** A stack with the Kubernetes target, synthesized into a directory of its own. */
 export function synthWithTarget(options: DjangoStackOptions = TAU, k8s: KubernetesTargetOptions = TAU_K8S,
@@ -193,6 +193,32 @@ export function semanticProblems(objects: readonly Obj[], stack: DjangoStack, ta
       }
       for (const p of rule.ports ?? []) for (const t of selected) if (!hasPort(t.spec, p.port)) problems.push(`${name(np)}: port ${p.port} is not a port of ${name(t.owner)}`);
     }
+    for (const rule of np.spec.egress ?? []) {
+      for (const peer of rule.to ?? []) {
+        if (peer.namespaceSelector || peer.ipBlock) continue;
+        const servers = templates.filter((t) => selects(peer.podSelector?.matchLabels, t.labels));
+        if (servers.length === 0) problems.push(`${name(np)}: an egress peer selects no pod`);
+        for (const p of rule.ports ?? []) for (const t of servers) if (!hasPort(t.spec, p.port)) problems.push(`${name(np)}: egress port ${p.port} is not a port of ${name(t.owner)}`);
+      }
+    }
+  }
+  // Every connection an ingress policy lets in, its client's egress policies let out (by the server's pod port).
+  const egressOf = (labels: Record<string, string>) => byKind('NetworkPolicy')
+    .filter((np) => np.spec.policyTypes?.includes('Egress') && selects(np.spec.podSelector?.matchLabels ?? {}, labels))
+    .flatMap((np) => np.spec.egress ?? []);
+  for (const np of byKind('NetworkPolicy')) {
+    for (const rule of np.spec.ingress ?? []) {
+      for (const peer of rule.from ?? []) {
+        for (const client of templates.filter((t) => selects(peer.podSelector?.matchLabels, t.labels))) {
+          for (const server of templates.filter((t) => selects(np.spec.podSelector?.matchLabels ?? {}, t.labels))) {
+            const wanted = (rule.ports ?? []).map((p: any) => (typeof p.port === 'number' ? p.port : ports(server.spec).find((x: any) => x.name === p.port)?.containerPort));
+            const out = egressOf(client.labels).some((e: any) => (e.to ?? [{}]).some((to: any) => !to.podSelector || selects(to.podSelector.matchLabels, server.labels))
+              && wanted.every((port: number) => (e.ports ?? []).some((p: any) => p.port === port)));
+            if (!out) problems.push(`${name(np)}: lets ${name(client.owner)} in on ${wanted.join(', ')}, but no egress policy lets it out`);
+          }
+        }
+      }
+    }
   }
   for (const ing of byKind('Ingress')) {
     for (const rule of ing.spec.rules ?? []) {
@@ -272,6 +298,8 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
   external: fc.boolean(),
   host: fc.option(fc.constantFrom('tau.example.com', 'api.shop.example.org'), { nil: undefined }),
   registry: fc.boolean(),
+  podNetwork: fc.constantFrom(['10.244.0.0/16'], ['192.168.0.0/16'], ['10.42.0.0/16', 'fd00:10:244::/56']),
+  egress: fc.option(fc.constant([{ to: '203.0.113.25/32', ports: [587] }]), { nil: undefined }),
 }).map((k) => ({
   replicas: k.replicas,
   proxyReplicas: k.proxyReplicas,
@@ -279,6 +307,8 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
   storage: { mediaAccessMode: k.mediaAccessMode, ...(k.storageClass ? { className: k.storageClass } : {}) },
   ...(k.external ? { externalDatabase: { host: 'db.internal.example.com' } } : {}),
   ingress: k.host ? { className: 'nginx', host: k.host, ...(g.options.tls ? { tlsSecretName: 'site-tls' } : {}) } : {},
+  trustedProxies: k.podNetwork,
+  ...(k.egress ? { egress: k.egress } : {}),
   ...(k.registry ? { webImage: `registry.example.com/team/${String(g.options.django.project).toLowerCase().replace(/_/g, '-')}-web:1.0.0@sha256:${'5e'.repeat(32)}` } : {}),
   // The images of the generated extra services: redis and memcached run as their own users; redis writes /data.
   services: Object.fromEntries(g.extras.filter((e) => e.kind !== 'worker').map((e) => [e.name,

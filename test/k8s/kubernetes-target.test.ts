@@ -105,12 +105,17 @@ describe('the kustomize base, rendered from the stack model', () => {
     const site = find(objects, 'ConfigMap', 'nginx-site').data['default.conf'] as string;
     expect(site).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=1s ipv6=off;');
     expect(site).toContain('set $web_tau_svc_cluster_local_upstream http://web.tau.svc.cluster.local:8000;');
+    // The ingress controller's X-Forwarded-For, believed from the pod network only (trustedProxies).
+    const realIp = ['set_real_ip_from 10.244.0.0/16;', 'real_ip_header X-Forwarded-For;', 'real_ip_recursive on;'];
+    expect(site).toContain(realIp.join('\n'));
+    expect(site).not.toContain('$forwarded_proto');
     // Everything else is the compose site's, line for line.
     const compose = readFileSync(join(outdir, 'nginx/default.conf'), 'utf-8').split('\n');
-    const k8s = site.split('\n');
+    const start = site.split('\n').findIndex((l) => l.startsWith('# A proxy in front.'));
+    const k8s = site.split('\n').filter((_, i) => i < start - 1 || i > start + 1 + realIp.length);
     const differing = compose.filter((line, i) => line !== k8s[i]);
-    // and the Ingress's host among the names the site answers.
-    expect(differing.every((l) => /resolver|upstream|address is looked up|server_name/.test(l))).toBe(true);
+    // and the Ingress's host among the names the site answers, and where the client's address comes from.
+    expect(differing.every((l) => /resolver|upstream|address is looked up|server_name|# The client's address/.test(l))).toBe(true);
 
     const nginx = find(objects, 'Deployment', 'nginx');
     const pod = nginx.spec.template.spec;
@@ -142,6 +147,48 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(from('db-ingress')).toEqual(['migrate', 'web']);
     expect(from('web-ingress')).toEqual(['nginx']);
     expect(from('nginx-ingress')).toBeUndefined();
+  });
+
+  test('egress: denied by default; DNS to kube-dns for every pod, web and the migrations to db, nginx to web', () => {
+    expect(find(objects, 'NetworkPolicy', 'default-deny-egress').spec).toEqual({ podSelector: {}, policyTypes: ['Egress'] });
+    expect(find(objects, 'NetworkPolicy', 'dns-egress').spec).toEqual({
+      podSelector: {}, policyTypes: ['Egress'],
+      egress: [{
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
+      }],
+    });
+    const egress = (name: string) => find(objects, 'NetworkPolicy', `${name}-egress`).spec;
+    const to = (service: string, port: number) => ({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': service, 'app.kubernetes.io/part-of': 'tau' } } }], ports: [{ port, protocol: 'TCP' }] });
+    expect(egress('web')).toEqual({ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/part-of': 'tau' } }, policyTypes: ['Egress'], egress: [to('db', 5432)] });
+    expect(egress('migrate').egress).toEqual([to('db', 5432)]);
+    expect(egress('nginx').egress).toEqual([to('web', 8000)]);
+    // db opens no connection: DNS only.
+    expect(objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'db-egress')).toBeUndefined();
+  });
+
+  test('web waits for the migrations of its own image: an init container on the same image, with web\'s environment', () => {
+    const web = find(objects, 'Deployment', 'web');
+    const pod = web.spec.template.spec;
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['wait-for-migrations']);
+    const wait = pod.initContainers[0];
+    const c = container(web);
+    expect(wait).toMatchObject({ image: c.image, imagePullPolicy: c.imagePullPolicy, env: c.env, securityContext: c.securityContext });
+    expect(wait.command.slice(0, 2)).toEqual(['python', '-c']);
+    // Django's migrate --check, in-process, every 5 s, for the Job's deadline and a minute, then a reason.
+    expect(wait.command[2]).toContain('call_command("migrate", check_unapplied=True, verbosity=0)');
+    expect(wait.command[2]).toContain('time.monotonic() + 660');
+    expect(wait.command[2]).toContain('kubectl -n tau get jobs -l app.kubernetes.io/component=migrations');
+    // Neither the Job nor nginx waits.
+    expect(objects.find((o) => o.kind === 'Job')!.spec.template.spec.initContainers).toBeUndefined();
+    expect(find(objects, 'Deployment', 'nginx').spec.template.spec.initContainers.map((x: any) => x.name)).toEqual(['collectstatic']);
+  });
+
+  test('the migrations wait 5 s at most for a lock: the entrypoint\'s release step sets lock_timeout for them alone', () => {
+    const entrypoint = readFileSync(join(outdir, 'docker-entrypoint.sh'), 'utf-8');
+    expect(entrypoint).toContain('    PGOPTIONS="-c lock_timeout=5000" python manage.py migrate --noinput\n');
+    // web's statement_timeout is its own: the Job does not read PGOPTIONS.
+    expect(container(objects.find((o) => o.kind === 'Job')!).env.map((e: any) => e.name)).not.toContain('PGOPTIONS');
   });
 
   test('the Ingress routes the host to nginx, with the site\'s upload limit for ingress-nginx', () => {
@@ -212,12 +259,40 @@ describe('one value in the model, every manifest that depends on it', () => {
 
   test('TLS at the ingress: the secret name, cert-manager, and https in the trusted origin', () => {
     const objects = baseObjects(synthWithTarget({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'] } },
-      { ingress: { host: 'tau.example.com', tlsSecretName: 'tau-tls', clusterIssuer: 'letsencrypt' } }).outdir);
+      { ingress: { host: 'tau.example.com', tlsSecretName: 'tau-tls', clusterIssuer: 'letsencrypt' }, trustedProxies: ['10.244.0.0/16'] }).outdir);
     const ingress = find(objects, 'Ingress', 'nginx');
     expect(ingress.spec.tls).toEqual([{ hosts: ['tau.example.com'], secretName: 'tau-tls' }]);
     expect(ingress.metadata.annotations!['cert-manager.io/cluster-issuer']).toBe('letsencrypt');
     expect(find(objects, 'ConfigMap', 'tau-environment').data.DJANGO_CSRF_TRUSTED_ORIGINS).toBe('https://tau.example.com');
-    expect(find(objects, 'ConfigMap', 'nginx-site').data['default.conf']).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
+    const site = find(objects, 'ConfigMap', 'nginx-site').data['default.conf'];
+    expect(site).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
+    // The proxy in front is the ingress controller: the target's addresses, not the compose stack's.
+    expect(site).toContain('set_real_ip_from 10.244.0.0/16;');
+    expect(site).toContain('10.244.0.0/16 1;');
+    expect(site).not.toContain('10.0.0.0/8');
+  });
+
+  test('egress rules of the options: from the web image\'s pods by default, or from the services named', () => {
+    const objects = baseObjects(synthWithTarget(TAU, { ...TAU_K8S, egress: [
+      { to: '203.0.113.25/32', ports: [587, 465] }, { to: '198.51.100.0/24', ports: [443], from: ['nginx'] },
+    ] }).outdir);
+    const rules = (name: string) => find(objects, 'NetworkPolicy', `${name}-egress`).spec.egress;
+    const smtp = { to: [{ ipBlock: { cidr: '203.0.113.25/32' } }], ports: [{ port: 587, protocol: 'TCP' }, { port: 465, protocol: 'TCP' }] };
+    expect(rules('web')).toEqual([expect.objectContaining({ ports: [{ port: 5432, protocol: 'TCP' }] }), smtp]);
+    expect(rules('migrate')).toEqual([expect.anything(), smtp]);
+    expect(rules('nginx')).toEqual([expect.anything(), { to: [{ ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ port: 443, protocol: 'TCP' }] }]);
+  });
+
+  test('an external database is reached on its port, at whatever address its name has', () => {
+    const objects = baseObjects(synthWithTarget(TAU, { ...TAU_K8S, externalDatabase: { host: 'tau.cluster-1.db.example.com', port: 6432 } }).outdir);
+    for (const name of ['web', 'migrate']) {
+      expect(find(objects, 'NetworkPolicy', `${name}-egress`).spec.egress).toEqual([{ ports: [{ port: 6432, protocol: 'TCP' }] }]);
+    }
+  });
+
+  test('without an Ingress, trustedProxies may be left out: nginx then believes no X-Forwarded-For', () => {
+    const objects = baseObjects(synthWithTarget(TAU, { ingress: false }).outdir);
+    expect(find(objects, 'ConfigMap', 'nginx-site').data['default.conf']).not.toContain('real_ip');
   });
 
   test('a ReadWriteOnce media claim puts every pod that mounts it on one node', () => {
@@ -312,14 +387,31 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
     }
   });
 
+  test('an Ingress without trustedProxies: what to give, with the usual pod networks', () => {
+    const { project, stack, outdir } = newStack(TAU);
+    new KubernetesTarget(stack, { ingress: { className: 'nginx', host: 'tau.example.com' } });
+    expect(() => project.synth()).toThrow(/kubernetes: trustedProxies = \(not set\); the CIDR of the cluster's pod network[^]*10.244.0.0\/16[^]*Calico 192.168.0.0\/16[^]*every user shares one login pace/);
+    expect([...readTree(outdir).keys()]).toEqual([]);
+    refuse(() => ({ trustedProxies: ['10.244.0.0/33', 'pods'] }),
+      /has 2 problems[^]*trustedProxies\[0\] = "10.244.0.0\/33"; an address or CIDR range[^]*trustedProxies\[1\] = "pods"/);
+    refuse(() => ({ trustedProxies: '10.244.0.0/16' }), /kubernetes: trustedProxies = "10.244.0.0\/16"; a list of addresses or CIDR ranges/);
+  });
+
+  test('egress rules: a CIDR range, TCP ports, services of the cluster', () => {
+    refuse(() => ({ egress: [{ to: '203.0.113.25', ports: [0, 587], from: ['wbe'] }, { to: '::/0', ports: [], port: 25 }] }), new RegExp([
+      'has 5 problems', 'egress\\[0\\]\\.to = "203.0.113.25"; an IPv4 or IPv6 range in CIDR notation', 'egress\\[0\\]\\.ports\\[0\\] = 0; a whole number from 1 to 65535',
+      'egress\\[0\\]\\.from = "wbe"; a service of the cluster: db, migrate, web, nginx', 'egress\\[1\\]: port = 25; not an option', 'egress\\[1\\]\\.ports = \\[\\]; one or more TCP ports',
+    ].join('[^]*')));
+  });
+
   test('several at once, in one list', () => {
     refuse(() => ({ namespace: 'Tau_NS', replicas: 0, storage: { mediaSize: '10GB' } }),
       /has 3 problems[^]*namespace = "Tau_NS"[^]*replicas = 0[^]*storage.mediaSize = "10GB"/);
   });
 });
 
-test('the site nginx serves on the cluster is the stack\'s site with two settings changed', () => {
-  // GIVEN the default stack WHEN the cluster's site is rendered THEN only the resolver and the upstream differ.
+test('the site nginx serves on the cluster is the stack\'s site with three settings changed', () => {
+  // GIVEN the default stack WHEN the cluster's site is rendered THEN only the resolver, the upstream and the trusted proxies differ.
   const { project, stack } = newStack(TAU);
   const target = new KubernetesTarget(stack, TAU_K8S);
   project.synth();
@@ -328,5 +420,7 @@ test('the site nginx serves on the cluster is the stack\'s site with two setting
   expect(site.resolver).toBe('kube-dns.kube-system.svc.cluster.local');
   expect(site.upstream!.name).toBe('web.tau.svc.cluster.local');
   expect(site.served).toEqual(stack.site.served);
+  expect(site.trustedProxies).toEqual(['10.244.0.0/16']);
+  expect(stack.site.trustedProxies).toEqual([]);
   expect(renderNginxConf(site, 'm').length).toBeGreaterThan(1000);
 });

@@ -420,7 +420,9 @@ EOF
 }
 
 # CoreDNS as kubeadm deploys it (ServiceAccount, ClusterRole, Deployment, kube-dns Service at DNS_IP),
-# except: it listens on 1053 as a non-root user with no capabilities (the Service maps 53 to it), has
+# except: it runs as a non-root user with no capabilities and binds 53 through the pod's (safe) sysctl
+# net.ipv4.ip_unprivileged_port_start=0, as upstream's non-root CoreDNS does: a NetworkPolicy matches the
+# pod's port after the Service's DNAT, so the port must be the 53 every policy allows; it has
 # no "forward" (no upstream: the namespace has no uplink) and no "loop"/"reload" (nothing to detect).
 node_coredns() {
   local image
@@ -453,7 +455,7 @@ kind: ConfigMap
 metadata: {name: coredns, namespace: kube-system}
 data:
   Corefile: |
-    .:1053 {
+    .:53 {
         errors
         health :8080
         ready :8181
@@ -487,14 +489,15 @@ spec:
         runAsUser: 65532
         runAsGroup: 65532
         seccompProfile: {type: RuntimeDefault}
+        sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "0"}]
       containers:
       - name: coredns
         image: $image
         imagePullPolicy: Never
         args: [-conf, /etc/coredns/Corefile]
         ports:
-        - {name: dns, containerPort: 1053, protocol: UDP}
-        - {name: dns-tcp, containerPort: 1053, protocol: TCP}
+        - {name: dns, containerPort: 53, protocol: UDP}
+        - {name: dns-tcp, containerPort: 53, protocol: TCP}
         readinessProbe:
           httpGet: {path: /ready, port: 8181}
           periodSeconds: 2

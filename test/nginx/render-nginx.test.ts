@@ -127,6 +127,22 @@ describe('renderNginxConf', () => {
     expect(tls).toContain('geo $realip_remote_addr $from_tls_proxy {\n    default 0;\n}');
   });
 
+  test('behind a plain proxy (an ingress controller), X-Forwarded-For from its addresses only, and the scheme nginx sees', () => {
+    const proxied = renderNginxConf(site({ trustedProxies: ['10.244.0.0/16'] }), 'marker');
+    expect(proxied).toContain('set_real_ip_from 10.244.0.0/16;\nreal_ip_header X-Forwarded-For;\nreal_ip_recursive on;');
+    expect(proxied).not.toContain('$forwarded_proto');
+    expect(location(proxied, '/')).toContain('proxy_set_header X-Forwarded-Proto $scheme;');
+    // The per-client limits key on the address real_ip gives.
+    expect(proxied).toContain('limit_conn_zone $binary_remote_addr zone=per_client:10m;');
+    expect(conf).not.toContain('real_ip');
+  });
+
+  test('trusted proxies: addresses or CIDR ranges, IPv4 or IPv6', () => {
+    expect(site({ trustedProxies: ['10.244.0.0/16', '192.0.2.7', 'fd00::/8'] }).validate()).toEqual([]);
+    expect(site({ trustedProxies: ['10.244.0.0/33', '300.1.1.1', 'pods'] }).validate().map((p) => p.field))
+      .toEqual(['trustedProxies[0]', 'trustedProxies[1]', 'trustedProxies[2]']);
+  });
+
   test('with server names, any other Host is closed by a default server', () => {
     const named = renderNginxConf(site({ serverNames: ['tau.example.com', '.example.org'] }), 'marker');
     expect(named).toContain('server {\n    listen 80 default_server;\n    server_name _;\n    return 444;\n}');

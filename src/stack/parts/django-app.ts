@@ -89,6 +89,13 @@ export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: t
 const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
 const SBOM_OPTION_KEYS = optionKeys<SbomOptions>()({ file: true });
 
+/**
+ * The longest a migration waits for a table's lock. Behind a waiting ALTER TABLE every query of the table
+ * queues; 5 s of that is a slow page, not an outage, and a migration that cannot get its lock in 5 s fails,
+ * rolled back, to be retried (docs/KUBERNETES.md, docs/OPERATIONS.md).
+ */
+export const MIGRATION_LOCK_TIMEOUT_SECONDS = 5;
+
 /** The command the one-shot service gives the entrypoint: migrate and collectstatic, then exit. */
 const RELEASE_COMMAND = 'release';
 
@@ -235,7 +242,7 @@ export class DjangoApp implements StackPart {
     }));
     const entrypoint = new ManagedFile(stack, 'docker-entrypoint.sh', {
       executable: true,
-      render: (marker) => renderEntrypoint({ release: RELEASE_COMMAND, databaseTimeoutSeconds: 60 }, marker),
+      render: (marker) => renderEntrypoint({ release: RELEASE_COMMAND, databaseTimeoutSeconds: 60, migrationLockTimeoutSeconds: MIGRATION_LOCK_TIMEOUT_SECONDS }, marker),
     });
     this.dockerfile = new DockerfileFile(stack, () => ({
       image: this.image,
