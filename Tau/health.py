@@ -8,6 +8,7 @@ endpoint is public, so it tells nothing about the client, the proxy or the datab
 The database's state is checked at most once per CHECK_INTERVAL seconds in each process and reused in
 between, so that a flood of health requests does not become a flood of database connections and queries.
 """
+import logging
 from time import monotonic
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.http import JsonResponse
 
 # Long enough to absorb a flood, short enough that a healthcheck (every few seconds) sees a change at once.
 CHECK_INTERVAL = 1.0
+
+logger = logging.getLogger(__name__)
 
 # (monotonic() of the last check, its result); None until the first check of this process.
 _last_check = None
@@ -26,7 +29,10 @@ def database_is_up():
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except DatabaseError:
+    except DatabaseError as error:
+        # The reason goes to the server's log only (the answer says nothing of it): once per failed check, so
+        # at most once per CHECK_INTERVAL in each process.
+        logger.warning("health check: the database did not answer: %s", str(error).strip())
         # Drop the broken connection so the next check opens a fresh one.
         connection.close()
         return False

@@ -83,7 +83,7 @@ class HealthDownTests(SimpleTestCase):
         clock = [1000.0]
         with mock.patch.object(health, "monotonic", lambda: clock[0]):
             try:
-                with self.assertLogs("django.request", "ERROR") as logs:
+                with self.assertLogs("django.request", "ERROR") as logs, self.assertLogs("Tau.health", "WARNING") as reason:
                     response = self.client.get(settings.HEALTH_CHECK_PATH)
             finally:
                 connection.close()
@@ -93,6 +93,9 @@ class HealthDownTests(SimpleTestCase):
             self.assertEqual(response.json(), {"status": "unavailable"})
             self.assertEqual(response["Cache-Control"], "no-store")
             self.assertIn("Service Unavailable", logs.output[0])
+            # Why, for the operator: the driver's own words (a refused connection here).
+            self.assertIn("health check: the database did not answer:", reason.output[0])
+            self.assertIn("refused", reason.output[0])
             # The database is back: the remembered state holds for the rest of the interval, then is checked.
             clock[0] += health.CHECK_INTERVAL / 2
             with self.assertLogs("django.request", "ERROR"):
