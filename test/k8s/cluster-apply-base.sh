@@ -221,9 +221,11 @@ rollout_under_load() {   # kubectl rollout restart deployment/web while wrk send
   errors=$(sed -n -E 's/.*Socket errors: (.*)/\1/p' "$out")
   echo "wrk, $((SECONDS - t0 + 3)) s, 16 connections, GET /healthz: ${requests:-0} requests, ${non2xx:-0} non-2xx, socket errors: ${errors:-none}; $(grep '^status ' "$out" | sort | tr '\n' ';')"
   [[ ${requests:-0} -gt 0 && ${non2xx:-0} -eq 0 && -z $errors ]] && return 0
-  # Who answered what: the access logs of the pods still there (nginx's, and Gunicorn's of the new web pods).
+  # Who answered what: the access logs of the pods still there (nginx's, and Gunicorn's of the new web pods),
+  # and why web's health check failed, if it did (Tau/health.py logs the database's error).
   for pod in $(kubectl -n "$ns" get pods -l 'app.kubernetes.io/name in (nginx,web)' -o name); do
-    kubectl -n "$ns" logs "$pod" --all-containers --since=2m | grep -E '" [45][0-9][0-9] |" 5[0-9][0-9] ' | grep -v '" 499 ' | head -n 5 | sed "s|^|$pod: |"
+    kubectl -n "$ns" logs "$pod" --all-containers --since=5m |
+      grep -E '" [45][0-9][0-9] |health check: the database did not answer' | grep -v '" 499 ' | head -n 5 | sed "s|^|$pod: |"
   done
   return 1
 }
