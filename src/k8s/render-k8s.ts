@@ -216,16 +216,21 @@ function workload(plan: KubernetesPlan, s: Service, checksums: Record<string, st
   return { path: `workloads/${k8sName(s.name)}.yaml`, about, objects };
 }
 
-function networkPolicies(plan: KubernetesPlan): ManifestObject[] {
-  const policies: ManifestObject[] = [{
-    comment: ' No pod of the namespace accepts a connection unless a policy below allows it.',
+/** A policy that selects every pod of the namespace and allows nothing in one direction: the others allow. */
+function denyAll(plan: KubernetesPlan, direction: 'Ingress' | 'Egress', comment: string): ManifestObject {
+  return {
+    comment,
     object: {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
-      metadata: { name: 'default-deny-ingress', namespace: plan.namespace, labels: plan.stackLabels },
-      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+      metadata: { name: `default-deny-${direction.toLowerCase()}`, namespace: plan.namespace, labels: plan.stackLabels },
+      spec: { podSelector: {}, policyTypes: [direction] },
     } satisfies NetworkPolicy,
-  }];
+  };
+}
+
+function networkPolicies(plan: KubernetesPlan): ManifestObject[] {
+  const policies: ManifestObject[] = [denyAll(plan, 'Ingress', ' No pod of the namespace accepts a connection unless a policy below allows it.')];
   for (const s of plan.services.filter((x) => x.port !== undefined && plan.role(x) !== 'task')) {
     const proxy = s === plan.stack.nginx;
     const clients = plan.clients(s);
@@ -271,15 +276,7 @@ const CLUSTER_DNS = {
  */
 function egressPolicies(plan: KubernetesPlan): ManifestObject[] {
   const policies: ManifestObject[] = [
-    {
-      comment: ' No pod of the namespace opens a connection unless a policy below allows it.',
-      object: {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name: 'default-deny-egress', namespace: plan.namespace, labels: plan.stackLabels },
-        spec: { podSelector: {}, policyTypes: ['Egress'] },
-      } satisfies NetworkPolicy,
-    },
+    denyAll(plan, 'Egress', ' No pod of the namespace opens a connection unless a policy below allows it.'),
     {
       comment: ' Every pod looks names up in the cluster DNS (UDP, and TCP for long answers).',
       object: {

@@ -242,29 +242,34 @@ restricted_enforced() {   # the namespace enforces the restricted level, every p
   [[ $level == restricted && -z $warnings ]] && grep -q 'violates PodSecurity "restricted' <<<"$refused"
 }
 
-web_reaches_db() {   # from a web pod (allowed by the db-ingress policy)
-  kubectl -n "$ns" exec deploy/web -c web -- python -c \
-    'import socket; s = socket.create_connection(("db", 5432), timeout=3); print("web -> db:5432 connected from", s.getsockname()[0])'
-}
-outsider_refused() {   # a pod no policy allows cannot reach db (NetworkPolicy enforced by kube-router)
-  local busybox out rc=0
+# busybox_pod NAMESPACE NAME: a busybox pod that sleeps, as locked down as the restricted level asks, Ready.
+busybox_pod() {
+  local busybox
   busybox=$(tr ' ' '\n' <<<"$K8S_NODE_IMAGES" | grep '^tau.local/busybox:')
-  kubectl apply --server-side -f - >/dev/null <<EOF
+  kubectl apply --server-side -f - >/dev/null <<EOF || return 1
 apiVersion: v1
 kind: Pod
-metadata: {name: outsider, namespace: $ns}
+metadata: {name: $2, namespace: $1}
 spec:
   automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   securityContext: {runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: {type: RuntimeDefault}}
   containers:
-  - name: outsider
+  - name: $2
     image: $busybox
     imagePullPolicy: Never
     command: [sleep, "3600"]
     securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
 EOF
-  kubectl -n "$ns" wait --for=condition=Ready pod/outsider --timeout=60s >/dev/null || return 1
+  kubectl -n "$1" wait --for=condition=Ready "pod/$2" --timeout=60s >/dev/null
+}
+web_reaches_db() {   # from a web pod (allowed by the db-ingress policy)
+  kubectl -n "$ns" exec deploy/web -c web -- python -c \
+    'import socket; s = socket.create_connection(("db", 5432), timeout=3); print("web -> db:5432 connected from", s.getsockname()[0])'
+}
+outsider_refused() {   # a pod no policy allows cannot reach db (NetworkPolicy enforced by kube-router)
+  local out rc=0
+  busybox_pod "$ns" outsider || return 1
   # busybox nc: "can't connect" and exit 1 when refused; when connected, the newline it sends is an
   # invalid startup packet and PostgreSQL closes the connection (exit 0).
   out=$(kubectl -n "$ns" exec outsider -- sh -c 'echo | nc -w 3 db 5432' 2>&1) || rc=$?
@@ -391,30 +396,11 @@ json.dump(job, sys.stdout)' | kubectl create -f - >/dev/null || return 1
 # real_ip gives. (Traffic the node sends from its bridge address 10.244.0.1 is inside the range: curl binds
 # 10.200.0.1.)
 real_ip_trusted_range_only() {
-  local busybox probe=tau-realip-probe nginx_pod nginx_ip since i codes_a code_b codes_node seen
-  busybox=$(tr ' ' '\n' <<<"$K8S_NODE_IMAGES" | grep '^tau.local/busybox:')
+  local probe=tau-realip-probe nginx_pod nginx_ip since i codes_a code_b codes_node seen
   nginx_pod=$(kubectl -n "$ns" get pods -l app.kubernetes.io/name=nginx -o jsonpath='{.items[0].metadata.name}')
   nginx_ip=$(kubectl -n "$ns" get pod "$nginx_pod" -o jsonpath='{.status.podIP}')
-  kubectl apply --server-side -f - >/dev/null <<MANIFEST || return 1
-apiVersion: v1
-kind: Namespace
-metadata: {name: $probe}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: proxy, namespace: $probe}
-spec:
-  automountServiceAccountToken: false
-  terminationGracePeriodSeconds: 1
-  securityContext: {runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: {type: RuntimeDefault}}
-  containers:
-  - name: proxy
-    image: $busybox
-    imagePullPolicy: Never
-    command: [sleep, "3600"]
-    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-MANIFEST
-  kubectl -n "$probe" wait --for=condition=Ready pod/proxy --timeout=60s >/dev/null || return 1
+  kubectl create namespace "$probe" >/dev/null || return 1
+  busybox_pod "$probe" proxy || return 1
   echo "probe pod $(kubectl -n "$probe" get pod proxy -o jsonpath='{.status.podIP}') (trusted range); nginx pod $nginx_pod $nginx_ip"
   since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   # From the trusted range: one spoofed client spends its login burst (10 + 1, and one more every 6 s: 16 requests
