@@ -119,24 +119,21 @@ function claims(plan: KubernetesPlan): ManifestObject[] {
   }));
 }
 
-/** The Service a service's clients connect to: a virtual address that follows its ready pods. */
-function service(plan: KubernetesPlan, s: Service): K8sService {
+/**
+ * The Service a service's clients connect to: a virtual address that follows its ready pods. `headless`: the
+ * StatefulSet's governing Service instead (`podsServiceName`), each pod's own name, for tools that address one pod.
+ */
+function service(plan: KubernetesPlan, s: Service, headless = false): K8sService {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: k8sName(s.name), namespace: plan.namespace, labels: plan.labels(s) },
+    metadata: { name: headless ? plan.podsServiceName(s) : k8sName(s.name), namespace: plan.namespace, labels: plan.labels(s) },
     spec: {
-      type: 'ClusterIP',
+      ...(headless ? { clusterIP: 'None' } : { type: 'ClusterIP' as const }),
       selector: plan.selector(s),
       ports: [{ name: plan.portName(s), port: s.port!, targetPort: plan.portName(s), protocol: 'TCP' }],
     },
   };
-}
-
-/** The headless Service that governs a StatefulSet: each pod's own name, for tools that address one pod. */
-function podsService(plan: KubernetesPlan, s: Service): K8sService {
-  const clients = service(plan, s);
-  return { ...clients, metadata: { ...clients.metadata, name: plan.podsServiceName(s) }, spec: { ...clients.spec, type: undefined, clusterIP: 'None' } };
 }
 
 function disruptionBudget(plan: KubernetesPlan, s: Service): PodDisruptionBudget {
@@ -195,7 +192,7 @@ function workload(plan: KubernetesPlan, s: Service, checksums: Record<string, st
   if (s.port !== undefined && role !== 'task') objects.push({ object: service(plan, s) });
   if (role === 'database') {
     objects.push({
-      object: podsService(plan, s),
+      object: service(plan, s, true),
       comment: ` The StatefulSet's governing Service (headless): each pod's own name, ${k8sName(s.name)}-0.${plan.podsServiceName(s)}.
  Clients connect to ${k8sName(s.name)}, the Service above: a headless name resolves to the pod's own address, which
  the cluster DNS keeps serving from its cache (30 s in CoreDNS's default configuration) after the pod comes

@@ -28,6 +28,10 @@ work=$K8S_WORK_DIR/apply-base-$ns
 mkdir -p "$work"
 started=$SECONDS passed=0 failed=0
 
+# The node's address (with-cluster.sh's API server listens on it).
+node_ip=${K8S_SERVER#https://}
+api_port=${node_ip##*:}
+node_ip=${node_ip%:*}
 # The way in: the cluster's ingress controller (with-cluster.sh), which routes by the Ingress's host name.
 [[ -n ${K8S_INGRESS_ADDRESS:-} ]] || { echo "no K8S_INGRESS_ADDRESS: run it inside test/k8s/with-cluster.sh" >&2; exit 2; }
 front() { echo "$K8S_INGRESS_ADDRESS"; }
@@ -316,12 +320,13 @@ removed() {   # the namespace deleted with everything in it, then its volumes
 
 # web_egress_confined: from a web pod, with the control from the node (each refused address does answer).
 web_egress_confined() {
-  local node_ip=10.200.0.1 nginx_ip dns_ip out
+  local nginx_ip dns_ip out
   nginx_ip=$(kubectl -n "$ns" get pods -l app.kubernetes.io/name=nginx -o jsonpath='{.items[0].status.podIP}')
   dns_ip=$(kubectl -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[0].status.podIP}')
   out=$(kubectl -n "$ns" exec deploy/web -c web -- python -c '
 import socket, sys
-ns, node, nginx, dns = sys.argv[1:]
+ns, node, api_port, nginx, dns = sys.argv[1:]
+api_port = int(api_port)
 def connect(host, port):
     try:
         socket.create_connection((host, port), timeout=3).close()
@@ -330,16 +335,16 @@ def connect(host, port):
         return f"refused ({error.__class__.__name__}: {error})"
 name = f"db.{ns}.svc.cluster.local"
 print(f"resolve {name}: {socket.gethostbyname(name)}")
-results = {("db", 5432): connect("db", 5432), (node, 6443): connect(node, 6443), (nginx, 80): connect(nginx, 80),
+results = {("db", 5432): connect("db", 5432), (node, api_port): connect(node, api_port), (nginx, 80): connect(nginx, 80),
            (dns, 8080): connect(dns, 8080)}
 for (host, port), result in results.items():
     print(f"web -> {host}:{port}: {result}")
 allowed = results.pop(("db", 5432)) == "connected"
 sys.exit(0 if allowed and all(r.startswith("refused") for r in results.values()) else 1)
-' "$ns" "$node_ip" "$nginx_ip" "$dns_ip" 2>&1) || { echo "$out"; return 1; }
+' "$ns" "$node_ip" "$api_port" "$nginx_ip" "$dns_ip" 2>&1) || { echo "$out"; return 1; }
   echo "$out"
   # The control: from the node, the same three addresses answer (the refusals above are the policy's).
-  curl -ks -m 5 -o /dev/null -w "node -> $node_ip:6443: HTTP %{http_code}\n" "https://$node_ip:6443/healthz" || return 1
+  curl -ks -m 5 -o /dev/null -w "node -> $node_ip:$api_port: HTTP %{http_code}\n" "$K8S_SERVER/healthz" || return 1
   curl -s -m 5 -o /dev/null -w "node -> $nginx_ip:80: HTTP %{http_code}\n" -H 'Host: localhost' "http://$nginx_ip/healthz" || return 1
   curl -s -m 5 -o /dev/null -w "node -> $dns_ip:8080: HTTP %{http_code}\n" "http://$dns_ip:8080/health" || return 1
 }
@@ -392,7 +397,7 @@ json.dump(job, sys.stdout)' | kubectl create -f - >/dev/null || return 1
 
 # real_ip_trusted_range_only: requests to nginx's pod with a spoofed X-Forwarded-For, from a busybox pod in
 # another namespace (an address of the pod network, the trusted range, like the ingress controller's) and
-# from the node's own address 10.200.0.1 (outside it). nginx logs, and counts logins by, the client address
+# from the node's own address, 10.200.0.1 (outside it). nginx logs, and counts logins by, the client address
 # real_ip gives. (Traffic the node sends from its bridge address 10.244.0.1 is inside the range: curl binds
 # 10.200.0.1.)
 real_ip_trusted_range_only() {
@@ -415,15 +420,15 @@ real_ip_trusted_range_only() {
   code_b=${code_b% }
   echo "from the pod, X-Forwarded-For 198.51.100.7 x16: $codes_a; then 198.51.100.8: $code_b"
   # From outside the range: whatever X-Forwarded-For says, nginx sees the node, and all share one burst.
-  codes_node=$(for i in $(seq 12); do curl -s -m 5 --interface 10.200.0.1 -o /dev/null -w '%{http_code} ' -H "Host: $host" \
+  codes_node=$(for i in $(seq 12); do curl -s -m 5 --interface "$node_ip" -o /dev/null -w '%{http_code} ' -H "Host: $host" \
     -H "X-Forwarded-For: 203.0.113.$i" "http://$nginx_ip/admin/login/?via=node"; done)
-  echo "from the node (10.200.0.1), X-Forwarded-For 203.0.113.1..12: $codes_node"
+  echo "from the node ($node_ip), X-Forwarded-For 203.0.113.1..12: $codes_node"
   seen=$(kubectl -n "$ns" logs "$nginx_pod" -c nginx --since-time="$since" | grep -E '^[0-9a-f.:]+ - .*via=' | awk '{ print $1, $7, $9 }' | sort | uniq -c | sed 's/^ *//' | tr '\n' ';')
   echo "nginx's access log, client address, path and status (count): $seen"
   kubectl delete namespace "$probe" --wait=false >/dev/null
   # The pod's requests are logged as the spoofed clients; the node's as the node, whatever it claimed.
   grep -q '198.51.100.7 /admin/login/?via=pod 429' <<<"$seen" && grep -q '198.51.100.8 /admin/login/?via=pod 200' <<<"$seen" &&
-    grep -q '10.200.0.1 /admin/login/?via=node 429' <<<"$seen" && ! grep -q '203.0.113' <<<"$seen" &&
+    grep -q "$node_ip /admin/login/?via=node 429" <<<"$seen" && ! grep -q '203.0.113' <<<"$seen" &&
     [[ $codes_a == *200*429* && $code_b == 200 && $codes_node == *200*429* ]]
 }
 
