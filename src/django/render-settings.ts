@@ -2,6 +2,7 @@ import { Service } from '../model';
 import { EnvVar } from '../model';
 import { ServedFiles } from '../nginx';
 import { DjangoEnvVars, PostgresEnvVars } from './django-env';
+import { S3Media } from './media-storage';
 import { Tls } from './tls';
 
 /** What the settings module is made from. */
@@ -14,7 +15,10 @@ export interface SettingsModel {
   /** The one-shot service that migrates: it connects as the database's owner. */
   readonly release: Service;
   readonly staticFiles: ServedFiles;
-  readonly mediaFiles: ServedFiles;
+  /** Uploads on a volume; undefined when they are in a bucket. */
+  readonly mediaFiles?: ServedFiles;
+  /** Uploads in an S3 bucket; undefined when they are on a volume. */
+  readonly s3Media?: S3Media;
   readonly healthPath: string;
   readonly tls?: Tls;
   /** The committed example of the env file, named in the error for a missing variable. */
@@ -35,7 +39,6 @@ function read(fn: '_str' | '_bool' | '_list' | '_int', v: EnvVar): string {
 export function renderSettingsModule(model: SettingsModel, marker: string): string {
   const { env, database: db, tls } = model;
   const staticRoot = model.web.mountPathOf(model.staticFiles.volume)!;
-  const mediaRoot = model.web.mountPathOf(model.mediaFiles.volume)!;
   const healthRegex = `^${model.healthPath.replace(/^\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
   return `# ${marker}
 """Deployment settings of ${model.project}, read from the environment.
@@ -112,12 +115,15 @@ DATABASES = {
     }
 }
 
-# nginx serves these URLs from the volumes the web service mounts at these paths.
+${model.mediaFiles ? `# nginx serves these URLs from the volumes the web service mounts at these paths.
 STATIC_URL = ${py(model.staticFiles.url)}
 STATIC_ROOT = ${py(staticRoot)}
 MEDIA_URL = ${py(model.mediaFiles.url)}
-MEDIA_ROOT = ${py(mediaRoot)}
-
+MEDIA_ROOT = ${py(model.web.mountPathOf(model.mediaFiles.volume)!)}
+` : `# nginx serves this URL from the volume the web service mounts at this path.
+STATIC_URL = ${py(model.staticFiles.url)}
+STATIC_ROOT = ${py(staticRoot)}
+${renderS3Storage(model.s3Media!)}`}
 # The web service's healthcheck asks this path; it answers before host validation and HTTPS redirects.
 HEALTH_CHECK_PATH = ${py(model.healthPath)}
 
@@ -146,6 +152,41 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+}
+`;
+}
+
+/** STORAGES for uploads in an S3 bucket, through django-storages. */
+function renderS3Storage(media: S3Media): string {
+  const e = media.env;
+  return `
+# Uploads go to an S3 bucket (media in .projenrc.ts), which web replicas on any host share. The bucket stays
+# private: FileField.url is a URL signed with web's key, valid for ${media.urlExpiry.toSeconds()} s, that browsers
+# download from the S3 service itself, not through nginx or web. The S3 service cannot send nginx's sandboxing
+# Content-Security-Policy; what keeps an uploaded page from running as this site is that it is served from
+# another origin, and as a download: every object is written with Content-Disposition: attachment and the
+# generic Content-Type (docs/SECURITY.md).
+STORAGES = {
+    "default": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ${read('_str', e.bucket)},
+            "endpoint_url": ${read('_str', e.endpoint)},
+            "region_name": ${read('_str', e.region)},
+            "access_key": ${read('_str', e.accessKeyId)},
+            "secret_key": ${read('_str', e.secretAccessKey)},
+            "signature_version": "s3v4",
+            "addressing_style": ${py(media.addressing)},
+            # No ACL is sent: objects are as private as the bucket, readable with a signed URL only.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": ${media.urlExpiry.toSeconds()},
+            # A second upload of the same name gets a name of its own, as on a volume: never another user's file replaced.
+            "file_overwrite": False,
+            "object_parameters": {"ContentDisposition": "attachment", "ContentType": "application/octet-stream"},
+        },
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 `;
 }

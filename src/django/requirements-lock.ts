@@ -62,7 +62,7 @@ export class RequirementsLock {
     const locked = parseLock(lockText);
     const fix = `run \`npx projen lock\` and commit ${this.file}`;
     const findings: string[] = [];
-    for (const spec of [...requirements.app, ...requirements.server]) {
+    for (const spec of [...requirements.app, ...requirements.server, ...requirements.storage]) {
       const wanted = parseRequirement(spec);
       if (!wanted) continue; // Requirements.validate() reports it
       const pin = locked.get(wanted.name);

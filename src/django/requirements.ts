@@ -36,12 +36,22 @@ export class Requirements {
   /** The requirements file, relative to the repository: the input of the lock. */
   public readonly file = 'requirements.txt';
 
-  constructor(public readonly app: readonly string[]) {}
+  /**
+   * `app`: the app's own requirements; `storage`: what the stack's media storage needs on top of the
+   * production server (django-storages for S3), empty for a volume.
+   */
+  constructor(public readonly app: readonly string[], private readonly storageRequirements: readonly string[] = []) {}
 
   /** The production requirements the app did not pin itself. */
   public get server(): string[] {
     const own = new Set(this.app.map(packageName));
     return PRODUCTION_REQUIREMENTS.filter((spec) => !own.has(packageName(spec)));
+  }
+
+  /** The media storage's requirements the app did not pin itself. */
+  public get storage(): string[] {
+    const own = new Set(this.app.map(packageName));
+    return this.storageRequirements.filter((spec) => !own.has(packageName(spec)));
   }
 
   public validate(): Problem[] {
@@ -75,5 +85,6 @@ export function renderRequirements(requirements: Requirements, marker: string): 
     '# Production server and database driver',
     ...requirements.server,
     '',
+    ...(requirements.storage.length ? ['# Media storage (media.storage in .projenrc.ts)', ...requirements.storage, ''] : []),
   ].join('\n');
 }

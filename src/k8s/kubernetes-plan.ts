@@ -21,7 +21,8 @@ export interface KubernetesStackView {
   /** The compose stack's nginx site: the Kubernetes site copies its settings, with the cluster's resolver and upstream. */
   readonly site: NginxSite;
   readonly staticFiles: ServedFiles;
-  readonly mediaFiles: ServedFiles;
+  /** Undefined when uploads are in a bucket: then there is no media claim. */
+  readonly mediaFiles?: ServedFiles;
   readonly healthPath: string;
   /** TLS ends in front of the stack (the stack's `tls`). */
   readonly tls: boolean;
@@ -309,7 +310,7 @@ export class KubernetesPlan {
     return this.stack.volumes
       .filter((v) => v !== this.stack.dbData && v !== this.stack.staticFiles.volume)
       .map((volume) => {
-        const media = volume === this.stack.mediaFiles.volume;
+        const media = volume === this.stack.mediaFiles?.volume;
         return {
           volume,
           name: k8sName(volume.name),

@@ -145,6 +145,14 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
     if (s.mediaAccessMode !== undefined && s.mediaAccessMode !== 'ReadWriteMany' && s.mediaAccessMode !== 'ReadWriteOnce') {
       problems.push({ component: COMPONENT, field: 'storage.mediaAccessMode', value: s.mediaAccessMode, allowed: 'ReadWriteMany or ReadWriteOnce' });
     }
+    // Uploads in a bucket make no media claim: its size and access mode would describe nothing.
+    if (!stack.mediaFiles) {
+      for (const field of ['mediaSize', 'mediaAccessMode'] as const) {
+        if (s[field] !== undefined) {
+          problems.push({ component: COMPONENT, field: `storage.${field}`, value: s[field], allowed: 'leave it out: with media.storage "s3" the uploads are in the bucket and there is no media claim' });
+        }
+      }
+    }
   }
 
   if (o.externalDatabase) {

@@ -28,8 +28,11 @@ export interface OpsModel {
     readonly service: string;
     /** The one-shot service that migrates and collects static files. */
     readonly release: string;
-    /** Where web mounts the media volume. */
-    readonly mediaPath: string;
+    /**
+     * Where the uploads are: the path web mounts the media volume at, or the variable naming the S3 bucket
+     * (whose versioning keeps every object's earlier versions; the backup records which were current).
+     */
+    readonly media: { readonly path: string } | { readonly bucketVar: string };
     /** How long a stopping web replica gets to finish its requests. */
     readonly stopGraceSeconds: number;
     /** How long nginx may still use an address it looked up (its resolver's valid time, plus its clock's second). */
@@ -62,10 +65,51 @@ function preamble(marker: string, doc: string[], m: OpsModel): string {
   ].join('\n');
 }
 
+/**
+ * Python run by manage.py shell in a throw-away web container, with the bucket as django-storages reaches it
+ * (web's credentials): refuses a bucket without versioning, then prints each current object's key and version.
+ */
+const S3_INVENTORY = [
+  'import sys',
+  'from django.core.files.storage import default_storage as s',
+  'status = s.bucket.Versioning().status',
+  'if status != "Enabled":',
+  '    sys.exit(f"backup: versioning of bucket {s.bucket.name} is {status or \'off\'}: turn it on (docs/COMPOSE.md), or deleted and overwritten uploads cannot be restored")',
+  'for v in s.bucket.object_versions.all():',
+  '    if v.is_latest and v.size is not None:',
+  '        print(v.object_key, v.version_id, sep="\\t")',
+].join('\n');
+
+/** Makes each object listed (key, version) current again by copying that version over it, unless it is current already. */
+const S3_RESTORE = [
+  'import sys',
+  'from django.core.files.storage import default_storage as s',
+  'restored = 0',
+  'for line in sys.stdin.read().splitlines():',
+  '    key, version = line.split("\\t")',
+  '    try:',
+  '        current = s.connection.meta.client.head_object(Bucket=s.bucket.name, Key=key).get("VersionId")',
+  '    except s.connection.meta.client.exceptions.ClientError:',
+  '        current = None',
+  '    if current != version:',
+  '        s.connection.meta.client.copy_object(Bucket=s.bucket.name, Key=key, CopySource={"Bucket": s.bucket.name, "Key": key, "VersionId": version})',
+  '        restored += 1',
+  'print(f"restore: {restored} object(s) of bucket {s.bucket.name} brought back to their backed-up version")',
+].join('\n');
+
+/** Single-quoted for sh (the Python holds no single quote but those escaped here). */
+const shQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
 export function renderBackup(m: OpsModel, marker: string): string {
+  const media = m.web.media;
+  const inBucket = 'bucketVar' in media;
   return `${preamble(marker, [
     `Backs up the stack into ${m.backups.dir}/<UTC time>/: the database in pg_dump's custom format, and the media`,
-    `files as a tar archive. Keeps the newest ${m.backups.keep} and removes older ones. Restore with ops/restore.sh.`,
+    ...(inBucket
+      ? ['files\' versions: the bucket keeps every version of every object (its versioning must be on; checked here),',
+        'and the backup records which version of each object was current, for ops/restore.sh to bring back.',
+        `Keeps the newest ${m.backups.keep} and removes older ones. Restore with ops/restore.sh.`]
+      : [`files as a tar archive. Keeps the newest ${m.backups.keep} and removes older ones. Restore with ops/restore.sh.`]),
     '',
     'By hand: ops/backup.sh',
     'On a schedule, e.g. every night at 03:17 (crontab -e):',
@@ -81,9 +125,12 @@ trap 'rm -rf "$dir.partial"' EXIT
 # shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
 $COMPOSE exec -T ${m.db.service} sh -c 'pg_dump --format=custom --no-owner -U "$${m.db.userVar}" -d "$${m.db.databaseVar}"' > "$dir.partial/database.dump"
 
-# The media files, read from the volume by a throw-away container of the web image (web need not run).
+${inBucket ? `# Which version of each object in the bucket (${media.bucketVar}) is current, asked by a throw-away container of the web
+# image with web's credentials (web need not run). Refused when the bucket keeps no versions.
 # shellcheck disable=SC2086
-$COMPOSE run --rm --no-deps -T --entrypoint tar ${m.web.service} -C ${m.web.mediaPath} -cf - . > "$dir.partial/media.tar"
+$COMPOSE run --rm --no-deps -T --entrypoint python ${m.web.service} manage.py shell -c ${shQuote(S3_INVENTORY)} > "$dir.partial/media-versions.tsv"` : `# The media files, read from the volume by a throw-away container of the web image (web need not run).
+# shellcheck disable=SC2086
+$COMPOSE run --rm --no-deps -T --entrypoint tar ${m.web.service} -C ${media.path} -cf - . > "$dir.partial/media.tar"`}
 mv "$dir.partial" "$dir"
 
 # Keep the newest ${m.backups.keep}.
@@ -93,15 +140,19 @@ echo "backup: $dir ($(du -sh "$dir" | cut -f1))"
 }
 
 export function renderRestore(m: OpsModel, marker: string): string {
+  const media = m.web.media;
+  const mediaFile = 'bucketVar' in media ? 'media-versions.tsv' : 'media.tar';
   return `${preamble(marker, [
     'Restores a backup made by ops/backup.sh into the stack: the database (its objects dropped and restored) and',
-    'the media files (the volume\'s content replaced). The stack\'s volumes may be new and empty.',
+    'bucketVar' in media
+      ? 'the media files (each object of the bucket brought back to the version that was current at the backup).'
+      : 'the media files (the volume\'s content replaced). The stack\'s volumes may be new and empty.',
     '',
     `  ops/restore.sh ${m.backups.dir}/20261127T031700Z`,
   ], m)}
 dir=\${1:?usage: ops/restore.sh ${m.backups.dir}/<UTC time>}
-if [ ! -f "$dir/database.dump" ] || [ ! -f "$dir/media.tar" ]; then
-  echo "restore: $dir holds no database.dump and media.tar" >&2
+if [ ! -f "$dir/database.dump" ] || [ ! -f "$dir/${mediaFile}" ]; then
+  echo "restore: $dir holds no database.dump and ${mediaFile}" >&2
   exit 1
 fi
 
@@ -117,7 +168,9 @@ $COMPOSE exec -T ${m.db.service} sh -c 'pg_restore --clean --if-exists --no-owne
 $COMPOSE run --rm --no-deps ${m.web.release}
 
 # shellcheck disable=SC2086
-$COMPOSE run --rm --no-deps -T --entrypoint sh ${m.web.service} -c 'find ${m.web.mediaPath} -mindepth 1 -delete && tar -C ${m.web.mediaPath} -xf -' < "$dir/media.tar"
+${'bucketVar' in media
+    ? `$COMPOSE run --rm --no-deps -T --entrypoint python ${m.web.service} manage.py shell -c ${shQuote(S3_RESTORE)} < "$dir/${mediaFile}"`
+    : `$COMPOSE run --rm --no-deps -T --entrypoint sh ${m.web.service} -c 'find ${media.path} -mindepth 1 -delete && tar -C ${media.path} -xf -' < "$dir/${mediaFile}"`}
 echo "restore: $dir restored"
 `;
 }

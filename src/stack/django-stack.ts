@@ -4,7 +4,7 @@ import { Component, Project } from 'projen';
 import { parse } from 'yaml';
 import { checkOptionKeys, named, optionKeys, Problem, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
 import { ComposeFile, DevComposeFile, LogRotation } from '../compose';
-import { DjangoEnvVars, Requirements, RequirementsLock, Tls, TlsOptions } from '../django';
+import { DjangoEnvVars, MediaOptions, Requirements, RequirementsLock, S3Media, Tls, TlsOptions } from '../django';
 import { DockerIgnore, PythonImage } from '../docker';
 import { StackDocs, StackSummary, StackView } from '../docs';
 import { DotEnv, EnvExampleFile, EnvFileNames } from '../env';
@@ -37,6 +37,11 @@ export interface DjangoStackOptions {
   /** @default - media files at /media/ */
   readonly mediaFiles?: FilesOptions;
   /**
+   * Where uploads live: a volume (the default), or an S3 bucket that web replicas on any host share.
+   * @default - a named volume, served by nginx from /media/
+   */
+  readonly media?: MediaOptions;
+  /**
    * HTTPS: at a proxy in front (`mode: 'proxy'`, with its `trustedProxies`), or at nginx with a certificate
    * you provide (`'files'`) or one the stack obtains and renews over ACME (`'acme'`). Every mode turns on
    * Django's secure cookies, HSTS and redirect to HTTPS.
@@ -62,7 +67,7 @@ export interface DjangoStackOptions {
 }
 
 const STACK_OPTION_KEYS = optionKeys<DjangoStackOptions>()({
-  django: true, hosts: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, tls: true, development: true, logs: true, backups: true,
+  django: true, hosts: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, media: true, tls: true, development: true, logs: true, backups: true,
 });
 
 /** The files the stack writes whose names other files mention. */
@@ -136,6 +141,7 @@ export class DjangoStack extends Component {
       web: options.web,
       staticFiles: options.staticFiles,
       mediaFiles: options.mediaFiles,
+      media: options.media,
       tls: options.tls,
       database: this.postgres.env,
       db: this.postgres.service,
@@ -147,7 +153,7 @@ export class DjangoStack extends Component {
     this.proxy = this.addPart(new NginxProxy(this, {
       options: options.nginx,
       app: this.app.service,
-      served: [this.app.staticFiles, this.app.mediaFiles],
+      served: this.app.mediaFiles ? [this.app.staticFiles, this.app.mediaFiles] : [this.app.staticFiles],
       behindTlsProxy: this.app.tls?.mode === 'proxy',
       readTimeout: this.app.requestTimeout,
       hosts,
@@ -187,7 +193,9 @@ export class DjangoStack extends Component {
         version: this.postgres.version, volume: this.postgres.data.name, dataPath: postgresDataPath,
       },
       web: {
-        service: this.app.service.name, release: this.app.release.name, mediaPath: this.app.service.mountPathOf(this.app.mediaFiles.volume)!,
+        service: this.app.service.name, release: this.app.release.name, media: this.app.mediaFiles
+          ? { path: this.app.service.mountPathOf(this.app.mediaFiles.volume)! }
+          : { bucketVar: this.app.s3Media!.env.bucket.name },
         stopGraceSeconds: this.app.service.stopGracePeriod?.toSeconds() ?? 10,
         addressCacheSeconds: this.proxy.site.resolveValidSeconds + 1,
         proxyNetwork: this.frontNetwork.name,
@@ -342,8 +350,14 @@ export class DjangoStack extends Component {
     return this.app.staticFiles;
   }
 
-  public get mediaFiles(): ServedFiles {
+  /** Uploads on a volume; undefined when they are in a bucket (`s3Media`). */
+  public get mediaFiles(): ServedFiles | undefined {
     return this.app.mediaFiles;
+  }
+
+  /** Uploads in an S3 bucket; undefined when they are on a volume (`mediaFiles`). */
+  public get s3Media(): S3Media | undefined {
+    return this.app.s3Media;
   }
 
   public get djangoEnv(): DjangoEnvVars {

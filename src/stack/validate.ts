@@ -11,7 +11,8 @@ export interface StackParts {
   /** Where the web image keeps its code. */
   readonly workdir: string;
   readonly staticFiles: ServedFiles;
-  readonly mediaFiles: ServedFiles;
+  /** Undefined when uploads are in a bucket. */
+  readonly mediaFiles?: ServedFiles;
 }
 
 /** Rules that span objects: references resolve inside the stack, ports and paths do not collide. */
@@ -75,12 +76,14 @@ export function validateStackParts(parts: StackParts): Problem[] {
     }
   }
 
-  for (const files of [staticFiles, mediaFiles]) {
+  for (const files of mediaFiles ? [staticFiles, mediaFiles] : [staticFiles]) {
     if (web.mountPathOf(files.volume) === undefined) {
       problems.push({ component: named('service', web.name), field: `volumes`, value: files.volume.name,
         allowed: `Django writes ${files.name} files, so the web service mounts ${named('volume', files.volume.name)}` });
     }
   }
+  // Uploads in a bucket have no URL prefix of the site and no volume.
+  if (!mediaFiles) return problems;
   if (pathsOverlap(staticFiles.url, mediaFiles.url)) {
     problems.push({ component: 'media files', field: 'url', value: mediaFiles.url,
       allowed: `a URL prefix apart from the static files' ${staticFiles.url} (neither inside the other)` });

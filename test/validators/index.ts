@@ -38,8 +38,7 @@ export function validateWithRealTools(dir: string, stack: DjangoStack): string[]
     const expect = {
       STATIC_URL: stack.staticFiles.url,
       STATIC_ROOT: stack.web.mountPathOf(stack.staticFiles.volume),
-      MEDIA_URL: stack.mediaFiles.url,
-      MEDIA_ROOT: stack.web.mountPathOf(stack.mediaFiles.volume),
+      ...(stack.mediaFiles ? { MEDIA_URL: stack.mediaFiles.url, MEDIA_ROOT: stack.web.mountPathOf(stack.mediaFiles.volume) } : {}),
       HEALTH_CHECK_PATH: stack.healthPath,
     };
     for (const [key, value] of Object.entries(expect)) {

@@ -2,7 +2,7 @@ import { posix } from 'path';
 import { Project } from 'projen';
 import { checkDurationValue, checkOptionKeys, checkPattern, Duration, ManagedFile, optionKeys, Problem } from '../../core';
 import {
-  DjangoEnvVars, gunicornCommand, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
+  DjangoEnvVars, gunicornCommand, MediaOptions, PostgresEnvVars, S3Media, validateMediaOptions, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
@@ -105,6 +105,7 @@ export interface DjangoAppProps {
   readonly web?: WebOptions;
   readonly staticFiles?: FilesOptions;
   readonly mediaFiles?: FilesOptions;
+  readonly media?: MediaOptions;
   readonly tls?: boolean | TlsOptions;
   /** The database it connects to. */
   readonly database: PostgresEnvVars;
@@ -137,7 +138,10 @@ export class DjangoApp implements StackPart {
   public readonly release: Service;
   public readonly requestTimeout: Duration;
   public readonly staticFiles: ServedFiles;
-  public readonly mediaFiles: ServedFiles;
+  /** Uploads on a volume, served by nginx; undefined when they are in a bucket (`s3Media`). */
+  public readonly mediaFiles?: ServedFiles;
+  /** Uploads in an S3 bucket; undefined when they are on a volume (`mediaFiles`). */
+  public readonly s3Media?: S3Media;
   public readonly env: DjangoEnvVars;
   public readonly dockerfile: DockerfileFile;
   public readonly files: readonly ManagedFile[];
@@ -150,7 +154,7 @@ export class DjangoApp implements StackPart {
     const django = props.django;
     this.project = django.project;
     this.image = new PythonImage(django.image);
-    this.requirements = new Requirements(django.requirements ?? []);
+    this.requirements = new Requirements(django.requirements ?? [], props.media?.storage === 's3' ? S3Media.REQUIREMENTS : []);
     this.lock = new RequirementsLock(django.lock);
     this.sbom = new ImageSbom(django.sbom);
     this.healthPath = django.healthPath ?? '/healthz';
@@ -165,9 +169,15 @@ export class DjangoApp implements StackPart {
     const origin = (host: string) => `${scheme}://${host}${publicPort === usual ? '' : `:${publicPort}`}`;
 
     const staticVolume = stack.addVolume('static_volume', { description: 'Static files collected by collectstatic' });
-    const mediaVolume = stack.addVolume('media_volume', { description: 'Files uploaded by users' });
     this.staticFiles = new ServedFiles('static', { url: props.staticFiles?.url ?? '/static/', volume: staticVolume, maxAge: '30d' });
-    this.mediaFiles = new ServedFiles('media', { url: props.mediaFiles?.url ?? '/media/', volume: mediaVolume, userContent: true });
+    // Uploads in a bucket need no volume: web reaches the bucket over the network, and browsers download
+    // from it with the URLs web signs.
+    if (props.media?.storage === 's3') {
+      this.s3Media = new S3Media(props.media, (name, options) => stack.env.add(name, options));
+    } else {
+      const mediaVolume = stack.addVolume('media_volume', { description: 'Files uploaded by users' });
+      this.mediaFiles = new ServedFiles('media', { url: props.mediaFiles?.url ?? '/media/', volume: mediaVolume, userContent: true });
+    }
 
     this.env = {
       secretKey: stack.env.add('DJANGO_SECRET_KEY', { description: 'Django SECRET_KEY: signs sessions and tokens', secret: true, generate: 'django-secret-key' }),
@@ -223,9 +233,11 @@ export class DjangoApp implements StackPart {
     this.service
       .reads(...Object.values(server), runtimeRole.user, runtimeRole.password, ...Object.values(this.env), this.webConcurrency, forwardedAllowIps, statementTimeout)
       .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
-      .mount(props.mediaFiles?.path ?? `${workdir}/mediafiles`, mediaVolume)
       .dependsOn(props.db, { healthy: true })
       .dependsOn(this.release, { completed: true });
+
+    if (this.mediaFiles) this.service.mount(props.mediaFiles?.path ?? `${workdir}/mediafiles`, this.mediaFiles.volume);
+    if (this.s3Media) this.service.reads(...Object.values(this.s3Media.env));
 
     const project = Project.of(stack);
     // Made by the resolver, not by hand: reviews fold it away like the managed files.
@@ -270,6 +282,7 @@ export class DjangoApp implements StackPart {
           release: this.release,
           staticFiles: this.staticFiles,
           mediaFiles: this.mediaFiles,
+          s3Media: this.s3Media,
           healthPath: this.healthPath,
           tls: this.tls,
           envExample: props.files.envExample,
@@ -317,7 +330,7 @@ export class DjangoApp implements StackPart {
   }
 
   public validate(): Problem[] {
-    const { django, web, staticFiles, mediaFiles, tls } = this.props;
+    const { django, web, staticFiles, mediaFiles, media, tls } = this.props;
     return [
       ...checkOptionKeys('django', django, DJANGO_OPTION_KEYS),
       ...checkOptionKeys('django.lock', django.lock, LOCK_OPTION_KEYS),
@@ -337,7 +350,13 @@ export class DjangoApp implements StackPart {
       ...(Number.isInteger(this.workers) && this.workers >= 1 && this.workers <= 64
         ? [] : [{ component: 'web', field: 'workers', value: this.workers, allowed: 'a whole number from 1 to 64' }]),
       ...this.staticFiles.validate(),
-      ...this.mediaFiles.validate(),
+      ...(this.mediaFiles?.validate() ?? []),
+      ...validateMediaOptions(media),
+      // A bucket has no path in web's container and no URL prefix of the site: what mediaFiles sets does not apply.
+      ...(this.s3Media && mediaFiles !== undefined
+        ? [{ component: 'mediaFiles', field: Object.keys(mediaFiles).join(', ') || 'mediaFiles', value: JSON.stringify(mediaFiles),
+          allowed: 'mediaFiles (the volume\'s path and URL prefix) is for media on a volume; with media.storage "s3" leave it out' }]
+        : []),
     ];
   }
 }
