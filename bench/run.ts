@@ -139,6 +139,12 @@ function serving(): any {
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
+function mediaS3(): any {
+  log('media in S3: signed downloads straight from versitygw, vs the same request through nginx');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'media-s3.ts')], { cwd: ROOT, encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
 function buildContext() {
   const context = buildContextFiles(ROOT);
   const tree = workingTreeFiles(ROOT);
@@ -156,6 +162,7 @@ function main(): void {
   const s = synthesis();
   const v = serving();
   const c = buildContext();
+  const m = mediaS3();
   const synthRatio = s.tau / s.baseline;
   const grownValues = Object.values(s.grown);
   const flat = Math.max(...grownValues) / Math.min(...grownValues) - 1;
@@ -174,6 +181,10 @@ function main(): void {
     ['`/healthz` p99 from one client while the GraphQL load runs, vs idle', `${wrkCell(v.healthLoaded)}<br>vs ${wrkCell(v.healthIdle)}`, `**${fmt(healthRatio, 1)}x**`, 'reported', ''],
     ['Web image, vs its dependency layer (the virtualenv) alone', `${fmt(v.image.imageBytes / 1048576, 1)} MiB vs ${fmt(v.image.dependencyBytes / 1048576, 1)} MiB`, `**${fmt(v.image.imageBytes / v.image.dependencyBytes, 2)}x**`, 'reported', ''],
     ['CSS bytes on the wire, without vs with gzip', `${fmt(v.css.plainBytes)} B vs ${fmt(v.css.gzipBytes)} B (${v.css.encoding})`, `**${fmt(gzipRatio, 1)}x** smaller`, '≥ 3x', verdict(gzipRatio >= 3)],
+    ...(['small', 'large'] as const).map((size) => [
+      `Upload download (${m.results[size].checked.split(' ')[0]} B) from the S3 server with a signed URL, vs the same request through nginx`,
+      `${wrkCell(m.results[size].direct)}, ${fmt(m.results[size].direct.mibPerSecond)} MiB/s<br>vs ${wrkCell(m.results[size].nginx)}, ${fmt(m.results[size].nginx.mibPerSecond)} MiB/s`,
+      `**${fmt(m.results[size].ratio, 2)}x**`, 'reported', '']),
     ['Docker build context, vs the whole working tree', `${fmt(c.contextBytes / 1024, 1)} KiB in ${c.contextFiles} files vs ${fmt(c.treeBytes / 1048576, 1)} MiB in ${fmt(c.treeFiles)} files`, `**${fmt(c.contextBytes / 1e6, 3)} MB**`, '< 1 MB, no .env/.git/node_modules', verdict(c.contextBytes < 1e6 && c.forbidden.length === 0)],
   ];
   const table = [
@@ -199,6 +210,10 @@ How each is measured:
   collected file, under the same Gunicorn/Uvicorn server and worker count, in the web container. The GraphQL query
   reads 10 documents (GET, so no CSRF token is needed). \`/healthz\` is loaded by one connection, idle and then while
   the GraphQL load runs through nginx.
+- **Media in S3** (\`bench/media-s3.ts\`): ${m.versitygw.replace(/^Version : /, 'versitygw ')} (posix backend) and the machine's nginx as
+  processes on 127.0.0.1, wrk -t2 -c16 -d5s, A/B alternated twice, best of each. The same SigV4-signed GET goes
+  straight to the S3 server (what the stack does with \`media.storage: 's3'\`) and through an nginx location proxying
+  to it with upstream keepalive and the media headers added (what proxying \`/media/\` to the bucket would add).
 - **Image**: \`docker image inspect\` of the built web image, against its layer \`${v.image.dependencyLayer}\`.
 - **Build context**: the files \`docker build\` would send, honouring the generated \`.dockerignore\` with Docker's own
   matching rules (@balena/dockerignore), against every file of the working tree, \`node_modules\` and \`.git\` included.

@@ -123,7 +123,7 @@ MEDIA_ROOT = ${py(model.web.mountPathOf(model.mediaFiles.volume)!)}
 ` : `# nginx serves this URL from the volume the web service mounts at this path.
 STATIC_URL = ${py(model.staticFiles.url)}
 STATIC_ROOT = ${py(staticRoot)}
-${renderS3Storage(model.s3Media!)}`}
+${renderS3Storage(model.s3Media!, model.release.name)}`}
 # The web service's healthcheck asks this path; it answers before host validation and HTTPS redirects.
 HEALTH_CHECK_PATH = ${py(model.healthPath)}
 
@@ -156,8 +156,8 @@ LOGGING = {
 `;
 }
 
-/** STORAGES for uploads in an S3 bucket, through django-storages. */
-function renderS3Storage(media: S3Media): string {
+/** STORAGES for uploads in an S3 bucket, through django-storages; `release`: the service that stores none. */
+function renderS3Storage(media: S3Media, release: string): string {
   const e = media.env;
   return `
 # Uploads go to an S3 bucket (media in .projenrc.ts), which web replicas on any host share. The bucket stays
@@ -166,27 +166,30 @@ function renderS3Storage(media: S3Media): string {
 # Content-Security-Policy; what keeps an uploaded page from running as this site is that it is served from
 # another origin, and as a download: every object is written with Content-Disposition: attachment and the
 # generic Content-Type (docs/SECURITY.md).
-STORAGES = {
-    "default": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": ${read('_str', e.bucket)},
-            "endpoint_url": ${read('_str', e.endpoint)},
-            "region_name": ${read('_str', e.region)},
-            "access_key": ${read('_str', e.accessKeyId)},
-            "secret_key": ${read('_str', e.secretAccessKey)},
-            "signature_version": "s3v4",
-            "addressing_style": ${py(media.addressing)},
-            # No ACL is sent: objects are as private as the bucket, readable with a signed URL only.
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": ${media.urlExpiry.toSeconds()},
-            # A second upload of the same name gets a name of its own, as on a volume: never another user's file replaced.
-            "file_overwrite": False,
-            "object_parameters": {"ContentDisposition": "attachment", "ContentType": "application/octet-stream"},
+# Only the services that store uploads are given the S3 user's keys (web; ${release} is not): the others keep
+# Django's default storages and never reach the bucket.
+if ${py(e.accessKeyId.name)} in os.environ:
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": ${read('_str', e.bucket)},
+                "endpoint_url": ${read('_str', e.endpoint)},
+                "region_name": ${read('_str', e.region)},
+                "access_key": ${read('_str', e.accessKeyId)},
+                "secret_key": ${read('_str', e.secretAccessKey)},
+                "signature_version": "s3v4",
+                "addressing_style": ${py(media.addressing)},
+                # No ACL is sent: objects are as private as the bucket, readable with a signed URL only.
+                "default_acl": None,
+                "querystring_auth": True,
+                "querystring_expire": ${media.urlExpiry.toSeconds()},
+                # A second upload of the same name gets a name of its own, as on a volume: never another user's file replaced.
+                "file_overwrite": False,
+                "object_parameters": {"ContentDisposition": "attachment", "ContentType": "application/octet-stream"},
+            },
         },
-    },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 `;
 }

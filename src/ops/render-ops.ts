@@ -85,7 +85,7 @@ const S3_RESTORE = [
   'import sys',
   'from django.core.files.storage import default_storage as s',
   'restored = 0',
-  'for line in sys.stdin.read().splitlines():',
+  'for line in filter(None, sys.stdin.read().splitlines()):',
   '    key, version = line.split("\\t")',
   '    try:',
   '        current = s.connection.meta.client.head_object(Bucket=s.bucket.name, Key=key).get("VersionId")',
@@ -128,7 +128,7 @@ $COMPOSE exec -T ${m.db.service} sh -c 'pg_dump --format=custom --no-owner -U "$
 ${inBucket ? `# Which version of each object in the bucket (${media.bucketVar}) is current, asked by a throw-away container of the web
 # image with web's credentials (web need not run). Refused when the bucket keeps no versions.
 # shellcheck disable=SC2086
-$COMPOSE run --rm --no-deps -T --entrypoint python ${m.web.service} manage.py shell -c ${shQuote(S3_INVENTORY)} > "$dir.partial/media-versions.tsv"` : `# The media files, read from the volume by a throw-away container of the web image (web need not run).
+$COMPOSE run --rm --no-deps -T --entrypoint python ${m.web.service} manage.py shell --verbosity 0 -c ${shQuote(S3_INVENTORY)} > "$dir.partial/media-versions.tsv"` : `# The media files, read from the volume by a throw-away container of the web image (web need not run).
 # shellcheck disable=SC2086
 $COMPOSE run --rm --no-deps -T --entrypoint tar ${m.web.service} -C ${media.path} -cf - . > "$dir.partial/media.tar"`}
 mv "$dir.partial" "$dir"
@@ -169,7 +169,7 @@ $COMPOSE run --rm --no-deps ${m.web.release}
 
 # shellcheck disable=SC2086
 ${'bucketVar' in media
-    ? `$COMPOSE run --rm --no-deps -T --entrypoint python ${m.web.service} manage.py shell -c ${shQuote(S3_RESTORE)} < "$dir/${mediaFile}"`
+    ? `$COMPOSE run --rm --no-deps -T --entrypoint python ${m.web.service} manage.py shell --verbosity 0 -c ${shQuote(S3_RESTORE)} < "$dir/${mediaFile}"`
     : `$COMPOSE run --rm --no-deps -T --entrypoint sh ${m.web.service} -c 'find ${media.path} -mindepth 1 -delete && tar -C ${media.path} -xf -' < "$dir/${mediaFile}"`}
 echo "restore: $dir restored"
 `;

@@ -159,7 +159,7 @@ export async function checkForwarded(client: Client, path: string, expected?: st
   return `with X-Forwarded-For: 6.6.6.6 and X-Forwarded-Proto: https sent, the app sees client ${seen.address}, scheme http`;
 }
 
-async function graphql(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+export async function graphql(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<any> {
   const token = client.cookie('csrftoken') ?? '';
   const r = await client.request('/graphql/', {
     method: 'POST', body: JSON.stringify({ query, variables }),
@@ -185,8 +185,12 @@ export async function findDocument(client: Client, title: string): Promise<strin
   return `document "${title}" (id ${doc.id}) written by a mutation, read by a query`;
 }
 
-/** 2. A file uploaded through the admin is served by nginx from /media/, sandboxed. Returns its URL. */
-export async function uploadMedia(client: Client, title: string, content: Buffer): Promise<string> {
+/**
+ * 2. Uploads a file through the admin's add form; the URL the app then gives for it. `as`: the file's name and
+ * type, and where its URL must start (`/media/` for a volume; a bucket's URL for media in S3).
+ */
+export async function uploadMedia(client: Client, title: string, content: Buffer,
+  as: { filename: string; type: string; urlPrefix: string } = { filename: 'notes.txt', type: 'text/plain', urlPrefix: '/media/' }): Promise<string> {
   const page = await client.request('/admin/library/document/add/');
   expect(page.status === 200, `GET the admin add form: ${page.status}`);
   const boundary = `----tau${randomBytes(8).toString('hex')}`;
@@ -195,7 +199,7 @@ export async function uploadMedia(client: Client, title: string, content: Buffer
     Buffer.from(part('csrfmiddlewaretoken', csrfField(page.body.toString()))),
     Buffer.from(part('title', title)),
     Buffer.from(part('body', '')),
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\n`),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="${as.filename}"\r\nContent-Type: ${as.type}\r\n\r\n`),
     content,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
@@ -206,7 +210,7 @@ export async function uploadMedia(client: Client, title: string, content: Buffer
   expect(r.status === 302, `the upload POST: ${r.status} ${r.body.toString().slice(0, 300)}`);
   const read = await graphql(client, '{ documents { title attachmentUrl } }');
   const url = read.documents.find((d: any) => d.title === title)?.attachmentUrl;
-  expect(url && url.startsWith('/media/'), `no media URL for the upload: ${url}`);
+  expect(url && url.startsWith(as.urlPrefix), `no URL under ${as.urlPrefix} for the upload: ${url}`);
   return url;
 }
 

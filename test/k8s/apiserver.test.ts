@@ -4,7 +4,7 @@ import { join } from 'path';
 import { Healthcheck } from '../../src';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
 import { parseEnvFile } from '../lib/env-file';
-import { baseObjects, expectedPods, Obj, synthWithTarget } from './k8s-helpers';
+import { baseObjects, expectedPods, Obj, synthWithTarget, TAU_K8S } from './k8s-helpers';
 
 /**
  * The generated bases applied to a real kube-apiserver v1.32.13 with its kube-controller-manager
@@ -71,6 +71,13 @@ beforeAll(() => {
       stack.env.share(stack.web, worker);
     }),
   (text) => text.replace(/^POSTGRES_PASSWORD='.*'$/m, "POSTGRES_PASSWORD=' p@ss $HOME #not-a-comment \\ end '")));
+  // Uploads in an S3 bucket: no media claim; the bucket from the ConfigMap, the S3 user's keys (filled in .env
+  // by the operator) from the Secret.
+  runs.push(prepare('orbit', synthWithTarget(
+    { ...TAU, django: { ...TAU.django, project: 'Orbit' }, media: { storage: 's3', bucket: 'orbit-media', endpoint: 'https://s3.eu-central-1.amazonaws.com', region: 'eu-central-1' } },
+    { ...TAU_K8S, ingress: { className: 'nginx', host: 'orbit.example.com' } }),
+  (text) => text.replace(/^MEDIA_S3_ACCESS_KEY_ID=.*$/m, "MEDIA_S3_ACCESS_KEY_ID='AKIAORBITEXAMPLE'")
+    .replace(/^MEDIA_S3_SECRET_ACCESS_KEY=.*$/m, "MEDIA_S3_SECRET_ACCESS_KEY='orbit/secret+key'")));
 
   const script = runs.map((r) => ['bash', join(HERE, 'apply-base.sh'), r.dir, r.namespace, r.envFile, r.out, String(r.pods)]
     .map((a) => `'${a}'`).join(' ')).join(' && ');
@@ -104,7 +111,7 @@ test('the API server accepts each base: the Secret from .env, a server-side dry 
   }
 });
 
-describe.each(['tau', 'atlas'])('%s', (which) => {
+describe.each(['tau', 'atlas', 'orbit'])('%s', (which) => {
   const r = () => runs.find((x) => x.name === which)!;
 
   test('every object of the base is stored, in its namespace', () => {

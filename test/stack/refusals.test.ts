@@ -141,6 +141,11 @@ const CASES: Case[] = [
     says: /env "GREETING": default = "it's"; one line without a single quote/,
   },
   {
+    name: 'media in S3 without a bucket, over plain http',
+    options: (t) => t.replace("nginx: { port: 80, maxUploadSize: '25m' },", "nginx: { port: 80, maxUploadSize: '25m' },\n  media: { storage: 's3', endpoint: 'http://s3.internal:9000' },"),
+    says: /media: bucket = \(not set\); an S3 bucket name[^\n]*\n\s+- media: endpoint = "http:\/\/s3\.internal:9000"; an https:\/\/ URL/,
+  },
+  {
     name: '.env is a directory',
     prepare: () => {
       const saved = readFileSync(join(dir, '.env'));
