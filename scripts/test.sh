@@ -51,6 +51,8 @@ node_build=$!
 trap 'kill -- "-$node_build" 2>/dev/null || true; wait "$node_build" 2>/dev/null || true; rm -f "$node_build_log"' EXIT
 # pebble (a local ACME server) and lego (the ACME client) for the HTTPS checks, from the Go module proxy.
 bash test/acme/build.sh >/dev/null
+# versitygw (an S3 server), the stand-in for the operator's S3 service in the media-s3 checks, from the Go module proxy.
+bash test/s3/build.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end, on the Docker

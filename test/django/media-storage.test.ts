@@ -3,6 +3,7 @@ import { join } from 'path';
 import { parse } from 'yaml';
 import { Duration, DjangoStackOptions, MediaOptions, StackValidationError } from '../../src';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
+import { shellcheck } from '../validators/files';
 import { baseObjects, schemaProblems, secretLeaks, semanticProblems, synthWithTarget, TAU_K8S, kustomize } from '../k8s/k8s-helpers';
 
 afterAll(cleanTempDirs);
@@ -86,6 +87,12 @@ describe('media in an S3 bucket', () => {
     const restore = files.get('ops/restore.sh')!;
     expect(restore).toContain('< "$dir/media-versions.tsv"');
     expect(restore).toContain('copy_object(');
+  });
+
+  test('the s3 backup and restore scripts pass shellcheck', () => {
+    const { project, outdir } = newStack({ ...TAU, media: S3 });
+    project.synth();
+    for (const script of ['ops/backup.sh', 'ops/restore.sh']) expect({ script, problems: shellcheck(join(outdir, script)) }).toEqual({ script, problems: [] });
   });
 });
 

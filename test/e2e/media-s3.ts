@@ -151,12 +151,17 @@ export async function runMediaS3(log: (line: string) => void, check: Check): Pro
 
     let url = '';
     let key = '';
-    await check('S2. an upload through the app is an object in the bucket, listed by the S3 server', async () => {
+    await check('S2. an upload through the app is an object in the bucket, listed by the S3 server; the same name again replaces nothing', async () => {
       url = await upload(client, 'e2e s3 file', 'notes.txt', 'text/plain', content);
       key = decodeURIComponent(new URL(url).pathname.slice(`/${BUCKET}/`.length));
       const listed = s3Python(stack, web, `for o in c.list_objects_v2(Bucket="${BUCKET}").get("Contents", []): print(o["Key"], o["Size"])`);
       smoke.expect(listed.split('\n').includes(`${key} ${content.length}`), `the bucket lists: ${listed}`);
-      return `the app links ${url.split('?')[0]}?X-Amz-…; the bucket lists "${key} ${content.length}"`;
+      // Another upload under the same name gets a key of its own: the first user's file is not replaced.
+      const second = await upload(client, 'e2e s3 same name', 'notes.txt', 'text/plain', Buffer.from('another user\'s notes\n'));
+      const secondKey = decodeURIComponent(new URL(second).pathname.slice(`/${BUCKET}/`.length));
+      const first = await download(stack, url);
+      smoke.expect(secondKey !== key && first.body.equals(content), `the second notes.txt is ${secondKey}; the first now reads ${first.body.toString().slice(0, 80)}`);
+      return `the app links ${url.split('?')[0]}?X-Amz-…; the bucket lists "${key} ${content.length}"; a second notes.txt became ${secondKey}, the first unchanged`;
     });
     await check('S3. the signed URL downloads the file as an attachment; the same URL unsigned or tampered with is refused', async () => {
       const r = await download(stack, url);
