@@ -29,12 +29,9 @@ die() { say "$*"; exit 1; }
 
 complete() { [[ -f $stamp && -x $bin_dir/versitygw ]]; }
 
-if complete; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
 mkdir -p "$out_dir"
-build_lock "$out_dir.lock" "versitygw $VERSITYGW_VERSION"
+# Built once per version: a second run while the first builds waits for it, then finds the binary.
+complete || build_lock "$out_dir.lock" "versitygw $VERSITYGW_VERSION"
 if complete; then
   printf '%s\n' "$bin_dir"
   exit 0
