@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { parseLock, PRODUCTION_REQUIREMENTS, readLock, Requirements, RequirementsLock, satisfies } from '../../src';
+import { parseLock, PRODUCTION_REQUIREMENTS, readLock, Requirements, RequirementsLock, S3Media, satisfies } from '../../src';
 import { TAU } from '../helpers/synth';
 
 const ROOT = join(__dirname, '..', '..');
@@ -129,5 +129,25 @@ describe("this repository's committed lock", () => {
   test('was made by the command the lock task runs', () => {
     const text = readFileSync(join(ROOT, 'requirements.lock'), 'utf-8');
     expect(text).toContain(`#    ${new RequirementsLock().command('requirements.txt').filter((a) => a !== '--quiet').join(' ')}\n`);
+  });
+});
+
+describe('the media storage\'s requirements', () => {
+  const lock = new RequirementsLock();
+  const withS3 = new Requirements(['Django~=5.2.0'], S3Media.REQUIREMENTS);
+
+  test('a lock made before s3 media was turned on is stale: it has no django-storages', () => {
+    // GIVEN the lock of a volume stack WHEN the requirements ask for django-storages THEN the lock is named stale
+    expect(lock.check(withS3, LOCK)).toEqual([
+      'requirements.lock has no django-storages, which requirements.txt asks for (django-storages[s3]==1.14.6): run `npx projen lock` and commit requirements.lock',
+    ]);
+  });
+
+  test('a lock that pins django-storages 1.14.6 with a hash serves them', () => {
+    expect(lock.check(withS3, `${LOCK}\ndjango-storages==1.14.6 \\\n    ${HASH('f')}`)).toEqual([]);
+  });
+
+  test('an app that pins django-storages itself keeps its own pin', () => {
+    expect(new Requirements(['Django~=5.2.0', 'django-storages==1.14.5'], S3Media.REQUIREMENTS).storage).toEqual([]);
   });
 });
