@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       const [d, n] = [best(runs[0]), best(runs[1])];
       results[name] = { direct: d, nginx: n, ratio: d.requestsPerSecond / n.requestsPerSecond, checked: `${direct.bytes} B both ways; unsigned ${unsigned.status}` };
     }
-    console.log(JSON.stringify({ versitygw: execFileSync(join(bin, 'versitygw'), ['--version'], { encoding: 'utf-8' }).split('\n')[0].replace(/\s+/g, ' '), results }));
+    console.log(JSON.stringify({ versitygw: /Version\s*:\s*(\S+)/.exec(execFileSync(join(bin, 'versitygw'), ['--version'], { encoding: 'utf-8' }))?.[1], results }));
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));

@@ -210,7 +210,7 @@ How each is measured:
   collected file, under the same Gunicorn/Uvicorn server and worker count, in the web container. The GraphQL query
   reads 10 documents (GET, so no CSRF token is needed). \`/healthz\` is loaded by one connection, idle and then while
   the GraphQL load runs through nginx.
-- **Media in S3** (\`bench/media-s3.ts\`): ${m.versitygw.replace(/^Version : /, 'versitygw ')} (posix backend) and the machine's nginx as
+- **Media in S3** (\`bench/media-s3.ts\`): versitygw ${m.versitygw} (posix backend) and the machine's nginx as
   processes on 127.0.0.1, wrk -t2 -c16 -d5s, A/B alternated twice, best of each. The same SigV4-signed GET goes
   straight to the S3 server (what the stack does with \`media.storage: 's3'\`) and through an nginx location proxying
   to it with upstream keepalive and the media headers added (what proxying \`/media/\` to the bucket would add).

@@ -7,7 +7,7 @@ import { DjangoStack } from '../../src';
 import { TAU } from '../helpers/synth';
 import { copyRepository, ROOT } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
-import { addTestViews, newestBackup, replicas, script, waitAllHealthy } from './operations';
+import { addTestViews, newestBackup, opsEnv, replicas, script, waitAllHealthy } from './operations';
 import * as smoke from './smoke';
 
 /**
@@ -76,7 +76,8 @@ function buildS3Image(): string {
     writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY versitygw /versitygw\nCOPY --chown=65534:65534 data /data\nUSER 65534:65534\nENTRYPOINT ["/versitygw"]\n');
     const r = run(DOCKER, ['build', '--quiet', '--tag', 'tau-e2e-versitygw', context], { env: { DOCKER_BUILDKIT: '1' } });
     if (r.code !== 0) throw new Error(`building the versitygw image: ${r.output}`);
-    return execFileSync(join(bin, 'versitygw'), ['--version'], { encoding: 'utf-8' }).split('\n')[0].replace(/\s+/g, ' ');
+    const version = /Version\s*:\s*(\S+)/.exec(execFileSync(join(bin, 'versitygw'), ['--version'], { encoding: 'utf-8' }))?.[1];
+    return `image tau-e2e-versitygw: versitygw ${version}, its static binary alone`;
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
@@ -221,6 +222,16 @@ export async function runMediaS3(log: (line: string) => void, check: Check): Pro
       smoke.expect(back.status === 200 && back.body.equals(content) && count === String(backups.trim().split('\n').length),
         `after restore: ${back.status} ${back.body.toString().slice(0, 80)}; ${count} objects, ${backups.trim().split('\n').length} backed up`);
       return `${backedUp}: ${backups.trim().split('\n').length} object versions recorded; one overwritten, the others deleted; ${restored.split('\n').pop()}; the file reads as uploaded, ${count} objects`;
+    });
+    await check('S8. backup.sh refuses a bucket that keeps no versions, and writes no backup', async () => {
+      s3Python(stack, web, 'c.create_bucket(Bucket="tau-unversioned")');
+      const before = newestBackup(dir);
+      // Compose takes a variable from the caller's environment over .env: web's bucket, for this run only.
+      const r = run('sh', [join(dir, 'ops', 'backup.sh')], { env: { ...opsEnv(stack), MEDIA_S3_BUCKET: 'tau-unversioned' }, timeoutMs: 300_000 });
+      const said = r.output.trim().split('\n').filter((l) => l.startsWith('backup:')).pop() ?? r.output.trim().split('\n').pop();
+      smoke.expect(r.code !== 0 && /versioning of bucket tau-unversioned is off/.test(said ?? '') && newestBackup(dir) === before,
+        `backup.sh exited ${r.code}: ${said}; newest backup ${newestBackup(dir)}`);
+      return `exit ${r.code}: "${said}"; no new backup`;
     });
   } catch (e) {
     log(`  ✗ media-s3: ${(e as Error).message}`);
