@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { Duration, DjangoStackOptions, MediaOptions, StackValidationError } from '../../src';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { shellcheck } from '../validators/files';
+import { validateWithRealTools } from '../validators';
 import { baseObjects, schemaProblems, secretLeaks, semanticProblems, synthWithTarget, TAU_K8S, kustomize } from '../k8s/k8s-helpers';
 
 afterAll(cleanTempDirs);
@@ -88,6 +89,16 @@ describe('media in an S3 bucket', () => {
     expect(restore).toContain('< "$dir/media-versions.tsv"');
     expect(restore).toContain('copy_object(');
   });
+
+  test('real tools: nginx -t, docker compose config, hadolint, shellcheck, yamllint, the settings module under Python', () => {
+    // GIVEN the stack with s3 media and .env filled as an operator would (compose refuses empty keys)
+    const { project, stack, outdir } = newStack({ ...TAU, media: S3 });
+    project.synth();
+    const env = join(outdir, '.env');
+    writeFileSync(env, readFileSync(env, 'utf-8').replace(/^MEDIA_S3_ACCESS_KEY_ID=.*$/m, "MEDIA_S3_ACCESS_KEY_ID='AKIAEXAMPLE'")
+      .replace(/^MEDIA_S3_SECRET_ACCESS_KEY=.*$/m, "MEDIA_S3_SECRET_ACCESS_KEY='example/secret'"));
+    expect(validateWithRealTools(outdir, stack)).toEqual([]);
+  }, 60_000);
 
   test('the s3 backup and restore scripts pass shellcheck', () => {
     const { project, outdir } = newStack({ ...TAU, media: S3 });
