@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { renderMermaid, renderSummary } from '../../src';
+import { renderMermaid, renderSummary } from '../../src/internal';
 import { addExtras, validStack } from '../helpers/arbitraries';
 import { changedFiles, cleanTempDirs, newStack, synthFiles, TAU } from '../helpers/synth';
 import { mermaidBlock, parseMermaid } from '../validators';

@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, DjangoStackOptions, parseRequirement } from '../../src';
+import { DjangoStack, DjangoStackOptions, parseRequirement } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
 import { copyRepository, synthesizedCopy } from '../lib/repository-copy';

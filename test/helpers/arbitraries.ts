@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DjangoStack, DjangoStackOptions, Healthcheck } from '../../src';
+import { DjangoStack, DjangoStackOptions, Healthcheck } from '../../src/internal';
 
 /** An extra service and how it joins the stack. */
 export interface ExtraService {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Healthcheck } from '../../src';
+import { Healthcheck } from '../../src/internal';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
 import { parseEnvFile } from '../lib/env-file';
 import { baseObjects, expectedPods, Obj, synthWithTarget } from './k8s-helpers';

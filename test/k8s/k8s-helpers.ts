@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { DjangoStack, DjangoStackOptions, KubernetesTarget, KubernetesTargetOptions } from '../../src';
+import { DjangoStack, DjangoStackOptions, KubernetesTarget, KubernetesTargetOptions } from '../../src/internal';
 import { addExtras, GeneratedStack, validStack } from '../helpers/arbitraries';
 import { newStack, TAU } from '../helpers/synth';
 import { pythonTool } from '../lib/python-env';

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { Healthcheck, KubernetesTarget, kubernetesSite, renderNginxConf, StackValidationError } from '../../src';
+import { Healthcheck, KubernetesTarget, kubernetesSite, renderNginxConf, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { baseObjects, Obj, secretLeaks, synthWithTarget, TAU_K8S } from './k8s-helpers';
 

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { Duration, Healthcheck } from '../../src';
+import { Duration, Healthcheck } from '../../src/internal';
 import { changedFiles, cleanTempDirs, newStack, synthFiles, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);

@@ -1,6 +1,6 @@
 import { chmodSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Duration, Healthcheck, Service, StackValidationError, Volume } from '../../src';
+import { Duration, Healthcheck, Service, StackValidationError, Volume } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);
