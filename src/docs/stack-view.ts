@@ -9,7 +9,8 @@ export interface StackView {
   readonly volumes: readonly Volume[];
   readonly env: EnvContract;
   readonly site: NginxSite;
-  readonly db: Service;
+  /** The stack's database service; undefined when the database is outside the stack. */
+  readonly db?: Service;
   readonly envFile: string;
   readonly envExample: string;
   readonly composeFile: string;

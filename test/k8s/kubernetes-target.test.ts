@@ -46,7 +46,7 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(db.volumeMounts).toContainEqual({ name: 'postgres-data', mountPath: '/var/lib/postgresql/data' });
     expect(db.env).toContainEqual({ name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' });
     // The model's pg_isready check, run by the container's shell (which expands the variables).
-    expect(db.readinessProbe.exec.command).toEqual(['sh', '-c', stack.db.healthcheck!.describe]);
+    expect(db.readinessProbe.exec.command).toEqual(['sh', '-c', stack.db!.healthcheck!.describe]);
     expect(db.livenessProbe.tcpSocket).toEqual({ port: 'postgres' });
     expect(db.env).toContainEqual({ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'tau-secrets', key: 'POSTGRES_PASSWORD' } } });
   });
@@ -312,7 +312,7 @@ describe('one value in the model, every manifest that depends on it', () => {
       stack.web.dependsOn(redis, { healthy: true });
       stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
       const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Tau', 'worker'] }).joins(stack.backNetwork);
-      worker.dependsOn(stack.db, { healthy: true });
+      worker.dependsOn(stack.db!, { healthy: true });
       stack.env.share(stack.web, worker);
     });
     const objects = baseObjects(outdir);
