@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { Healthcheck, KubernetesTarget, kubernetesSite, renderNginxConf, StackValidationError } from '../../src';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { baseObjects, Obj, secretLeaks, synthWithTarget, TAU_K8S } from './k8s-helpers';
+import { writeTestCa } from '../lib/test-ca';
 
 afterAll(cleanTempDirs);
 
@@ -255,6 +256,31 @@ describe('one value in the model, every manifest that depends on it', () => {
     expect(objects.filter((o) => o.metadata.name === 'db')).toEqual([]);
     expect(find(objects, 'ConfigMap', 'tau-environment').data).toMatchObject({ POSTGRES_HOST: 'tau.cluster-1.db.example.com', POSTGRES_PORT: '5432' });
     expect(objects.some((o) => o.metadata.name === 'db-ingress')).toBe(false);
+  });
+
+  test('the stack\'s database outside it (postgres.external): no StatefulSet or claim; web and the migrations verify it with the CA of the repository, reached on its port', () => {
+    const options = { ...TAU, postgres: { external: { caFile: 'postgres/ca.pem', host: 'tau.cluster-1.db.example.com', port: 6432 } } };
+    const { outdir } = synthWithTarget(options, TAU_K8S);
+    const objects = baseObjects(outdir);
+    expect(objects.filter((o) => o.kind === 'StatefulSet' || o.metadata.name.startsWith('db') || o.metadata.name.includes('postgres'))).toEqual([]);
+    expect(find(objects, 'ConfigMap', 'tau-environment').data).toMatchObject({ POSTGRES_HOST: 'tau.cluster-1.db.example.com', POSTGRES_PORT: '6432' });
+    const ca = readFileSync(join(outdir, 'postgres/ca.pem'), 'utf-8');
+    for (const [kind, name] of [['Deployment', 'web'], ['Job', 'migrate']]) {
+      const workload = objects.find((o) => o.kind === kind && o.metadata.name.startsWith(name))!;
+      const files = workload.spec.template.spec.volumes.find((v: any) => v.name === 'files').configMap.name;
+      expect(find(objects, 'ConfigMap', files).data['ca.pem']).toBe(ca);
+      expect(container(workload).volumeMounts).toContainEqual({ name: 'files', mountPath: '/etc/postgresql-ca/root.crt', subPath: 'ca.pem', readOnly: true });
+      expect(find(objects, 'NetworkPolicy', `${name}-egress`).spec.egress).toEqual([{ ports: [{ port: 6432, protocol: 'TCP' }] }]);
+    }
+    // The superuser is gone with the db service: the Secret script asks .env for the app's roles only.
+    expect(readFileSync(join(outdir, 'k8s/create-secret.sh'), 'utf-8')).not.toContain('POSTGRES_PASSWORD ');
+  });
+
+  test('postgres.external without a host: the cluster needs one in its environment', () => {
+    const { project, stack, outdir } = newStack({ ...TAU, postgres: { external: { caFile: 'postgres/ca.pem' } } });
+    writeTestCa(outdir, 'postgres/ca.pem');
+    new KubernetesTarget(stack, TAU_K8S);
+    expect(() => project.synth()).toThrow(/env "POSTGRES_HOST": kubernetes value = \(not set\); a value for the cluster's ConfigMap/);
   });
 
   test('TLS at the ingress: the secret name, cert-manager, and https in the trusted origin', () => {
