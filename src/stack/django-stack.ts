@@ -241,12 +241,17 @@ export class DjangoStack extends Component {
 
   /**
    * Lets a service of the web image (a worker, say) reach the database as web does. The stack's own database is
-   * on the back network; one outside the stack is reached through the front network (the way out), with its CA
-   * certificate mounted where the settings look for it. A service that reads the database's address without
-   * this is refused when the database is external.
+   * on the back network, and the service waits for it to be healthy; one outside the stack is reached through
+   * the front network (the way out), with its CA certificate mounted where the settings look for it. A service
+   * that reads the database's address without this is refused when the database is external.
    */
   public connectToDatabase(service: Service): Service {
-    if (this.postgres.service) return service.joins(this.backNetwork);
+    if (this.postgres.service) {
+      service.joins(this.backNetwork);
+      // web and migrate wait for the database through migrate and their own dependency (DjangoApp).
+      if (service !== this.app.service && service !== this.app.release) service.dependsOn(this.postgres.service, { healthy: true });
+      return service;
+    }
     this.postgres.connect(service);
     return service.joins(this.frontNetwork);
   }

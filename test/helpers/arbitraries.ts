@@ -54,7 +54,6 @@ export function addExtras(stack: DjangoStack, extras: readonly ExtraService[]): 
       const worker = stack.addService(extra.name, { image: stack.web.image, command: ['celery', '-A', stack.djangoProject, 'worker'] })
         .joins(stack.backNetwork);
       stack.connectToDatabase(worker);
-      if (stack.db) worker.dependsOn(stack.db, { healthy: true });
       stack.env.share(stack.web, worker);
       continue;
     }
