@@ -222,6 +222,7 @@ export class DjangoStack extends Component {
       env: this.env,
       site: this.proxy.site,
       db: this.postgres.service,
+      get externalDatabase() { return stack.externalDatabaseView; },
       envFile: FILES.envFile,
       envExample: FILES.envExample,
       composeFile: FILES.compose,
@@ -254,6 +255,16 @@ export class DjangoStack extends Component {
     }
     this.postgres.connect(service);
     return service.joins(this.frontNetwork);
+  }
+
+  /** A database outside the stack, as the docs draw it. */
+  private get externalDatabaseView(): StackView['externalDatabase'] {
+    const { tls, host, port } = this.postgres.env;
+    if (this.postgres.service || !tls) return undefined;
+    return {
+      label: `<b>external PostgreSQL</b><br/>${host.default ?? `$${host.name}`}:${port.default ?? `$${port.name}`}<br/>sslmode ${tls.sslMode}`,
+      clients: this._services.filter((s) => s.environment.includes(host)),
+    };
   }
 
   /** With an external database: the services that read its address but could not reach it or verify it. */

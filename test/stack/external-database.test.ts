@@ -89,6 +89,14 @@ describe('an external PostgreSQL', () => {
     expect(files['postgres/create-app-role.sh']).toBeUndefined();
   });
 
+  test('THEN the architecture page draws the database outside the stack, and who connects to it over TLS', () => {
+    const doc = files['docs/ARCHITECTURE.md'];
+    expect(doc).toContain('ext_db[("<b>external PostgreSQL</b><br/>db.example.test:5432<br/>sslmode verify-full")]');
+    expect(doc).toContain('svc_migrate -- "TLS" --> ext_db');
+    expect(doc).toContain('svc_web -- "TLS" --> ext_db');
+    expect(doc).not.toContain('svc_nginx -- "TLS"');
+  });
+
   test('GIVEN no host THEN POSTGRES_HOST has no default: .env must name it', () => {
     const other = tempDir();
     certificates(other);
