@@ -53,7 +53,7 @@ export function addExtras(stack: DjangoStack, extras: readonly ExtraService[]): 
     if (extra.kind === 'worker') {
       const worker = stack.addService(extra.name, { image: stack.web.image, command: ['celery', '-A', stack.djangoProject, 'worker'] })
         .joins(stack.backNetwork);
-      worker.dependsOn(stack.db, { healthy: true });
+      stack.connectToDatabase(worker);
       stack.env.share(stack.web, worker);
       continue;
     }

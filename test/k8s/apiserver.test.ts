@@ -67,7 +67,7 @@ beforeAll(() => {
       stack.web.dependsOn(redis, { healthy: true });
       stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
       const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Atlas', 'worker'] }).joins(stack.backNetwork);
-      worker.dependsOn(stack.db, { healthy: true });
+      worker.dependsOn(stack.db!, { healthy: true });
       stack.env.share(stack.web, worker);
     }),
   (text) => text.replace(/^POSTGRES_PASSWORD='.*'$/m, "POSTGRES_PASSWORD=' p@ss $HOME #not-a-comment \\ end '")));
