@@ -5,7 +5,7 @@ import { join } from 'path';
 import { buildContextFiles, workingTreeFiles } from '../test/lib/build-context';
 import { ROOT, runnableCopy } from '../test/lib/repository-copy';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack } from '../src';
+import { DjangoStack } from '../src/internal';
 import { TAU } from '../test/helpers/synth';
 import type { WrkResult } from './serving';
 

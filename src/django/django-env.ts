@@ -24,4 +24,16 @@ export interface PostgresEnvVars {
   readonly web: PostgresRoleEnvVars;
   readonly host: EnvVar;
   readonly port: EnvVar;
+  /**
+   * How the app's connections are encrypted and the server verified (libpq's sslmode and sslrootcert), for a
+   * database outside the stack; absent for the stack's own, which web reaches on the stack's internal network.
+   */
+  readonly tls?: PostgresTls;
+}
+
+/** libpq's TLS settings of the app's connections: passed through Django's DATABASES OPTIONS. */
+export interface PostgresTls {
+  readonly sslMode: 'verify-full' | 'verify-ca' | 'require';
+  /** The CA certificate file inside the web image's containers, when the server's certificate is verified. */
+  readonly rootCert?: string;
 }

@@ -1,7 +1,7 @@
 import { Service } from '../model';
 import { EnvVar } from '../model';
 import { ServedFiles } from '../nginx';
-import { DjangoEnvVars, PostgresEnvVars } from './django-env';
+import { DjangoEnvVars, PostgresEnvVars, PostgresTls } from './django-env';
 import { S3Media } from './media-storage';
 import { Tls } from './tls';
 
@@ -33,6 +33,24 @@ const pyBool = (value: boolean) => (value ? 'True' : 'False');
 /** `_str("NAME")` for a required variable, `_str("NAME", "default")` otherwise. */
 function read(fn: '_str' | '_bool' | '_list' | '_int', v: EnvVar): string {
   return v.default === undefined ? `${fn}(${py(v.name)})` : `${fn}(${py(v.name)}, ${py(v.default)})`;
+}
+
+/**
+ * libpq's TLS parameters, which Django's PostgreSQL backend hands to the driver as they are (psycopg2 and
+ * psycopg 3 alike): fixed here, not read from .env, so no variable can weaken them.
+ */
+function renderDatabaseTls(tls: PostgresTls): string {
+  const why = {
+    'verify-full': 'the server\'s certificate must be signed by this CA and name POSTGRES_HOST',
+    'verify-ca': 'the server\'s certificate must be signed by this CA (its name is not checked: postgres.external.sslMode)',
+    'require': 'encrypted, but the server is not verified (postgres.external.sslMode): a machine on the path could pose as it',
+  }[tls.sslMode];
+  return `
+        # The database is outside the stack: every connection is TLS, and ${why}.
+        "OPTIONS": {
+            "sslmode": ${py(tls.sslMode)},${tls.rootCert ? `
+            "sslrootcert": ${py(tls.rootCert)},` : ''}
+        },`;
 }
 
 /** The deployment part of Django's settings, read from the environment the stack provides. */
@@ -111,7 +129,7 @@ DATABASES = {
         "HOST": ${read('_str', db.host)},
         "PORT": ${read('_int', db.port)},
         # Under ASGI, Django's docs advise against persistent connections: close them after each request.
-        "CONN_MAX_AGE": 0,
+        "CONN_MAX_AGE": 0,${db.tls ? renderDatabaseTls(db.tls) : ''}
     }
 }
 

@@ -52,6 +52,12 @@ export function renderMermaid(view: StackView): string {
       lines.push(`  ${id('svc', s.name)} -. ${q(`depends on${waitsFor(d)}`)} .-> ${id('svc', d.service.name)}`);
     }
   }
+  const external = view.externalDatabase;
+  if (external) {
+    // Not a service of the stack: a database it connects to, over TLS, through the way out.
+    lines.push(`  ext_db[(${q(external.label)})]`);
+    for (const s of external.clients) lines.push(`  ${id('svc', s.name)} -- ${q('TLS')} --> ext_db`);
+  }
   for (const s of view.services) {
     for (const m of s.mounts) {
       lines.push(`  ${id('svc', s.name)} -- ${q(`${m.path}${m.readOnly ? ' (ro)' : ''}`)} --- ${id('vol', m.volume.name)}`);

@@ -7,7 +7,7 @@ export function renderSummary(view: StackView, dotEnv: DotEnvStatus | undefined)
   const published = site.service.publishedPorts.map((p) => `:${p.host}`).join(',') || `:${site.service.port}`;
   const chain = [`${site.service.name} ${published}`];
   if (site.upstream) chain.push(`${site.upstream.name} :${site.upstream.port}`);
-  chain.push(`${view.db.name} ${view.db.image.ref}`);
+  chain.push(view.db ? `${view.db.name} ${view.db.image.ref}` : `external PostgreSQL (${view.env.get('POSTGRES_HOST')?.default ?? 'POSTGRES_HOST in .env'})`);
   const others = view.services.filter((s) => ![site.service, site.upstream, view.db].includes(s) && s.runs === 'continuously');
   const tasks = view.services.filter((s) => s.runs === 'once').map((s) => s.name);
   const volumes = view.volumes.map((v) => {

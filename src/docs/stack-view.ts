@@ -9,7 +9,10 @@ export interface StackView {
   readonly volumes: readonly Volume[];
   readonly env: EnvContract;
   readonly site: NginxSite;
-  readonly db: Service;
+  /** The stack's database service; undefined when the database is outside the stack. */
+  readonly db?: Service;
+  /** A database outside the stack: how the docs name it, and the services that connect to it. */
+  readonly externalDatabase?: { readonly label: string; readonly clients: readonly Service[] };
   readonly envFile: string;
   readonly envExample: string;
   readonly composeFile: string;

@@ -10,9 +10,12 @@ export interface KubernetesStackView {
   readonly services: readonly Service[];
   readonly volumes: readonly Volume[];
   readonly env: EnvContract;
-  readonly db: Service;
-  /** PostgreSQL's data volume. */
-  readonly dbData: Volume;
+  /** The stack's PostgreSQL service; undefined when its database is outside the stack (`postgres.external`). */
+  readonly db?: Service;
+  /** PostgreSQL's data volume; undefined with the db service. */
+  readonly dbData?: Volume;
+  /** The variables that name the database's address: the web image's pods connect to what they say. */
+  readonly databaseAddress: { readonly host: EnvVar; readonly port: EnvVar };
   readonly postgresVersion: number;
   readonly web: Service;
   /** The web image's numeric user. */
@@ -99,7 +102,11 @@ export class KubernetesPlan {
   public readonly ingress?: { readonly className?: string; readonly host?: string; readonly tlsSecretName?: string; readonly clusterIssuer?: string };
   public readonly storageClass?: string;
   public readonly databaseSize: string;
-  public readonly externalDatabase?: { readonly host: string; readonly port: number };
+  /**
+   * The database outside the cluster, when there is one: the stack's (`postgres.external`), or the target's
+   * `externalDatabase` in place of the stack's own db service. Its host is undefined until given somewhere.
+   */
+  public readonly externalDatabase?: { readonly host?: string; readonly port: number };
   /** Where the ingress controller connects from: nginx believes X-Forwarded-For from these only. */
   public readonly trustedProxies: readonly string[];
   /** Connections out of the namespace beyond the wiring, each with the services whose pods may make it. */
@@ -131,7 +138,12 @@ export class KubernetesPlan {
     this.ingress = options.ingress === false ? undefined : { ...(options.ingress ?? {}) };
     this.storageClass = options.storage?.className;
     this.databaseSize = options.storage?.databaseSize ?? '10Gi';
-    if (options.externalDatabase) this.externalDatabase = { host: options.externalDatabase.host, port: options.externalDatabase.port ?? 5432 };
+    if (options.externalDatabase) {
+      this.externalDatabase = { host: options.externalDatabase.host, port: options.externalDatabase.port ?? 5432 };
+    } else if (!stack.db) {
+      const { host, port } = stack.databaseAddress;
+      this.externalDatabase = { host: options.environment?.[host.name] ?? host.default, port: Number(options.environment?.[port.name] ?? port.default) };
+    }
     // Read as given, whatever its type: validateKubernetes refuses what is not a list.
     this.trustedProxies = Array.isArray(options.trustedProxies) ? [...options.trustedProxies] : [];
     this.egress = (Array.isArray(options.egress) ? options.egress : []).map((e) => ({
@@ -150,6 +162,13 @@ export class KubernetesPlan {
   /** The services the cluster runs: every service of the stack but db when the database is external. */
   public get services(): Service[] {
     return this.stack.services.filter((s) => !(this.externalDatabase && s === this.stack.db));
+  }
+
+  /** The services that connect to the database: those that read its address, or wait for the db service. */
+  public get databaseClients(): Service[] {
+    const { db, databaseAddress } = this.stack;
+    return this.services.filter((s) => s !== db && (s.environment.includes(databaseAddress.host)
+      || (db !== undefined && s.dependencies.some((d) => d.service === db && !d.completed))));
   }
 
   public role(service: Service): Role {
@@ -339,9 +358,9 @@ export class KubernetesPlan {
   private configValue(v: EnvVar): { value: string | undefined; origin: string } {
     const given = this.options.environment?.[v.name];
     if (given !== undefined) return { value: given, origin: 'kubernetes environment in .projenrc.ts' };
-    const db = this.externalDatabase;
-    if (db && v.name === 'POSTGRES_HOST') return { value: db.host, origin: 'externalDatabase.host' };
-    if (db && v.name === 'POSTGRES_PORT') return { value: String(db.port), origin: 'externalDatabase.port' };
+    const db = this.options.externalDatabase && this.externalDatabase;
+    if (db && v === this.stack.databaseAddress.host) return { value: db.host, origin: 'externalDatabase.host' };
+    if (db && v === this.stack.databaseAddress.port) return { value: String(db.port), origin: 'externalDatabase.port' };
     const host = this.ingress?.host;
     if (host && v.name === 'DJANGO_ALLOWED_HOSTS') return { value: host, origin: 'ingress.host' };
     if (host && v.name === 'DJANGO_CSRF_TRUSTED_ORIGINS') {

@@ -1,4 +1,5 @@
-import { posix } from 'path';
+import { existsSync, readFileSync } from 'fs';
+import { join, posix } from 'path';
 import { Component, Project } from 'projen';
 import { applyOverride, ManagedFile, Override, overridePath, Problem, StackValidationError } from '../core';
 import type { DjangoStack } from '../stack';
@@ -64,6 +65,7 @@ export class KubernetesTarget extends Component {
       env: s.env,
       db: s.db,
       dbData: s.postgres.data,
+      databaseAddress: { host: s.postgres.env.host, port: s.postgres.env.port },
       postgresVersion: s.postgresVersion,
       web: s.web,
       webUser: { uid: s.image.uid },
@@ -77,7 +79,11 @@ export class KubernetesTarget extends Component {
       workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),
       fileContent: (source) => {
         const file = s.project.tryFindFile(source);
-        return file instanceof ManagedFile ? file.content() : undefined;
+        if (file instanceof ManagedFile) return file.content();
+        // An external database's CA certificate: the repository's own file (postgres.external checks it is one).
+        const ca = s.postgres.external?.caFile;
+        const path = join(s.project.outdir, source);
+        return source === ca && existsSync(path) ? readFileSync(path, 'utf-8') : undefined;
       },
     };
     return new KubernetesPlan(view, this.options);

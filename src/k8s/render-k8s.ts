@@ -284,23 +284,24 @@ function egressPolicies(plan: KubernetesPlan): ManifestObject[] {
       } satisfies NetworkPolicy,
     },
   ];
-  const db = plan.stack.db;
   const external = plan.externalDatabase;
   // The services each one connects to: those it is a client of; an external database too, by its port only (a
   // policy cannot select a host name: its address, if fixed, narrows it with egress).
-  const targets = plan.stack.services.filter((s) => s.port !== undefined && plan.role(s) !== 'task' && (plan.services.includes(s) || s === db));
+  const targets = plan.services.filter((s) => s.port !== undefined && plan.role(s) !== 'task');
+  const databaseClients = external ? plan.databaseClients : [];
   for (const client of plan.services) {
     const servers = targets.filter((s) => plan.clients(s).includes(client));
+    const toDatabase = external && databaseClients.includes(client) ? [external] : [];
     const extra = plan.egress.filter((e) => e.from.includes(client.name));
-    if (servers.length === 0 && extra.length === 0) continue;
+    if (servers.length === 0 && toDatabase.length === 0 && extra.length === 0) continue;
     const rules = [
-      ...servers.map((s) => (s === db && external
-        ? { ports: [{ port: external.port, protocol: 'TCP' as const }] }
-        : { to: [{ podSelector: { matchLabels: plan.selector(s) } }], ports: [{ port: s.port!, protocol: 'TCP' as const }] })),
+      ...toDatabase.map((d) => ({ ports: [{ port: d.port, protocol: 'TCP' as const }] })),
+      ...servers.map((s) => ({ to: [{ podSelector: { matchLabels: plan.selector(s) } }], ports: [{ port: s.port!, protocol: 'TCP' as const }] })),
       ...extra.map((e) => ({ to: [{ ipBlock: { cidr: e.to } }], ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })) })),
     ];
     const said = [
-      ...servers.map((s) => (s === db && external ? `the external database (port ${external.port}, any address)` : s.name)),
+      ...toDatabase.map((d) => `the external database (port ${d.port}, any address)`),
+      ...servers.map((s) => s.name),
       ...extra.map((e) => `${e.to} (${e.ports.join(', ')})`),
     ];
     policies.push({

@@ -144,7 +144,7 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     volumeMounts.push({ name: writableVolumeName(path), mountPath: path });
   }
   const env = envVars(plan, service);
-  if (service === plan.stack.db) {
+  if (service === plan.stack.db && plan.stack.dbData) {
     const pgdata = postgresPgdata(plan.stack.postgresVersion, service.mountPathOf(plan.stack.dbData)!);
     if (pgdata) env.push({ name: 'PGDATA', value: pgdata });
   }
@@ -361,7 +361,7 @@ export function renderDeployment(plan: KubernetesPlan, service: Service, checksu
 
 /** PostgreSQL as a StatefulSet of one, its data on a claim made from the template (retained when the set is deleted). */
 export function renderStatefulSet(plan: KubernetesPlan, service: Service, checksums: Record<string, string>): StatefulSet {
-  const data = k8sName(plan.stack.dbData.name);
+  const data = k8sName(plan.stack.dbData!.name);
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',

@@ -5,9 +5,7 @@
  */
 
 /** What the scripts are made from. */
-export interface OpsModel {
-  /** The compose file of the stack. */
-  readonly composeFile: string;
+export interface OpsModel extends StackOpsModel {
   readonly db: {
     readonly service: string;
     /** The variables holding the superuser, the app's roles (owner, web's) and their passwords, and the database, as the db container has them. */
@@ -24,6 +22,12 @@ export interface OpsModel {
     readonly volume: string;
     readonly dataPath: (version: number) => string;
   };
+}
+
+/** What the scripts that do not touch the database (redeploy) are made from: a stack whose database may be outside it. */
+export interface StackOpsModel {
+  /** The compose file of the stack. */
+  readonly composeFile: string;
   readonly web: {
     readonly service: string;
     /** The one-shot service that migrates and collects static files. */
@@ -47,7 +51,7 @@ export interface OpsModel {
 }
 
 /** The lines every script starts with: where it runs, and how it calls docker and compose. */
-function preamble(marker: string, doc: string[], m: OpsModel): string {
+function preamble(marker: string, doc: string[], m: StackOpsModel): string {
   return [
     '#!/bin/sh',
     `# ${marker}`,
@@ -175,7 +179,7 @@ echo "restore: $dir restored"
 `;
 }
 
-export function renderRedeploy(m: OpsModel, marker: string): string {
+export function renderRedeploy(m: StackOpsModel, marker: string): string {
   const web = m.web.service;
   const net = m.web.proxyNetwork;
   return `${preamble(marker, [

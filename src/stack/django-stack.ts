@@ -161,7 +161,7 @@ export class DjangoStack extends Component {
     }));
 
     this.frontNetwork = this.addNetwork('front', { description: 'the way requests come in, and out of the stack' });
-    this.backNetwork = this.addNetwork('back', { internal: true, description: 'the app and its database, with no route out' });
+    this.backNetwork = this.addNetwork('back', { internal: true, description: this.postgres.service ? 'the app and its database, with no route out' : 'the app, with no route out' });
     if (this.app.tls?.terminatesAtNginx) {
       this.https = this.addPart(new Https(this, {
         tls: this.app.tls, nginx: this.proxy.service, publicPort: httpsPort, network: this.frontNetwork, hosts,
@@ -171,7 +171,9 @@ export class DjangoStack extends Component {
     this.proxy.service.joins(this.frontNetwork);
     this.app.service.joins(this.frontNetwork, this.backNetwork);
     this.app.release.joins(this.backNetwork);
-    this.postgres.service.joins(this.backNetwork);
+    this.postgres.service?.joins(this.backNetwork);
+    this.connectToDatabase(this.app.service);
+    this.connectToDatabase(this.app.release);
 
     this.composeFile = new ComposeFile(this, () => ({
       services: this.services, volumes: this.volumes, networks: this.networks, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs,
@@ -179,19 +181,20 @@ export class DjangoStack extends Component {
     if (options.development ?? true) {
       new DevComposeFile(this, () => [
         ...this.app.development,
-        { service: this.postgres.service, localPorts: this.postgres.service.port === undefined ? [] : [this.postgres.service.port] },
+        ...(this.postgres.service ? [{ service: this.postgres.service, localPorts: this.postgres.service.port === undefined ? [] : [this.postgres.service.port] }] : []),
       ]);
     }
     const backups = this.backups = { dir: options.backups?.dir ?? 'backups', keep: options.backups?.keep ?? 7 };
     this.ops = new OpsScripts(this, () => ({
       composeFile: this.composeFile.path,
-      db: {
+      // The scripts that work inside the db container (backup, restore, upgrade, roles) exist only with one.
+      db: this.postgres.service && this.postgres.superuserEnv && this.postgres.data ? {
         service: this.postgres.service.name, userVar: this.postgres.superuserEnv.user.name,
         appUserVar: this.postgres.env.user.name, appPasswordVar: this.postgres.env.password.name,
         webUserVar: this.postgres.env.web.user.name, webPasswordVar: this.postgres.env.web.password.name,
         databaseVar: this.postgres.env.name.name, appRoleScript: Postgres.APP_ROLE_INIT_PATH,
         version: this.postgres.version, volume: this.postgres.data.name, dataPath: postgresDataPath,
-      },
+      } : undefined,
       web: {
         service: this.app.service.name, release: this.app.release.name, media: this.app.mediaFiles
           ? { path: this.app.service.mountPathOf(this.app.mediaFiles.volume)! }
@@ -202,7 +205,7 @@ export class DjangoStack extends Component {
         healthyWithinSeconds: this.app.service.healthcheck?.healthyWithin.toSeconds() ?? 60,
       },
       backups,
-    }));
+    }), { database: this.postgres.service !== undefined });
     new EnvExampleFile(this, this.env, FILES);
     this.dockerIgnore = new DockerIgnore(this, [
       { why: 'Secrets never enter the image: they reach the container at run time.', patterns: [this.envFile, `${this.envFile}.*`] },
@@ -227,6 +230,7 @@ export class DjangoStack extends Component {
       env: this.env,
       site: this.proxy.site,
       db: this.postgres.service,
+      get externalDatabase() { return stack.externalDatabaseView; },
       envFile: FILES.envFile,
       envExample: FILES.envExample,
       composeFile: FILES.compose,
@@ -242,6 +246,48 @@ export class DjangoStack extends Component {
       this.dockerIgnore.addGroup({ why: 'The TLS certificate and its key (tls.certificate, tls.key): nginx mounts them at run time', patterns: [keyDir] });
     }
     project.gitignore.exclude(`/${this.envFile}`, `/${backups.dir}/`, '__pycache__/', '*.py[cod]', '.venv/', ...this.app.localArtefacts.map((p) => `/${p}/`));
+  }
+
+  /**
+   * Lets a service of the web image (a worker, say) reach the database as web does. The stack's own database is
+   * on the back network, and the service waits for it to be healthy; one outside the stack is reached through
+   * the front network (the way out), with its CA certificate mounted where the settings look for it. A service
+   * that reads the database's address without this is refused when the database is external.
+   */
+  public connectToDatabase(service: Service): Service {
+    if (this.postgres.service) {
+      service.joins(this.backNetwork);
+      // web and migrate wait for the database through migrate and their own dependency (DjangoApp).
+      if (service !== this.app.service && service !== this.app.release) service.dependsOn(this.postgres.service, { healthy: true });
+      return service;
+    }
+    this.postgres.connect(service);
+    return service.joins(this.frontNetwork);
+  }
+
+  /** A database outside the stack, as the docs draw it. */
+  private get externalDatabaseView(): StackView['externalDatabase'] {
+    const { tls, host, port } = this.postgres.env;
+    if (this.postgres.service || !tls) return undefined;
+    return {
+      label: `<b>external PostgreSQL</b><br/>${host.default ?? `$${host.name}`}:${port.default ?? `$${port.name}`}<br/>sslmode ${tls.sslMode}`,
+      clients: this._services.filter((s) => s.environment.includes(host)),
+    };
+  }
+
+  /** With an external database: the services that read its address but could not reach it or verify it. */
+  private externalDatabaseProblems(): Problem[] {
+    const tls = this.postgres.env.tls;
+    if (this.postgres.service || !tls) return [];
+    const host = this.postgres.env.host;
+    return this._services.filter((s) => s.environment.includes(host)).flatMap((s) => {
+      const verifies = tls.rootCert === undefined || s.fileMounts.some((m) => m.path === tls.rootCert);
+      const routed = s.networks.length === 0 || s.networks.some((n) => !n.internal);
+      return verifies && routed ? [] : [{
+        component: named('service', s.name), field: verifies ? 'networks' : 'volumes', value: host.name,
+        allowed: `a service that reads ${host.name} connects to the external database: ${verifies ? 'it needs a network with a route out' : `it needs the CA file at ${tls.rootCert}`}; stack.connectToDatabase(service) gives it both`,
+      }];
+    });
   }
 
   private addPart<T extends StackPart>(part: T): T {
@@ -302,7 +348,8 @@ export class DjangoStack extends Component {
 
   // ---- the parts' objects, under the names the stack has always offered
 
-  public get db(): Service {
+  /** The db service; undefined when the database is external (`postgres.external`). */
+  public get db(): Service | undefined {
     return this.postgres.service;
   }
 
@@ -399,6 +446,7 @@ export class DjangoStack extends Component {
         mediaFiles: this.app.mediaFiles,
       }),
       ...validateTls(this.app.tls, this.hosts, this.project.outdir),
+      ...this.externalDatabaseProblems(),
       ...this.dotEnv.check(),
     ];
   }
@@ -412,11 +460,11 @@ export class DjangoStack extends Component {
       // A warning, not a refusal: the lock is made after requirements.txt changes, so it lags one synthesis.
       this.project.logger.warn(`${this.lock.file} does not match ${this.requirements.file}; the image build would fail:\n  ${stale.join('\n  ')}`);
     }
-    const previous = this.previousPostgresVersion();
+    const previous = this.postgres.service ? this.previousPostgresVersion() : undefined;
     if (previous !== undefined && previous !== this.postgres.version) {
       this.postgresMajorChange = { from: previous, to: this.postgres.version };
       this.project.logger.warn(`PostgreSQL ${previous} -> ${this.postgres.version}: a server refuses the data directory of another major. ` +
-        `Before running the new files against an existing ${this.postgres.data.name} volume, dump it with pg_dumpall ` +
+        `Before running the new files against an existing ${this.postgres.data?.name} volume, dump it with pg_dumpall ` +
         '(or run pg_upgrade) and restore into the new version.');
     }
   }
@@ -433,7 +481,7 @@ export class DjangoStack extends Component {
     const path = join(this.project.outdir, this.composeFile.path);
     if (!existsSync(path)) return undefined;
     try {
-      const image = parse(readFileSync(path, 'utf-8'))?.services?.[this.postgres.service.name]?.image;
+      const image = parse(readFileSync(path, 'utf-8'))?.services?.[this.postgres.service?.name ?? '']?.image;
       const major = /^postgres:(\d+)/.exec(String(image))?.[1];
       return major === undefined ? undefined : Number(major);
     } catch {

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { EnvContract, Healthcheck, Image, Network, renderCompose, renderComposeYaml, Service, Volume } from '../../src';
+import { EnvContract, Healthcheck, Image, Network, renderCompose, renderComposeYaml, Service, Volume } from '../../src/internal';
 
 function model() {
   const data = Volume.named('data');

@@ -1,4 +1,4 @@
-import { formatProblem, pathsOverlap, StackValidationError } from '../../src';
+import { formatProblem, pathsOverlap, StackValidationError } from '../../src/internal';
 
 describe('problems', () => {
   test('a problem reads as component: field = value; allowed', () => {

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'child_process';
 import { join, resolve } from 'path';
 import { Project } from 'projen';
-import { DjangoStack, DjangoStackOptions } from '../../src';
+import { DjangoStack, DjangoStackOptions } from '../../src/internal';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
 import { appPython } from '../lib/python-env';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { parseLock, PRODUCTION_REQUIREMENTS, readLock, Requirements, RequirementsLock, S3Media, satisfies } from '../../src';
+import { parseLock, PRODUCTION_REQUIREMENTS, readLock, Requirements, RequirementsLock, S3Media, satisfies } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,4 +1,4 @@
-import { PRODUCTION_REQUIREMENTS, renderRequirements, Requirements } from '../../src';
+import { PRODUCTION_REQUIREMENTS, renderRequirements, Requirements } from '../../src/internal';
 
 describe('Requirements', () => {
   test('the production server is added after the app, pinned exactly', () => {

@@ -1,4 +1,4 @@
-import { PythonImage, renderDockerfile } from '../../src';
+import { PythonImage, renderDockerfile } from '../../src/internal';
 
 const model = {
   image: new PythonImage(),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { renderMermaid, renderSummary } from '../../src';
+import { renderMermaid, renderSummary } from '../../src/internal';
 import { addExtras, validStack } from '../helpers/arbitraries';
 import { changedFiles, cleanTempDirs, newStack, synthFiles, TAU } from '../helpers/synth';
 import { mermaidBlock, parseMermaid } from '../validators';
@@ -41,6 +41,12 @@ describe('docs/ARCHITECTURE.md', () => {
       addExtras(stack, g.extras);
       return renderMermaid({ name: 'x', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site, db: stack.db, envFile: '.env', envExample: '.env.example', composeFile: 'docker-compose.yml', imageCommand: () => undefined });
     })];
+    // A database outside the stack: its node and the TLS connections to it.
+    const external = { label: '<b>external PostgreSQL</b><br/>$POSTGRES_HOST:5432<br/>sslmode verify-full', clients: [] as never[] };
+    const { stack } = newStack(TAU);
+    diagrams.push(renderMermaid({ name: 'x', services: stack.services, volumes: stack.volumes, env: stack.env, site: stack.site,
+      externalDatabase: { ...external, clients: [stack.web, stack.app.release] }, envFile: '.env', envExample: '.env.example', composeFile: 'docker-compose.yml', imageCommand: () => undefined }));
+    expect(diagrams[diagrams.length - 1]).toContain('svc_web -- "TLS" --> ext_db');
     expect(parseMermaid(diagrams)).toEqual([]);
   }, 60_000);
 

@@ -5,6 +5,7 @@ import { Project } from 'projen';
 import { parse } from 'yaml';
 import * as tau from '../../src';
 import { cleanTempDirs, readTree, TAU, tempDir } from '../helpers/synth';
+import { writeTestCa } from '../lib/test-ca';
 
 /**
  * The `.projenrc.ts` examples of the README and the pages it links to, run as a user would paste them: a block
@@ -24,6 +25,8 @@ const blocks = examples.map((e) => e.code);
 /** Runs `code` (TypeScript) with every export of src/ in scope, `project`, and `stack` when given one; returns the files it synthesized. */
 function runExample(code: string, withStack: boolean): Record<string, string> {
   const outdir = tempDir();
+  // An external database's CA file is the user's: the example's path gets a CA certificate made for the test.
+  for (const m of code.matchAll(/caFile: '([^']+)'/g)) writeTestCa(outdir, m[1]);
   const project = new Project({ name: 'tau', outdir });
   const stack = withStack ? new tau.DjangoStack(project, TAU) : undefined;
   // The imports name src/, whose exports are in scope already; `...,` stands for the rest of the stack's options.

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs'
 import { connect, Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { DEFAULT_CSP, Duration, NginxSite, renderNginxConf, Service, workersFor } from '../../src';
+import { DEFAULT_CSP, Duration, NginxSite, renderNginxConf, Service, workersFor } from '../../src/internal';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { Client, expect, Response } from './smoke';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'os';
 import { basename, dirname, join, resolve } from 'path';
 import { connect as tlsConnect } from 'tls';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, DjangoStackOptions } from '../../src';
+import { DjangoStack, DjangoStackOptions } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';

@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, DjangoStackOptions, parseRequirement } from '../../src';
+import { DjangoStack, DjangoStackOptions, parseRequirement } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
 import { copyRepository, synthesizedCopy } from '../lib/repository-copy';
@@ -11,6 +11,7 @@ import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { addTestViews, answeredBy, backupModes, newestBackup, opsEnv, replicas, script, waitAllHealthy, wrkInBackground } from './operations';
 import * as attacks from './attacks';
 import { runHttps } from './https';
+import { runExternalDb } from './external-db';
 import { runMediaS3 } from './media-s3';
 import * as smoke from './smoke';
 
@@ -434,7 +435,7 @@ async function main(): Promise<void> {
   log(`engine: Docker ${engine} (Debian's docker.io); compose: Docker Compose ${composeVersion}`);
   let passed = 0;
   let failed = 0;
-  // TAU_E2E_ONLY=stacks|development|https|media-s3 runs one part (while working on it); CI runs them all.
+  // TAU_E2E_ONLY=stacks|development|https|external-db|media-s3 runs one part (while working on it); CI runs them all.
   const only = process.env.TAU_E2E_ONLY;
   const stacks = [
     ['default stack', defaultStack, 18],
@@ -452,6 +453,10 @@ async function main(): Promise<void> {
   if (!only || only === 'https') await runHttps(log, checker(https, log, () => '')).catch(() => { https.failed++; });
   passed += https.passed;
   failed += https.failed;
+  const external: Outcome = { passed: 0, failed: 0 };
+  if (!only || only === 'external-db') await runExternalDb(log, checker(external, log, () => ''), external);
+  passed += external.passed;
+  failed += external.failed;
   const mediaS3: Outcome = { passed: 0, failed: 0 };
   if (!only || only === 'media-s3') await runMediaS3(log, checker(mediaS3, log, () => '')).catch(() => { mediaS3.failed++; });
   passed += mediaS3.passed;

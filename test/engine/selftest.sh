@@ -21,8 +21,8 @@ run=tau-selftest-$$                 # prefix of every container, network and vol
 net=$run-net
 work=$(mktemp -d /tmp/tau-selftest.XXXXXX)
 chmod 755 "$work"                   # bind-mounted into containers that run as postgres and nginx
-passed=0
-failed=0
+# shellcheck source-path=SCRIPTDIR source=../lib/checks.sh
+. "$here/../lib/checks.sh"
 
 # shellcheck disable=SC2317  # the EXIT trap
 cleanup() {
@@ -39,47 +39,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# check DESCRIPTION CMD...: one line per check; on failure, the end of CMD's output, indented.
-check() {
-  local description=$1 output
-  shift
-  if output=$("$@" 2>&1); then
-    passed=$((passed + 1))
-    printf 'ok   - %s\n' "$description"
-  else
-    failed=$((failed + 1))
-    printf 'FAIL - %s\n' "$description"
-    [[ -z $output ]] || tail -n 20 <<<"$output" | sed 's/^/       /'
-  fi
-}
-
-# expect WANTED CMD...: CMD succeeds and prints exactly WANTED.
-expect() {
-  local wanted=$1 got
-  shift
-  got=$("$@") || return 1
-  [[ $got == "$wanted" ]] || { printf 'expected: %s\ngot:      %s\n' "$wanted" "$got"; return 1; }
-}
-
-# refused PATTERN CMD...: CMD fails and its output matches PATTERN (grep -E).
-refused() {
-  local pattern=$1 output
-  shift
-  if output=$("$@" 2>&1); then
-    printf 'unexpectedly succeeded:\n%s\n' "$output"
-    return 1
-  fi
-  grep -Eq "$pattern" <<<"$output" || { printf 'failed, but without /%s/:\n%s\n' "$pattern" "$output"; return 1; }
-}
-
-# outputs PATTERN CMD...: CMD succeeds and its output (stdout and stderr) matches PATTERN (grep -E).
-outputs() {
-  local pattern=$1 output
-  shift
-  output=$("$@" 2>&1) || { printf 'failed:\n%s\n' "$output"; return 1; }
-  grep -Eq "$pattern" <<<"$output" || { printf 'output without /%s/:\n%s\n' "$pattern" "$output"; return 1; }
-}
-
 # within SECONDS CMD...: CMD succeeds in less than SECONDS (wall clock).
 within() {
   local limit_ms=$(($1 * 1000)) start elapsed
@@ -89,16 +48,6 @@ within() {
   elapsed=$((($(date +%s%N) - start) / 1000000))
   echo "took ${elapsed} ms"
   ((elapsed < limit_ms))
-}
-
-# wait_for SECONDS CMD...: retry CMD until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || { "$@"; return 1; }
-    sleep 0.3
-  done
 }
 
 # ------------------------------------------------------------------------------------------ the images
@@ -194,7 +143,7 @@ for major in 15 17 18; do
   if ((major == 17)); then password=s3cret-from-file; else password=s3cret-from-env; fi
   docker volume create "$run-pgdata$major" >/dev/null
   start_postgres "$major"
-  check "postgres:$major: answers pg_isready -h 127.0.0.1 -U tau -d taudb" wait_for 60 pg_ready "$major"
+  check "postgres:$major: answers pg_isready -h 127.0.0.1 -U tau -d taudb" eventually 60 pg_ready "$major"
   check "postgres:$major: POSTGRES_USER/DB/PASSWORD$( ((major == 17)) && echo _FILE): superuser tau, database taudb, password over TCP" \
     expect "tau|taudb|t" client_sql "$major" "$password" \
     "SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user"
@@ -209,7 +158,7 @@ for major in 15 17 18; do
   check "postgres:$major: the server shut down cleanly (exit code 0)" stopped_cleanly "$major"
   docker rm "$run-pg$major" >/dev/null
   start_postgres "$major"
-  wait_for 60 pg_ready "$major"
+  eventually 60 pg_ready "$major"
   check "postgres:$major: data kept across container re-creation, init scripts not run again" \
     data_kept "$major" "$password"
   docker rm -f "$run-pg$major" >/dev/null
@@ -282,7 +231,7 @@ docker run -d --name "$run-nginx" --label "tau.selftest=$run" --network "$net" \
   -v "$work/nginx/templates:/etc/nginx/templates:ro" \
   nginx:1.28-alpine >/dev/null
 # Published ports answer on this namespace's loopback only.
-wait_for 30 curl -fsS -o /dev/null http://127.0.0.1:18081/
+eventually 30 curl -fsS -o /dev/null http://127.0.0.1:18081/
 check "nginx: a conf.d site proxies to another container by name (Docker DNS, user-defined network)" \
   expect backend-ok curl -fsS --max-time 5 http://127.0.0.1:18080/
 check "nginx: /etc/nginx/templates/*.template rendered into conf.d with envsubst (defined variables only)" \
@@ -322,5 +271,4 @@ check "python: python and pip on PATH, groupadd/useradd work" build py-contract
 check "python: docker build runs python -m venv + pip install --require-hashes from PyPI through the uplink" build py-pip
 check "python: docker build runs apt-get update against the Debian mirror (for gcc, libpq-dev)" build py-apt
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-((failed == 0))
+summary

@@ -45,6 +45,8 @@ die() { say "$*"; exit 1; }
 readonly CGROUP_PREFIX=docker-tau-
 # shellcheck source-path=SCRIPTDIR source=../lib/cgroups.sh
 . "$(dirname "$SELF")/../lib/cgroups.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/namespace.sh
+. "$(dirname "$SELF")/../lib/namespace.sh"
 
 # Leftovers of runs whose host-side script was SIGKILLed before its namespace finished (the namespace
 # removes its own cgroups, but a private data root is deleted by the host side only): their PID is gone.
@@ -68,7 +70,8 @@ outside() {
   [[ $(id -u) -eq 0 ]] || die "needs root (namespaces, dockerd)"
   [[ -d /etc/docker ]] || die "/etc/docker is missing (the docker.io package creates it): it is a tmpfs mount point"
   local version cache shared_root data_root private='' run cgroup_name=$CGROUP_PREFIX$$
-  local lock_fd ns_alive host_alive host_alive_r slirp_exit in_fd ns_pid='' slirp_pid='' rc host_net i
+  local lock_fd ns_alive host_alive host_alive_r slirp_exit in_fd slirp_pid='' host_net i
+  ns_pid=''
 
   version=$("$DOCKERD_BIN" --version | sed -E 's/^Docker version ([0-9][0-9.]*).*/\1/')
   cache=${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}
@@ -112,10 +115,7 @@ outside() {
   finish() {
     local code=$?
     trap - EXIT INT TERM HUP
-    if [[ -n $ns_pid ]] && kill -0 "$ns_pid" 2>/dev/null; then
-      kill -KILL "$ns_pid" 2>/dev/null || true   # --kill-child takes the whole PID namespace with it
-      wait "$ns_pid" 2>/dev/null || true
-    fi
+    ns_kill
     if [[ -n $slirp_pid ]]; then
       kill "$slirp_pid" 2>/dev/null || true
       wait "$slirp_pid" 2>/dev/null || true
@@ -125,27 +125,12 @@ outside() {
     exit "$code"
   }
   trap finish EXIT
-  # INT/TERM/HUP: pass them on to the namespace's PID 1 (the child of unshare), then keep waiting for it.
-  # shellcheck disable=SC2317
-  forward() {
-    local init
-    init=$(pgrep -P "$ns_pid" 2>/dev/null | head -n 1) || true
-    [[ -z $init ]] || kill -s "$1" "$init" 2>/dev/null || true
-  }
-  trap 'forward INT' INT
-  trap 'forward TERM' TERM HUP
+  ns_forward_signals
 
-  # The namespace's PID 1 is this script again (_TAU_ENGINE_PHASE=inside). --kill-child: if unshare dies,
-  # its child is SIGKILLed, and with it every process of the PID namespace. --mount-proc: a /proc showing
-  # the namespace's PIDs. env --default-signal: bash starts background jobs with SIGINT ignored, and an
-  # ignored signal cannot be trapped by the next bash, nor would CMD see Ctrl-C.
-  _TAU_ENGINE_PHASE=inside _TAU_ENGINE_DATA_ROOT=$data_root _TAU_ENGINE_CACHE=$cache \
-    _TAU_ENGINE_CGROUP=$cgroup_name _TAU_ENGINE_HOST_ALIVE=$host_alive_r \
-    _TAU_ENGINE_CLOSE_FDS="$ns_alive $host_alive_r $lock_fd" \
-    unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
-    -- env --default-signal=INT,QUIT "$SELF" "$@" \
-    <&"$in_fd" {in_fd}<&- {host_alive}>&- {slirp_exit}<&- &
-  ns_pid=$!
+  # The namespace's PID 1 is this script again (_TAU_ENGINE_PHASE=inside).
+  ns_unshare "$in_fd $host_alive $slirp_exit" _TAU_ENGINE_PHASE=inside _TAU_ENGINE_DATA_ROOT="$data_root" \
+    _TAU_ENGINE_CACHE="$cache" _TAU_ENGINE_CGROUP="$cgroup_name" _TAU_ENGINE_HOST_ALIVE="$host_alive_r" \
+    _TAU_ENGINE_CLOSE_FDS="$ns_alive $host_alive_r $lock_fd" "$SELF" "$@" <&"$in_fd"
   exec {in_fd}<&- {host_alive_r}<&-
 
   # unshare(2) moves unshare itself into the new network namespace before it forks: wait for that,
@@ -166,21 +151,17 @@ outside() {
   fi
   exec {slirp_exit}<&-
 
-  # wait returns early when a trapped signal arrives: keep waiting until unshare is really gone.
-  while :; do
-    rc=0
-    wait "$ns_pid" || rc=$?
-    kill -0 "$ns_pid" 2>/dev/null || break
-  done
+  ns_wait "$ns_pid"
   ns_pid=''
-  exit "$rc"
+  exit "$REPLY"
 }
 
 # ------------------------------------------------------------------------------ inside the namespaces
 inside() {
   local data_root=${_TAU_ENGINE_DATA_ROOT:?} cgroup_name=${_TAU_ENGINE_CGROUP:?}
   local host_alive=${_TAU_ENGINE_HOST_ALIVE:?} close_fds=${_TAU_ENGINE_CLOSE_FDS:?}
-  local log sock i cmd_in cmd_pid='' dockerd_pid='' rc=0 stop_sig='' ids
+  local log sock i cmd_in dockerd_pid='' rc ids
+  cmd_pid=''
   log=$data_root/run/dockerd.log
   sock=$RUN_DIR/docker.sock
   export TAU_CACHE_DIR=${_TAU_ENGINE_CACHE:?} TAU_ENGINE_DATA_ROOT=$data_root
@@ -235,24 +216,10 @@ inside() {
     exit "$code"
   }
   trap on_exit EXIT
-  # As PID 1 of its PID namespace this script receives only the signals it has a handler for.
+  ns_trap_signals 10
   # shellcheck disable=SC2317
-  on_signal() {
-    [[ -z $stop_sig ]] || return 0   # Ctrl-C brings SIGINT twice (terminal, host side): act once
-    stop_sig=$1
-    [[ -n $cmd_pid ]] || exit $((128 + $(kill -l "$1")))
-    if [[ $1 == INT ]]; then
-      # CMD got SIGINT from the terminal too; give it time to finish on its own.
-      ( sleep 10; kill -TERM "$cmd_pid" 2>/dev/null ) &
-    else
-      kill -TERM "$cmd_pid" 2>/dev/null || true
-    fi
-  }
-  trap 'on_signal INT' INT
-  trap 'on_signal TERM' TERM HUP
-
-  # EOF on host_alive: the host-side script is gone (SIGKILL): shut down as on SIGTERM.
-  ( close_inherited_fds "$host_alive"; read -r -u "$host_alive" _ || true; kill -TERM $$ ) &
+  watcher_descriptors() { close_inherited_fds "$host_alive"; }
+  ns_watch_host "$host_alive" watcher_descriptors
 
   # The uplink: slirp4netns (started from the host side) configures tap0 with a default route.
   for ((i = 0; i < 100; i++)); do
@@ -310,20 +277,10 @@ inside() {
   ids=$("$DOCKER_BIN" volume ls -q)
   [[ -z $ids ]] || xargs "$DOCKER_BIN" volume rm -f <<<"$ids" >/dev/null
 
-  # CMD runs as a background job so that the traps above can run while it runs (bash defers traps until
-  # a foreground child returns). It stays in the terminal's process group: Ctrl-C reaches it directly.
-  (
-    exec 0<&"$cmd_in"
-    close_inherited_fds
-    exec env --default-signal=INT,QUIT "$@"
-  ) &
-  cmd_pid=$!
-  while :; do
-    rc=0
-    wait "$cmd_pid" || rc=$?
-    kill -0 "$cmd_pid" 2>/dev/null || break
-  done
-  cmd_pid=''
+  # shellcheck disable=SC2317
+  cmd_descriptors() { exec 0<&"$cmd_in"; close_inherited_fds; }
+  ns_run_cmd cmd_descriptors "$@"
+  rc=$REPLY
   if [[ $rc -ne 0 && -z $stop_sig ]]; then
     # Only the daemon's errors, if any: the rest of its log is routine.
     say "CMD exited with $rc; dockerd's log: $log"

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { parseDotEnvNames } from '../../src';
+import { parseDotEnvNames } from '../../src/internal';
 import { cleanTempDirs, newStack } from '../helpers/synth';
 import { parseEnvFile as parseDotEnv } from '../lib/env-file';
 

@@ -1,4 +1,4 @@
-import { EnvContract, renderDotEnv, renderEnvExample, Service } from '../../src';
+import { EnvContract, renderDotEnv, renderEnvExample, Service } from '../../src/internal';
 
 const NAMES = { envFile: '.env', envExample: '.env.example', fixedIn: 'docker-compose.yml' };
 

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { quoteEnvValue } from '../../src';
+import { quoteEnvValue } from '../../src/internal';
 import { cleanTempDirs, newStack } from '../helpers/synth';
 import { dockerCompose } from '../lib/docker-compose';
 import { appPython } from '../lib/python-env';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DjangoStack, DjangoStackOptions, Healthcheck } from '../../src';
+import { DjangoStack, DjangoStackOptions, Healthcheck } from '../../src/internal';
 
 /** An extra service and how it joins the stack. */
 export interface ExtraService {
@@ -53,7 +53,7 @@ export function addExtras(stack: DjangoStack, extras: readonly ExtraService[]): 
     if (extra.kind === 'worker') {
       const worker = stack.addService(extra.name, { image: stack.web.image, command: ['celery', '-A', stack.djangoProject, 'worker'] })
         .joins(stack.backNetwork);
-      worker.dependsOn(stack.db, { healthy: true });
+      stack.connectToDatabase(worker);
       stack.env.share(stack.web, worker);
       continue;
     }

@@ -2,7 +2,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { Project } from 'projen';
-import { DjangoStack, DjangoStackOptions } from '../../src';
+import { DjangoStack, DjangoStackOptions } from '../../src/internal';
 
 /** Tau's stack as .projenrc.ts declares it. */
 export const TAU: DjangoStackOptions = {

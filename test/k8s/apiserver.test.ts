@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Healthcheck } from '../../src';
+import { Healthcheck } from '../../src/internal';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
 import { parseEnvFile } from '../lib/env-file';
 import { baseObjects, expectedPods, Obj, synthWithTarget, TAU_K8S } from './k8s-helpers';
@@ -70,7 +70,7 @@ beforeAll(() => {
       stack.web.dependsOn(redis, { healthy: true });
       stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
       const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Atlas', 'worker'] }).joins(stack.backNetwork);
-      worker.dependsOn(stack.db, { healthy: true });
+      worker.dependsOn(stack.db!, { healthy: true });
       stack.env.share(stack.web, worker);
     }),
   (text) => text.replace(/^POSTGRES_PASSWORD='.*'$/m, "POSTGRES_PASSWORD=' p@ss $HOME #not-a-comment \\ end '")));

@@ -17,27 +17,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly NS=tau-cluster-selftest
-passed=0
-failed=0
-
-# check DESCRIPTION CMD...: CMD prints what it saw (one line, shown after the description) and succeeds;
-# on failure, the end of its output, indented.
-check() {
-  local description=$1 output
-  shift
-  if output=$("$@" 2>&1); then
-    passed=$((passed + 1))
-    printf 'ok   - %s: %s\n' "$description" "$(tail -n 1 <<<"$output")"
-  else
-    failed=$((failed + 1))
-    printf 'FAIL - %s\n' "$description"
-    [[ -z $output ]] || tail -n 25 <<<"$output" | sed 's/^/       /'
-  fi
-}
-summary() {
-  printf '%d passed, %d failed\n' "$passed" "$failed"
-  [[ $failed -eq 0 ]]
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/checks.sh
+. "$here/../lib/checks.sh"
 
 # ------------------------------------------------------------------------------------------- host side
 # What a run could leave on the machine. Its own traces (named after the PID of with-cluster.sh, so that

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, DjangoStackOptions, KubernetesTarget, KubernetesTargetOptions } from '../../src';
+import { DjangoStack, DjangoStackOptions, KubernetesTarget, KubernetesTargetOptions } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { runnableCopy, synthesizedCopy } from '../lib/repository-copy';
 

@@ -3,10 +3,11 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { DjangoStack, DjangoStackOptions, KubernetesTarget, KubernetesTargetOptions } from '../../src';
+import { DjangoStack, DjangoStackOptions, KubernetesTarget, KubernetesTargetOptions } from '../../src/internal';
 import { addExtras, GeneratedStack, validStack } from '../helpers/arbitraries';
 import { newStack, TAU } from '../helpers/synth';
 import { pythonTool } from '../lib/python-env';
+import { writeTestCa } from '../lib/test-ca';
 import { run } from '../validators/tools';
 
 /** A Kubernetes object as read back from YAML. */
@@ -19,6 +20,8 @@ export const TAU_K8S: KubernetesTargetOptions = { ingress: { className: 'nginx',
 export function synthWithTarget(options: DjangoStackOptions = TAU, k8s: KubernetesTargetOptions = TAU_K8S,
   configure?: (stack: DjangoStack) => void): { stack: DjangoStack; target: KubernetesTarget; outdir: string } {
   const { project, stack, outdir } = newStack(options);
+  const caFile = options.postgres?.external?.caFile;
+  if (caFile) writeTestCa(outdir, caFile);
   configure?.(stack);
   const target = new KubernetesTarget(stack, k8s);
   project.synth();
@@ -295,6 +298,7 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
   proxyReplicas: fc.integer({ min: 1, max: 3 }),
   mediaAccessMode: fc.constantFrom<'ReadWriteMany' | 'ReadWriteOnce'>('ReadWriteMany', 'ReadWriteOnce'),
   storageClass: fc.option(fc.constantFrom('standard', 'nfs-client'), { nil: undefined }),
+  // The database: the stack's own StatefulSet, or one outside the cluster named by the target (externalDatabase).
   external: fc.boolean(),
   host: fc.option(fc.constantFrom('tau.example.com', 'api.shop.example.org'), { nil: undefined }),
   registry: fc.boolean(),
@@ -316,7 +320,10 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
 }));
 
 /** A generated stack with its extras and Kubernetes options. */
-export const validKubernetesStack = validStack.chain((g) => k8sOptions(g).map((k8s) => ({ ...g, k8s })));
+export const validKubernetesStack = validStack.chain((g) => fc.tuple(k8sOptions(g), fc.boolean()).map(([k8s, external]) => (external && !k8s.externalDatabase
+  // Or a database outside the stack itself (postgres.external), verified against a CA file of the repository.
+  ? { ...g, options: { ...g.options, postgres: { external: { caFile: 'postgres/ca.pem', host: 'db.internal.example.com' } } }, k8s }
+  : { ...g, k8s })));
 
 export function synthGenerated(g: GeneratedStack & { k8s: KubernetesTargetOptions }) {
   return synthWithTarget(g.options, g.k8s, (stack) => addExtras(stack, g.extras));

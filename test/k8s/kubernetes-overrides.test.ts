@@ -1,4 +1,4 @@
-import { KubernetesTarget, StackValidationError } from '../../src';
+import { KubernetesTarget, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { baseObjects, Obj, TAU_K8S } from './k8s-helpers';
 

@@ -1,9 +1,10 @@
 import { readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { Healthcheck, KubernetesTarget, kubernetesSite, renderNginxConf, StackValidationError } from '../../src';
+import { Healthcheck, KubernetesTarget, kubernetesSite, renderNginxConf, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { baseObjects, Obj, secretLeaks, synthWithTarget, TAU_K8S } from './k8s-helpers';
+import { writeTestCa } from '../lib/test-ca';
 
 afterAll(cleanTempDirs);
 
@@ -46,7 +47,7 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(db.volumeMounts).toContainEqual({ name: 'postgres-data', mountPath: '/var/lib/postgresql/data' });
     expect(db.env).toContainEqual({ name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' });
     // The model's pg_isready check, run by the container's shell (which expands the variables).
-    expect(db.readinessProbe.exec.command).toEqual(['sh', '-c', stack.db.healthcheck!.describe]);
+    expect(db.readinessProbe.exec.command).toEqual(['sh', '-c', stack.db!.healthcheck!.describe]);
     expect(db.livenessProbe.tcpSocket).toEqual({ port: 'postgres' });
     expect(db.env).toContainEqual({ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'tau-secrets', key: 'POSTGRES_PASSWORD' } } });
   });
@@ -257,6 +258,31 @@ describe('one value in the model, every manifest that depends on it', () => {
     expect(objects.some((o) => o.metadata.name === 'db-ingress')).toBe(false);
   });
 
+  test('the stack\'s database outside it (postgres.external): no StatefulSet or claim; web and the migrations verify it with the CA of the repository, reached on its port', () => {
+    const options = { ...TAU, postgres: { external: { caFile: 'postgres/ca.pem', host: 'tau.cluster-1.db.example.com', port: 6432 } } };
+    const { outdir } = synthWithTarget(options, TAU_K8S);
+    const objects = baseObjects(outdir);
+    expect(objects.filter((o) => o.kind === 'StatefulSet' || o.metadata.name.startsWith('db') || o.metadata.name.includes('postgres'))).toEqual([]);
+    expect(find(objects, 'ConfigMap', 'tau-environment').data).toMatchObject({ POSTGRES_HOST: 'tau.cluster-1.db.example.com', POSTGRES_PORT: '6432' });
+    const ca = readFileSync(join(outdir, 'postgres/ca.pem'), 'utf-8');
+    for (const [kind, name] of [['Deployment', 'web'], ['Job', 'migrate']]) {
+      const workload = objects.find((o) => o.kind === kind && o.metadata.name.startsWith(name))!;
+      const files = workload.spec.template.spec.volumes.find((v: any) => v.name === 'files').configMap.name;
+      expect(find(objects, 'ConfigMap', files).data['ca.pem']).toBe(ca);
+      expect(container(workload).volumeMounts).toContainEqual({ name: 'files', mountPath: '/etc/postgresql-ca/root.crt', subPath: 'ca.pem', readOnly: true });
+      expect(find(objects, 'NetworkPolicy', `${name}-egress`).spec.egress).toEqual([{ ports: [{ port: 6432, protocol: 'TCP' }] }]);
+    }
+    // The superuser is gone with the db service: the Secret script asks .env for the app's roles only.
+    expect(readFileSync(join(outdir, 'k8s/create-secret.sh'), 'utf-8')).not.toContain('POSTGRES_PASSWORD ');
+  });
+
+  test('postgres.external without a host: the cluster needs one in its environment', () => {
+    const { project, stack, outdir } = newStack({ ...TAU, postgres: { external: { caFile: 'postgres/ca.pem' } } });
+    writeTestCa(outdir, 'postgres/ca.pem');
+    new KubernetesTarget(stack, TAU_K8S);
+    expect(() => project.synth()).toThrow(/env "POSTGRES_HOST": kubernetes value = \(not set\); a value for the cluster's ConfigMap/);
+  });
+
   test('TLS at the ingress: the secret name, cert-manager, and https in the trusted origin', () => {
     const objects = baseObjects(synthWithTarget({ ...TAU, tls: { trustedProxies: ['10.0.0.0/8'] } },
       { ingress: { host: 'tau.example.com', tlsSecretName: 'tau-tls', clusterIssuer: 'letsencrypt' }, trustedProxies: ['10.244.0.0/16'] }).outdir);
@@ -312,7 +338,7 @@ describe('one value in the model, every manifest that depends on it', () => {
       stack.web.dependsOn(redis, { healthy: true });
       stack.env.add('REDIS_URL', { description: 'Cache URL', value: redis.url('redis', 6379, '/0'), for: [stack.web] });
       const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Tau', 'worker'] }).joins(stack.backNetwork);
-      worker.dependsOn(stack.db, { healthy: true });
+      worker.dependsOn(stack.db!, { healthy: true });
       stack.env.share(stack.web, worker);
     });
     const objects = baseObjects(outdir);

@@ -10,7 +10,7 @@ import type { Job } from 'kubernetes-types/batch/v1';
 import type { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-types/core/v1';
 import type { Ingress, NetworkPolicy } from 'kubernetes-types/networking/v1';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
-import type { k8s } from '../../src';
+import type { k8s } from '../../src/internal';
 
 type Assignable<Ours, Theirs> = Ours extends Theirs ? true : never;
 

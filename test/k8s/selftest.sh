@@ -15,77 +15,8 @@ if [[ -z ${KUBECONFIG:-} || -z ${K8S_SERVER:-} ]]; then
 fi
 readonly NS=tau-selftest KNS=tau-kustomize
 data=$here/selftest
-passed=0
-failed=0
-
-# check DESCRIPTION CMD...: one line per check; on failure, the end of CMD's output, indented.
-check() {
-  local description=$1 output
-  shift
-  if output=$("$@" 2>&1); then
-    passed=$((passed + 1))
-    printf 'ok   - %s\n' "$description"
-  else
-    failed=$((failed + 1))
-    printf 'FAIL - %s\n' "$description"
-    [[ -z $output ]] || tail -n 20 <<<"$output" | sed 's/^/       /'
-  fi
-}
-
-# outputs PATTERN CMD...: CMD succeeds and its output (stdout and stderr) matches PATTERN (grep -E).
-outputs() {
-  local pattern=$1 output
-  shift
-  output=$("$@" 2>&1) || { printf 'failed:\n%s\n' "$output"; return 1; }
-  grep -Eq "$pattern" <<<"$output" || { printf 'output without /%s/:\n%s\n' "$pattern" "$output"; return 1; }
-}
-
-# refused PATTERN CMD...: CMD fails and its output matches PATTERN (grep -E).
-refused() {
-  local pattern=$1 output
-  shift
-  if output=$("$@" 2>&1); then
-    printf 'unexpectedly succeeded:\n%s\n' "$output"
-    return 1
-  fi
-  grep -Eq "$pattern" <<<"$output" || { printf 'failed, but without /%s/:\n%s\n' "$pattern" "$output"; return 1; }
-}
-
-# eventually SECONDS PATTERN CMD...: `outputs PATTERN CMD...` succeeds within SECONDS (polled).
-eventually() {
-  local secs=$1 deadline last
-  shift
-  deadline=$((SECONDS + secs))
-  while :; do
-    last=$(outputs "$@") && return 0
-    ((SECONDS < deadline)) || break
-    sleep 1
-  done
-  printf 'not within %s s:\n%s\n' "$secs" "$last"
-  return 1
-}
-
-# Every line of CMD's output (non-empty) matches PATTERN, and there are exactly N lines.
-lines_all() {
-  local n=$1 pattern=$2 output count
-  shift 2
-  output=$("$@" 2>&1) || { printf 'failed:\n%s\n' "$output"; return 1; }
-  count=$(grep -c . <<<"$output")
-  [[ $count -eq $n ]] || { printf 'expected %s lines, got %s:\n%s\n' "$n" "$count" "$output"; return 1; }
-  ! grep -Evq "$pattern" <<<"$output" || { printf 'a line without /%s/:\n%s\n' "$pattern" "$output"; return 1; }
-}
-eventually_lines() {   # SECONDS N PATTERN CMD...
-  local secs=$1 deadline last
-  shift
-  deadline=$((SECONDS + secs))
-  while :; do
-    last=$(lines_all "$@") && return 0
-    ((SECONDS < deadline)) || break
-    sleep 1
-  done
-  printf 'not within %s s:\n%s\n' "$secs" "$last"
-  return 1
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/checks.sh
+. "$here/../lib/checks.sh"
 
 k() { kubectl "$@"; }
 # name and phase of the pods matching SELECTOR in NAMESPACE, one "name phase node" a line
@@ -145,19 +76,19 @@ check "HPA stored as autoscaling/v2 with its CPU target" outputs '^80$' \
 
 # ---------------------------------------------------------------------------------- controllers
 check "namespace $NS gets ServiceAccount default and ConfigMap kube-root-ca.crt" \
-  eventually 30 'kube-root-ca.crt' bash -c "kubectl -n $NS get serviceaccount default -o name && kubectl -n $NS get configmap kube-root-ca.crt -o name"
+  eventually 30 outputs 'kube-root-ca.crt' bash -c "kubectl -n $NS get serviceaccount default -o name && kubectl -n $NS get configmap kube-root-ca.crt -o name"
 check "Deployment web gets a ReplicaSet (owned by it)" \
-  eventually 60 '^Deployment/web$' k -n "$NS" get replicasets -l app=web \
+  eventually 60 outputs '^Deployment/web$' k -n "$NS" get replicasets -l app=web \
   -o jsonpath='{range .items[*]}{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}{"\n"}{end}'
 check "Deployment web gets 2 Pods, Pending (no kubelet, no scheduler: no node)" \
-  eventually_lines 60 2 '^web-[a-z0-9]+-[a-z0-9]+ Pending $' pods "$NS" app=web
+  eventually 60 lines_all 2 '^web-[a-z0-9]+-[a-z0-9]+ Pending $' pods "$NS" app=web
 check "Job migrate gets a Pod, Pending" \
-  eventually_lines 60 1 '^migrate-[a-z0-9]+ Pending $' pods "$NS" batch.kubernetes.io/job-name=migrate
-check "StatefulSet db gets Pod db-0, Pending" eventually_lines 60 1 '^db-0 Pending $' pods "$NS" app=db
+  eventually 60 lines_all 1 '^migrate-[a-z0-9]+ Pending $' pods "$NS" batch.kubernetes.io/job-name=migrate
+check "StatefulSet db gets Pod db-0, Pending" eventually 60 lines_all 1 '^db-0 Pending $' pods "$NS" app=db
 check "StatefulSet db gets PVC data-db-0, Pending (no provisioner)" \
-  eventually 60 '^data-db-0 Pending$' k -n "$NS" get pvc data-db-0 -o jsonpath='{.metadata.name} {.status.phase}'
+  eventually 60 outputs '^data-db-0 Pending$' k -n "$NS" get pvc data-db-0 -o jsonpath='{.metadata.name} {.status.phase}'
 check "Service web gets an EndpointSlice (EndpointSlice controller)" \
-  eventually 60 'web-' k -n "$NS" get endpointslices -l kubernetes.io/service-name=web -o name
+  eventually 60 outputs 'web-' k -n "$NS" get endpointslices -l kubernetes.io/service-name=web -o name
 check "Job migrate is active, not failed" outputs '^1$' k -n "$NS" get job migrate -o jsonpath='{.status.active}'
 
 # ------------------------------------------------------------------------------------ kustomize
@@ -169,9 +100,8 @@ check "kustomize: the Deployment uses the hashed ConfigMap name and the rewritte
 check "kustomize: that ConfigMap exists with its data" outputs '^debug$' bash -c \
   "kubectl -n $KNS get configmap \"\$(kubectl -n $KNS get deployment api -o jsonpath='{.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')\" -o jsonpath='{.data.LOG_LEVEL}'"
 check "kustomize: Deployment api gets a Pending Pod" \
-  eventually_lines 60 1 '^api-[a-z0-9]+-[a-z0-9]+ Pending $' pods "$KNS" app=api
+  eventually 60 lines_all 1 '^api-[a-z0-9]+-[a-z0-9]+ Pending $' pods "$KNS" app=api
 check "kubectl delete -k: the namespace goes away (namespace controller)" \
   bash -c "kubectl delete -k '$data/kustomize' --wait=true --timeout=60s >/dev/null && ! kubectl get namespace $KNS 2>/dev/null"
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed -eq 0 ]]
+summary

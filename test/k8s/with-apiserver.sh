@@ -39,6 +39,8 @@ readonly SERVICE_CIDR=10.96.0.0/12   # allocation range for ClusterIPs only: not
 
 say() { printf '%s: %s\n' "${K8S_SAY_AS:-with-apiserver}" "$*" >&2; }
 die() { say "$*"; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=../lib/namespace.sh
+. "$HERE/../lib/namespace.sh"
 
 node=''
 if [[ ${K8S_NODE:-} == 1 ]]; then
@@ -51,7 +53,8 @@ fi
 outside() {
   [[ $# -ge 1 ]] || die "usage: with-apiserver.sh CMD [ARGS...]"
   [[ $(id -u) -eq 0 ]] || die "needs root (namespaces)"
-  local bin_dir work alive_w alive_r in_fd ns_pid='' rc cgroup=''
+  local bin_dir work alive_w alive_r in_fd cgroup=''
+  ns_pid=''
 
   if [[ -n $node ]]; then
     [[ ${K8S_CONTROLLERS:-} == 1 ]] || die "K8S_NODE=1 needs K8S_CONTROLLERS=1"
@@ -77,24 +80,14 @@ outside() {
   finish() {
     local code=$?
     trap - EXIT INT TERM HUP
-    if [[ -n $ns_pid ]] && kill -0 "$ns_pid" 2>/dev/null; then
-      kill -KILL "$ns_pid" 2>/dev/null || true   # --kill-child takes the whole PID namespace with it
-      wait "$ns_pid" 2>/dev/null || true
-    fi
+    ns_kill
     rm -rf "$work"   # empty on the host: the tmpfs on it existed in the private mount namespace only
     # The node's cgroups: normally removed inside already; needed after a SIGKILL in there.
     [[ -z $cgroup ]] || remove_cgroups "$cgroup" 25
     exit "$code"
   }
   trap finish EXIT
-  # shellcheck disable=SC2317
-  forward() {
-    local init
-    init=$(pgrep -P "$ns_pid" 2>/dev/null | head -n 1) || true
-    [[ -z $init ]] || kill -s "$1" "$init" 2>/dev/null || true
-  }
-  trap 'forward INT' INT
-  trap 'forward TERM' TERM HUP
+  ns_forward_signals
 
   # A pipe whose write end only this script holds: EOF inside means this script is gone (SIGKILL).
   mkfifo "$work/alive"
@@ -103,34 +96,28 @@ outside() {
   rm -f "$work/alive"
   exec {in_fd}<&0   # background jobs get /dev/null as stdin: keep the real one for CMD
 
-  # PID 1 of the new PID namespace is this script again. --kill-child: if unshare dies, its child (and
-  # with it the whole PID namespace) is SIGKILLed. --mount-proc: a /proc showing the namespace's PIDs.
-  _TAU_K8S_PHASE=inside _TAU_K8S_WORK=$work _TAU_K8S_BIN=$bin_dir _TAU_K8S_ALIVE=$alive_r _TAU_K8S_CGROUP=$cgroup \
-    unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
-    -- env --default-signal=INT,QUIT "$SELF" "$@" <&"$in_fd" {in_fd}<&- {alive_w}>&- &
-  ns_pid=$!
+  # PID 1 of the new PID namespace is this script again.
+  ns_unshare "$in_fd $alive_w" _TAU_K8S_PHASE=inside _TAU_K8S_WORK="$work" _TAU_K8S_BIN="$bin_dir" \
+    _TAU_K8S_ALIVE="$alive_r" _TAU_K8S_CGROUP="$cgroup" "$SELF" "$@" <&"$in_fd"
   exec {in_fd}<&- {alive_r}<&-
-
-  while :; do   # wait returns early when a trapped signal arrives
-    rc=0
-    wait "$ns_pid" || rc=$?
-    kill -0 "$ns_pid" 2>/dev/null || break
-  done
+  ns_wait "$ns_pid"
   ns_pid=''
-  exit "$rc"
+  exit "$REPLY"
 }
 
 # ------------------------------------------------------------------------------ inside the namespaces
 inside() {
   # What the EXIT and signal traps use is global, not local: when set -e ends the script, bash has left
   # this function's scope before the EXIT trap runs (locals would be unset there).
-  work=${_TAU_K8S_WORK:?} bin=${_TAU_K8S_BIN:?} logs=${_TAU_K8S_WORK:?}/logs stop_sig=''
+  work=${_TAU_K8S_WORK:?} bin=${_TAU_K8S_BIN:?} logs=${_TAU_K8S_WORK:?}/logs
   cmd_pid='' etcd_pid='' api_pid='' kcm_pid=''
   # the node's (node.sh)
   node_cgroup=${_TAU_K8S_CGROUP:-} sched_pid='' containerd_pid='' kubelet_pid='' proxy_pid='' router_pid=''
   node_images=()
   local alive=${_TAU_K8S_ALIVE:?}
   unset _TAU_K8S_PHASE _TAU_K8S_WORK _TAU_K8S_BIN _TAU_K8S_ALIVE _TAU_K8S_CGROUP
+  local cmd_in
+  exec {cmd_in}<&0   # CMD's stdin (background jobs get /dev/null): `with-apiserver.sh bash` is interactive
   local server=https://127.0.0.1:$API_PORT token i rc=0 failed=''
   local node_kubelet_token='' node_proxy_token='' node_sched_token='' node_router_token='' NODE_API_ARGS=()
   # A node's pods reach the API server at the node's address (loopback cannot be a Service endpoint).
@@ -194,30 +181,15 @@ inside() {
     exit "$code"
   }
   trap on_exit EXIT
-  # As PID 1 of its PID namespace this script receives only the signals it has a handler for.
-  # shellcheck disable=SC2317
-  on_signal() {
-    [[ -z $stop_sig ]] || return 0
-    stop_sig=$1
-    [[ -n $cmd_pid ]] || exit $((128 + $(kill -l "$1")))
-    if [[ $1 == INT ]]; then
-      # Ctrl-C: CMD got SIGINT from the terminal too; give it 5 s to finish on its own.
-      ( sleep 5; kill -TERM "$cmd_pid" 2>/dev/null ) &
-    else
-      kill -TERM "$cmd_pid" 2>/dev/null || true
-    fi
-  }
-  trap 'on_signal INT' INT
-  trap 'on_signal TERM' TERM HUP
-  # EOF on the pipe: the host-side script is gone: shut down as on SIGTERM.
-  ( read -r -u "$alive" _ || true; kill -TERM $$ 2>/dev/null ) &
+  ns_trap_signals 5
+  ns_watch_host "$alive"
 
   # Start NAME ARGS...: a daemon in its own session (Ctrl-C on the terminal reaches CMD only), its
   # output in logs/NAME.log, without the inherited descriptors. Sets REPLY to its PID.
   start() {
     local name=$1
     shift
-    ( exec {alive}<&-; exec setsid "$@" ) </dev/null >"$logs/$name.log" 2>&1 &
+    ( exec {alive}<&- {cmd_in}<&-; exec setsid "$@" ) </dev/null >"$logs/$name.log" 2>&1 &
     REPLY=$!
   }
   # wait_for NAME PID SECONDS CHECK...: poll CHECK until it succeeds; fail if PID exits or time runs out.
@@ -361,14 +333,10 @@ inside() {
     export CONTAINERD_ADDRESS=$work/node/containerd/containerd.sock K8S_NODE_IMAGES="${node_images[*]}" \
       K8S_INGRESS_ADDRESS=$INGRESS_IP
   fi
-  ( exec {alive}<&-; exec env --default-signal=INT,QUIT "$@" ) &
-  cmd_pid=$!
-  while :; do
-    rc=0
-    wait "$cmd_pid" || rc=$?
-    kill -0 "$cmd_pid" 2>/dev/null || break
-  done
-  cmd_pid=''
+  # shellcheck disable=SC2317
+  cmd_descriptors() { exec 0<&"$cmd_in" {cmd_in}<&- {alive}<&-; }
+  ns_run_cmd cmd_descriptors "$@"
+  rc=$REPLY
 
   # Did a component die while CMD ran? Then say so (and fail, if CMD did not).
   for i in etcd:$etcd_pid kube-apiserver:$api_pid kube-controller-manager:$kcm_pid \

@@ -4,6 +4,8 @@
 #
 #   start_throwaway_postgres DB USER PASSWORD   # sets PG_TMP, PG_PORT
 #   stop_throwaway_postgres
+#
+# With PG_SSL_CERT and PG_SSL_KEY set (PEM files), the server speaks TLS with that certificate.
 
 pg_bindir() {
   local dir
@@ -30,8 +32,16 @@ start_throwaway_postgres() {
   [ "$(id -u)" = 0 ] && chown postgres: "$PG_TMP"
   as_postgres "$bin/initdb" -D "$PG_TMP/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 >"$PG_TMP/initdb.log" 2>&1 \
     || { cat "$PG_TMP/initdb.log" >&2; return 1; }
+  local ssl=''
+  if [ -n "${PG_SSL_CERT:-}" ]; then
+    # The server reads its key only when the key belongs to it and no one else may read it.
+    install -m 600 "$PG_SSL_KEY" "$PG_TMP/server.key"
+    install -m 644 "$PG_SSL_CERT" "$PG_TMP/server.crt"
+    [ "$(id -u)" = 0 ] && chown postgres: "$PG_TMP/server.key" "$PG_TMP/server.crt"
+    ssl="-c ssl=on -c ssl_cert_file=$PG_TMP/server.crt -c ssl_key_file=$PG_TMP/server.key"
+  fi
   as_postgres "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_TMP -c fsync=off" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_TMP -c fsync=off $ssl" start >/dev/null \
     || { cat "$PG_TMP/server.log" >&2; return 1; }
   as_postgres "$bin/psql" -q -h "$PG_TMP" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
     -c "CREATE ROLE \"$user\" LOGIN CREATEDB PASSWORD '$password'" \

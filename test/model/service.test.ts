@@ -1,4 +1,4 @@
-import { Duration, Healthcheck, Image, Service, Volume } from '../../src';
+import { Duration, Healthcheck, Image, Service, Volume } from '../../src/internal';
 
 describe('Service', () => {
   test('getters return copies', () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_CSP, NginxSite, renderNginxConf, workersFor, renderNginxMainConf, ServedFiles, Service, Volume } from '../../src';
+import { DEFAULT_CSP, NginxSite, renderNginxConf, workersFor, renderNginxMainConf, ServedFiles, Service, Volume } from '../../src/internal';
 import { synthFiles, TAU } from '../helpers/synth';
 
 /** Tau's stack with nginx allowed four CPUs. */

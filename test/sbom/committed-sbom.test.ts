@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ImageSbom } from '../../src';
+import { ImageSbom } from '../../src/internal';
 import { renderImageSbom, validateSbom } from '../../src/sbom/render-sbom';
 import { parseSbomArgs } from '../../src/sbom/write-sbom';
 

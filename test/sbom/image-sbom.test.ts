@@ -1,7 +1,7 @@
 import { buildSync } from 'esbuild';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { ImageSbom, parseImageReference, StackValidationError } from '../../src';
+import { ImageSbom, parseImageReference, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, TAU } from '../helpers/synth';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,4 +1,4 @@
-import { ImageSbomModel } from '../../src';
+import { ImageSbomModel } from '../../src/internal';
 import { renderImageSbom, validateSbom } from '../../src/sbom/render-sbom';
 
 const HASH = (c: string) => c.repeat(64);

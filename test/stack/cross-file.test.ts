@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { Duration, Healthcheck } from '../../src';
+import { Duration, Healthcheck } from '../../src/internal';
 import { changedFiles, cleanTempDirs, newStack, synthFiles, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);
@@ -105,7 +105,7 @@ describe('changing services is editing .projenrc.ts', () => {
   test('a worker that reuses the web image and its environment', () => {
     const files = synthFiles(TAU, (stack) => {
       const worker = stack.addService('worker', { image: stack.web.image, command: ['celery', '-A', 'Tau', 'worker'] }).joins(stack.backNetwork);
-      worker.dependsOn(stack.db, { healthy: true });
+      worker.dependsOn(stack.db!, { healthy: true });
       stack.env.share(stack.web, worker);
     });
     const compose = parse(files['docker-compose.yml']);
@@ -137,7 +137,7 @@ describe('a task that runs once per deploy', () => {
 
   test('waiting for a server to complete is refused', () => {
     const { stack } = newStack();
-    stack.nginx.dependsOn(stack.db, { completed: true });
+    stack.nginx.dependsOn(stack.db!, { completed: true });
     expect(stack.validate()).toEqual(expect.arrayContaining([expect.objectContaining({ component: 'service "nginx"', field: 'dependsOn(db).completed' })]));
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { DjangoStack, StackValidationError } from '../../src';
+import { DjangoStack, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { dockerCompose } from '../lib/docker-compose';
 import { validateInProcess, run } from '../validators';

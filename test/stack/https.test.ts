@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { Duration } from '../../src';
+import { Duration } from '../../src/internal';
 import { synthFiles, TAU } from '../helpers/synth';
 import { newStack } from '../helpers/synth';
 import { validateWithRealTools } from '../validators';

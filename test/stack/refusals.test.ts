@@ -111,6 +111,16 @@ const CASES: Case[] = [
     says: /postgres: user = "pg_admin"; .*not starting with pg_/,
   },
   {
+    name: 'an external database without the CA file that verify-full checks the server with',
+    options: (t) => t.replace('postgres: { version: 17 }', "postgres: { external: { host: 'db.example.com' } }"),
+    says: /postgres\.external: caFile = \(not set\); the path, in the repository, of the CA certificate \(PEM\)/,
+  },
+  {
+    name: 'an external database whose CA file is no certificate, with the version of a server the stack would run',
+    options: (t) => t.replace('postgres: { version: 17 }', "postgres: { version: 17, external: { caFile: 'README.md' } }"),
+    says: /postgres: version = 17; no value with postgres\.external[^]*postgres\.external: caFile = "README\.md"; a PEM file of CA certificates only/,
+  },
+  {
     name: 'an upload size nginx -t would refuse',
     options: (t) => t.replace("maxUploadSize: '25m'", "maxUploadSize: '99999999999999999999g'"),
     says: /nginx: maxUploadSize = "99999999999999999999g"; a size such as 512k, 25m or 1g, at most 1024g/,

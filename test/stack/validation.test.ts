@@ -1,6 +1,6 @@
 import { chmodSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { Duration, Healthcheck, Service, StackValidationError, Volume } from '../../src';
+import { Duration, Healthcheck, Service, StackValidationError, Volume } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);
@@ -99,7 +99,7 @@ describe('each kind of bad input is named with its component, field, value and w
   });
 
   test('a dependency cycle', () => {
-    expect(synthError(TAU, (s) => s.db.dependsOn(s.nginx))).toMatch(/depends_on = "(db -> nginx -> web -> db|web -> db -> nginx -> web|nginx -> web -> db -> nginx)"; dependencies without a cycle/);
+    expect(synthError(TAU, (s) => s.db!.dependsOn(s.nginx))).toMatch(/depends_on = "(db -> nginx -> web -> db|web -> db -> nginx -> web|nginx -> web -> db -> nginx)"; dependencies without a cycle/);
   });
 
   test('a secret given a literal value', () => {
@@ -141,7 +141,7 @@ describe('reporting', () => {
       stack.addService('web', { image: 'redis:7.4-alpine' });
       stack.addVolume('static_volume');
       stack.env.add('POSTGRES_DB', { description: 'again' });
-      stack.web.dependsOn(stack.db);
+      stack.web.dependsOn(stack.db!);
       stack.web.mount('/app/staticfiles', Volume.named('other'));
     });
     expect(message.split('\n').slice(1)).toEqual([

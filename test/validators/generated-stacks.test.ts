@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { StackValidationError } from '../../src';
+import { StackValidationError } from '../../src/internal';
 import { addExtras, breakages, validStack } from '../helpers/arbitraries';
 import { cleanTempDirs, newStack, readTree } from '../helpers/synth';
 import { validateInProcess, validateWithRealTools } from '.';

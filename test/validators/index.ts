@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { DjangoStack } from '../../src';
+import { DjangoStack } from '../../src/internal';
 import { composeSchema, dockerComposeConfig } from './compose';
 import { dockerfilePolicy, hadolint, lintDockerfile } from './dockerfile';
 import { readEnvFile } from '../lib/env-file';

@@ -109,7 +109,8 @@ export interface DjangoAppProps {
   readonly tls?: boolean | TlsOptions;
   /** The database it connects to. */
   readonly database: PostgresEnvVars;
-  readonly db: Service;
+  /** The stack's database service, which web and migrate wait for; undefined for a database outside the stack. */
+  readonly db?: Service;
   /** The port clients reach the site on, for the default trusted origins. */
   readonly publicPort: number;
   /** The port clients reach HTTPS on, when nginx serves it. */
@@ -225,19 +226,21 @@ export class DjangoApp implements StackPart {
     });
     // migrate connects as the owner of the database (migrations change the schema); web, and services given
     // web's environment, as the runtime role, which can read and write rows but not change the schema.
-    const { web: runtimeRole, user: owner, password: ownerPassword, ...server } = props.database;
+    const { web: runtimeRole, user: owner, password: ownerPassword } = props.database;
+    const server = { name: props.database.name, host: props.database.host, port: props.database.port };
     this.release
       .reads(...Object.values(server), owner, ownerPassword, ...Object.values(this.env))
-      .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
-      .dependsOn(props.db, { healthy: true });
+      .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume);
     this.service
       .reads(...Object.values(server), runtimeRole.user, runtimeRole.password, ...Object.values(this.env), this.webConcurrency, forwardedAllowIps, statementTimeout)
-      .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume)
-      .dependsOn(props.db, { healthy: true })
-      .dependsOn(this.release, { completed: true });
-
+      .mount(props.staticFiles?.path ?? `${workdir}/staticfiles`, staticVolume);
     if (this.mediaFiles) this.service.mount(props.mediaFiles?.path ?? `${workdir}/mediafiles`, this.mediaFiles.volume);
     if (this.s3Media) this.service.reads(...Object.values(this.s3Media.env));
+    if (props.db) {
+      this.release.dependsOn(props.db, { healthy: true });
+      this.service.dependsOn(props.db, { healthy: true });
+    }
+    this.service.dependsOn(this.release, { completed: true });
 
     const project = Project.of(stack);
     // Made by the resolver, not by hand: reviews fold it away like the managed files.

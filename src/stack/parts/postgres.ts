@@ -1,5 +1,10 @@
-import { checkOptionKeys, checkPattern, ManagedFile, optionKeys, Problem } from '../../core';
-import { PostgresEnvVars } from '../../django';
+import { X509Certificate } from 'crypto';
+import { existsSync, readFileSync, statSync } from 'fs';
+import { join } from 'path';
+import { Project } from 'projen';
+import { checkOptionKeys, checkPattern, checkPort, ManagedFile, optionKeys, Problem } from '../../core';
+import { PostgresEnvVars, PostgresTls } from '../../django';
+import { HOST_NAME } from '../../nginx';
 import { renderAppRoleScript } from '../../postgres';
 import { EnvVar, Healthcheck, ResourceLimits, Service, Volume } from '../../model';
 import type { PartScope, StackPart } from './stack-part';
@@ -40,9 +45,48 @@ export interface PostgresOptions {
    * @default - 1g, 1 CPU, 256 processes
    */
   readonly limits?: ResourceLimits;
+  /**
+   * A PostgreSQL the stack does not run (a managed database, a server of its own): no db service, volume or
+   * role script, and the app's connections encrypted and the server's certificate verified.
+   * @default - the stack runs PostgreSQL itself (the db service)
+   */
+  readonly external?: ExternalPostgresOptions;
 }
 
-export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true, webUser: true, superuser: true, limits: true });
+/** How the app reaches a PostgreSQL outside the stack. */
+export interface ExternalPostgresOptions {
+  /**
+   * Its host name: POSTGRES_HOST's default. With `sslMode: 'verify-full'` the server's certificate must name it.
+   * @default - none: POSTGRES_HOST must be set in .env (or the Kubernetes ConfigMap)
+   * @example 'tau.abc123.eu-west-1.rds.amazonaws.com'
+   */
+  readonly host?: string;
+  /**
+   * Its port: POSTGRES_PORT's default.
+   * @default 5432
+   */
+  readonly port?: number;
+  /**
+   * The CA certificate (PEM) that signed the server's certificate, as a path in the repository: mounted
+   * read-only into web and migrate (a ConfigMap on Kubernetes). Your provider publishes it (RDS: the region's
+   * bundle; Cloud SQL: the instance's server CA).
+   * @example 'postgres/rds-eu-west-1-bundle.pem'
+   */
+  readonly caFile?: string;
+  /**
+   * libpq's sslmode. `verify-full` checks the certificate's CA and that it names the host; anything weaker
+   * lets a machine on the path pose as the database, so it is taken only when written here.
+   * @default 'verify-full'
+   */
+  readonly sslMode?: PostgresTls['sslMode'];
+}
+
+export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true, webUser: true, superuser: true, limits: true, external: true });
+export const EXTERNAL_POSTGRES_OPTION_KEYS = optionKeys<ExternalPostgresOptions>()({ host: true, port: true, caFile: true, sslMode: true });
+/** The sslmodes that encrypt: those below verify-full only when asked (disable, allow and prefer may send in clear). */
+export const POSTGRES_SSL_MODES: readonly PostgresTls['sslMode'][] = ['verify-full', 'verify-ca', 'require'];
+/** The options that describe a server the stack runs: meaningless, so refused, for an external one. */
+const OWN_SERVER_OPTIONS = ['version', 'superuser', 'limits'] as const;
 
 /** Majors this stack knows how to run: 15 and later, up to the newest it has been checked against. */
 export const POSTGRES_VERSIONS: readonly number[] = [15, 16, 17, 18];
@@ -77,38 +121,47 @@ export class Postgres implements StackPart {
   public static readonly APP_ROLE_SCRIPT = 'postgres/create-app-role.sh';
   /** Where the image runs it: scripts in this directory run once, when the data directory is initialized. */
   public static readonly APP_ROLE_INIT_PATH = '/docker-entrypoint-initdb.d/10-create-app-role.sh';
+  /** Where the web image's containers find an external database's CA certificate (sslrootcert). */
+  public static readonly CA_PATH = '/etc/postgresql-ca/root.crt';
 
   public readonly version: number;
-  public readonly service: Service;
-  public readonly data: Volume;
+  /** The db service; undefined when the database is external. */
+  public readonly service?: Service;
+  /** Its data volume; undefined when the database is external. */
+  public readonly data?: Volume;
   /**
    * What the app connects with: the database, its two roles (the owner for migrations, the runtime role for
-   * web; neither a superuser) and the server's address.
+   * web; neither a superuser), the server's address and, for an external one, TLS.
    */
   public readonly env: PostgresEnvVars;
-  /** The image's superuser, for the db container and the ops scripts. */
-  public readonly superuserEnv: { readonly user: EnvVar; readonly password: EnvVar };
+  /** The image's superuser, for the db container and the ops scripts; undefined when the database is external. */
+  public readonly superuserEnv?: { readonly user: EnvVar; readonly password: EnvVar };
   /** The script that creates the app's roles: run by the image on a fresh volume, by ops/create-app-role.sh on an existing one. */
-  public readonly appRoleScript: ManagedFile;
+  public readonly appRoleScript?: ManagedFile;
+  /** The database outside the stack, as given; undefined when the stack runs its own. */
+  public readonly external?: ExternalPostgresOptions;
   private readonly options: PostgresOptions;
   private readonly database: string;
   private readonly user: string;
   private readonly webUser: string;
   private readonly superuser: string;
+  private readonly outdir: string;
 
   constructor(stack: PartScope, defaultName: string, options: PostgresOptions = {}) {
     this.options = options;
+    this.outdir = Project.of(stack).outdir;
     this.version = options.version ?? 17;
     this.database = options.database ?? defaultName;
     this.user = options.user ?? defaultName;
     this.webUser = options.webUser ?? `${this.user}_web`;
     this.superuser = options.superuser ?? 'postgres';
+    this.external = options.external;
     // The database's variables first: the healthcheck names them.
     const name = stack.env.add('POSTGRES_DB', { description: 'Name of the PostgreSQL database', default: this.database });
-    const superuser = stack.env.add('POSTGRES_USER', {
+    const superuser = this.external ? undefined : stack.env.add('POSTGRES_USER', {
       description: 'PostgreSQL superuser, for the db container and the ops/ scripts only (the app connects as POSTGRES_APP_USER or POSTGRES_WEB_USER)', default: this.superuser,
     });
-    const superuserPassword = stack.env.add('POSTGRES_PASSWORD', { description: 'Password of the superuser', secret: true, generate: 'password' });
+    const superuserPassword = this.external ? undefined : stack.env.add('POSTGRES_PASSWORD', { description: 'Password of the superuser', secret: true, generate: 'password' });
     const user = stack.env.add('POSTGRES_APP_USER', {
       description: 'PostgreSQL role that owns the app\'s database and tables, not a superuser: migrations and the ops/ scripts connect as it', default: this.user,
     });
@@ -117,15 +170,30 @@ export class Postgres implements StackPart {
       description: 'PostgreSQL role web connects as: reads and writes rows, cannot create, alter or drop', default: this.webUser,
     });
     const webPassword = stack.env.add('POSTGRES_WEB_PASSWORD', { description: 'Password of web\'s role', secret: true, generate: 'password' });
-    this.superuserEnv = { user: superuser, password: superuserPassword };
+    if (this.external) {
+      const external = this.external;
+      const sslMode = external.sslMode ?? 'verify-full';
+      this.env = {
+        name, user, password,
+        web: { user: webUser, password: webPassword },
+        host: stack.env.add('POSTGRES_HOST', {
+          description: sslMode === 'verify-full' ? 'Host name of the external database: its certificate must name it (sslmode verify-full)' : 'Host name of the external database',
+          default: external.host,
+        }),
+        port: stack.env.add('POSTGRES_PORT', { description: 'Port of the external database', default: String(external.port ?? 5432) }),
+        tls: { sslMode, rootCert: external.caFile === undefined ? undefined : Postgres.CA_PATH },
+      };
+      return;
+    }
+    this.superuserEnv = { user: superuser!, password: superuserPassword! };
     this.data = stack.addVolume('postgres_data', { description: 'PostgreSQL data directory' });
-    this.service = stack.addService('db', {
+    const service = this.service = stack.addService('db', {
       image: `postgres:${this.version}`,
       port: 5432,
       description: 'PostgreSQL database',
       // -h 127.0.0.1: the TCP listener, up only once the image's init scripts are done. -U/-d: the app's own
       // user and database (without -U, pg_isready logs 'role "root" does not exist').
-      healthcheck: Healthcheck.shell(`pg_isready -h 127.0.0.1 -U "${superuser.shellRef}" -d "${name.shellRef}"`),
+      healthcheck: Healthcheck.shell(`pg_isready -h 127.0.0.1 -U "${superuser!.shellRef}" -d "${name.shellRef}"`),
       // Started as the image's postgres user, with no capability at all: the image's data directory (and so a
       // new volume's first copy of it) already belongs to that user, and its entrypoint skips the chown and
       // the switch from root it would otherwise need CHOWN, DAC_OVERRIDE, FOWNER, SETUID and SETGID for.
@@ -136,21 +204,32 @@ export class Postgres implements StackPart {
     this.env = {
       name, user, password,
       web: { user: webUser, password: webPassword },
-      host: stack.env.add('POSTGRES_HOST', { description: 'Host name of the database (the db service)', default: this.service.name }),
-      port: stack.env.add('POSTGRES_PORT', { description: 'Port of the database', default: String(this.service.port) }),
+      host: stack.env.add('POSTGRES_HOST', { description: 'Host name of the database (the db service)', default: service.name }),
+      port: stack.env.add('POSTGRES_PORT', { description: 'Port of the database', default: String(service.port) }),
     };
     // The db container makes both roles (the role script), so it reads both.
-    this.service.reads(name, superuser, superuserPassword, user, password, webUser, webPassword);
-    this.service.mount(postgresDataPath(this.version), this.data, { note: postgresDataNote(this.version) });
+    service.reads(name, superuser!, superuserPassword!, user, password, webUser, webPassword);
+    service.mount(postgresDataPath(this.version), this.data, { note: postgresDataNote(this.version) });
     this.appRoleScript = new ManagedFile(stack, Postgres.APP_ROLE_SCRIPT, {
       executable: true,
       render: (marker) => renderAppRoleScript({
-        superuser: superuser.name, database: name.name, user: user.name, password: password.name, webUser: webUser.name, webPassword: webPassword.name,
+        superuser: superuser!.name, database: name.name, user: user.name, password: password.name, webUser: webUser.name, webPassword: webPassword.name,
       }, marker),
     });
-    this.service.mountFile(Postgres.APP_ROLE_SCRIPT, Postgres.APP_ROLE_INIT_PATH, {
+    service.mountFile(Postgres.APP_ROLE_SCRIPT, Postgres.APP_ROLE_INIT_PATH, {
       note: 'Creates the app\'s roles when the data volume is new; ops/create-app-role.sh runs it on an existing one',
     });
+  }
+
+  /**
+   * Gives `services` (those of the web image: web, migrate) what an external database needs: its CA
+   * certificate, read-only at the path the settings name. Nothing for the stack's own database. The stack's
+   * `connectToDatabase` calls it, with the network.
+   */
+  public connect(...services: Service[]): void {
+    const caFile = this.external?.caFile;
+    if (caFile === undefined || this.env.tls?.rootCert === undefined) return;
+    for (const s of services.filter((x) => !x.fileMounts.some((m) => m.path === this.env.tls?.rootCert))) s.mountFile(caFile, this.env.tls.rootCert, { note: 'The CA that signed the external database\'s certificate (sslrootcert)' });
   }
 
   public validate(): Problem[] {
@@ -171,6 +250,76 @@ export class Postgres implements StackPart {
         ? [{ component, field: 'webUser', value: this.webUser,
           allowed: `a name other than the owner's ("${this.user}") and the superuser's ("${this.superuser}"): web must not connect as a role that can change the schema` }]
         : []),
+      ...this.validateExternal(),
     ];
   }
+
+  /** An external database: where it is, how it is verified, and no option of a server the stack would run. */
+  private validateExternal(): Problem[] {
+    const external = this.external;
+    if (external === undefined) return [];
+    const component = 'postgres.external';
+    if (typeof external !== 'object' || external === null) {
+      return [{ component: 'postgres', field: 'external', value: external, allowed: 'an object: { caFile, host?, port?, sslMode? }' }];
+    }
+    const problems: Problem[] = [
+      ...checkOptionKeys(component, external, EXTERNAL_POSTGRES_OPTION_KEYS),
+      ...OWN_SERVER_OPTIONS.filter((key) => this.options[key] !== undefined).map((key) => ({
+        component: 'postgres', field: key, value: this.options[key] as unknown,
+        allowed: 'no value with postgres.external: the stack runs no PostgreSQL server of its own (the provider sets its version, roles and resources)',
+      })),
+    ];
+    if (external.host !== undefined && (typeof external.host !== 'string' || !HOST_NAME.test(external.host) || external.host.startsWith('.'))) {
+      problems.push({ component, field: 'host', value: external.host, allowed: 'a host name or an IPv4 address, such as tau.abc123.eu-west-1.rds.amazonaws.com' });
+    }
+    if (external.port !== undefined) problems.push(...checkPort(component, 'port', external.port));
+    const sslMode = external.sslMode ?? 'verify-full';
+    if (!POSTGRES_SSL_MODES.includes(sslMode)) {
+      problems.push({ component, field: 'sslMode', value: sslMode,
+        allowed: `one of ${POSTGRES_SSL_MODES.map((m) => `"${m}"`).join(', ')} (disable, allow and prefer may send passwords and rows in clear)` });
+    }
+    const verifies = sslMode === 'verify-full' || sslMode === 'verify-ca';
+    if (external.caFile === undefined) {
+      if (verifies) {
+        problems.push({ component, field: 'caFile', value: undefined,
+          allowed: `the path, in the repository, of the CA certificate (PEM) that signed the database's certificate: sslmode ${sslMode} verifies the server with it` });
+      }
+    } else if (sslMode === 'require') {
+      problems.push({ component, field: 'caFile', value: external.caFile,
+        allowed: 'no CA file with sslMode "require", which verifies nothing (libpq would verify the CA after all): say sslMode "verify-full" or "verify-ca"' });
+    } else {
+      problems.push(...checkCaFile(component, external.caFile, this.outdir));
+    }
+    return problems;
+  }
+}
+
+/** A CA file for sslrootcert: a path in the repository, of a file that holds PEM certificates only, each one a CA's. */
+function checkCaFile(component: string, caFile: string, outdir: string): Problem[] {
+  const field = 'caFile';
+  if (typeof caFile !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(caFile) || caFile.split('/').includes('..')) {
+    return [{ component, field, value: caFile, allowed: 'a path inside the repository, of letters, digits, ".", "_", "-" and "/", without ".." (it is mounted into the containers)' }];
+  }
+  const path = join(outdir, caFile);
+  if (!existsSync(path) || !statSync(path).isFile()) return [{ component, field, value: caFile, allowed: `a file that exists (${path} does not)` }];
+  const text = readFileSync(path, 'utf-8');
+  const blocks = text.match(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g) ?? [];
+  const certificates = blocks.filter((b) => b.startsWith('-----BEGIN CERTIFICATE-----'));
+  if (certificates.length === 0 || certificates.length !== blocks.length) {
+    return [{ component, field, value: caFile,
+      allowed: `a PEM file of CA certificates only (-----BEGIN CERTIFICATE-----); ${path} holds ${blocks.length ? blocks.map((b) => /BEGIN ([A-Z0-9 ]+)/.exec(b)![1]).join(', ') : 'no PEM block'}` }];
+  }
+  for (const pem of certificates) {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(pem);
+    } catch (e) {
+      return [{ component, field, value: caFile, allowed: `a PEM file of certificates that parse (${(e as Error).message})` }];
+    }
+    if (!certificate.ca) {
+      return [{ component, field, value: caFile,
+        allowed: `the certificate of a CA (basicConstraints CA:TRUE), not a server's: ${caFile} holds "${certificate.subject.replace(/\n/g, ', ')}"` }];
+    }
+  }
+  return [];
 }
