@@ -11,7 +11,7 @@ export { DjangoStack } from './stack/django-stack';
 export type { DjangoStackOptions } from './stack/django-stack';
 export type { DjangoOptions, FilesOptions, WebOptions } from './stack/parts/django-app';
 export type { NginxOptions } from './stack/parts/nginx-proxy';
-export type { PostgresOptions } from './stack/parts/postgres';
+export type { ExternalPostgresOptions, PostgresOptions } from './stack/parts/postgres';
 export type { TlsMode, TlsOptions } from './django/tls';
 export type { MediaOptions, MediaStorageKind } from './django/media-storage';
 export type { PythonImageOptions } from './docker/python-image';

@@ -14,7 +14,7 @@ const VALUES = [
 const TYPES = [
   'AccessMode', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'ComposeFile', 'Dependency',
   'DependsOnOptions', 'DevelopmentOverride', 'DjangoOptions', 'DjangoStackOptions', 'DockerIgnore', 'EgressRule',
-  'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExternalDatabaseOptions', 'FileMount', 'FilesOptions',
+  'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExternalDatabaseOptions', 'ExternalPostgresOptions', 'FileMount', 'FilesOptions',
   'HealthcheckOptions', 'HealthProbe', 'IgnoreGroup', 'IngressOptions', 'KubernetesServiceOptions',
   'KubernetesTargetOptions', 'MediaOptions', 'MediaStorageKind', 'MountOptions', 'NetworkOptions', 'NginxOptions', 'PostgresOptions', 'Problem',
   'PublishedPort', 'PythonImageOptions', 'ResourceLimits', 'ResourceOptions', 'SbomOptions', 'SecretKind',

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import { readFileSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
 import { Project } from 'projen';
-import { DjangoStack, Postgres } from '../../src';
+import { DjangoStack, Postgres } from '../../src/internal';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
 import { makeCa, makeServerCertificate } from '../lib/test-ca';
 

@@ -2,7 +2,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, renderAppRoleScript } from '../../src';
+import { DjangoStack, renderAppRoleScript } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { readEnvFile } from '../lib/env-file';
 import { copyRepository } from '../lib/repository-copy';

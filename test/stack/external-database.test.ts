@@ -1,7 +1,7 @@
 import { cpSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { DjangoStack, DjangoStackOptions, StackValidationError } from '../../src';
+import { DjangoStack, DjangoStackOptions, StackValidationError } from '../../src/internal';
 import { ExternalPostgresOptions } from '../../src/stack/parts/postgres';
 import { cleanTempDirs, newStack, readTree, TAU, tempDir } from '../helpers/synth';
 import { makeCa, makeServerCertificate } from '../lib/test-ca';
