@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
 import { Duration, DjangoStackOptions, MediaOptions, StackValidationError } from '../../src';
-import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
+import { cleanTempDirs, newStack, readTree, TAU, tempDir } from '../helpers/synth';
+import { makeCa } from '../lib/test-ca';
 import { shellcheck } from '../validators/files';
 import { validateWithRealTools } from '../validators';
 import { baseObjects, schemaProblems, secretLeaks, semanticProblems, synthWithTarget, TAU_K8S, kustomize } from '../k8s/k8s-helpers';
@@ -105,6 +106,18 @@ describe('media in an S3 bucket', () => {
     project.synth();
     for (const script of ['ops/backup.sh', 'ops/restore.sh']) expect({ script, problems: shellcheck(join(outdir, script)) }).toEqual({ script, problems: [] });
   });
+});
+
+test('with an external database too: neither a database volume nor a media volume, web reads both from .env', () => {
+  // GIVEN the stack with its database and its uploads both outside it
+  const outdir = tempDir();
+  makeCa(join(outdir, 'postgres', 'ca.pem'));
+  const { project } = newStack({ ...TAU, postgres: { external: { caFile: 'postgres/ca.pem', host: 'db.example.test' } }, media: S3 }, outdir);
+  project.synth();
+  const compose = parse(readFileSync(join(outdir, 'docker-compose.yml'), 'utf-8'));
+  // THEN only the static files are a volume, and web reads the S3 keys beside the database's variables
+  expect(Object.keys(compose.volumes)).toEqual(['static_volume']);
+  expect(Object.keys(compose.services.web.environment)).toEqual(expect.arrayContaining(['POSTGRES_HOST', 'MEDIA_S3_BUCKET', 'MEDIA_S3_SECRET_ACCESS_KEY']));
 });
 
 describe('media options refused at synthesis, each named with its field', () => {
