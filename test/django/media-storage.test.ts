@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { Duration, DjangoStackOptions, MediaOptions, StackValidationError } from '../../src';
+import { Duration, DjangoStackOptions, MediaOptions, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU, tempDir } from '../helpers/synth';
 import { makeCa } from '../lib/test-ca';
 import { shellcheck } from '../validators/files';

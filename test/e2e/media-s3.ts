@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack } from '../../src';
+import { DjangoStack } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository, ROOT } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
