@@ -5,3 +5,4 @@ export * from './gunicorn';
 export * from './render-settings';
 export * from './render-entrypoint';
 export * from './requirements-lock';
+export * from './database-pool';

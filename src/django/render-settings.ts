@@ -1,6 +1,7 @@
 import { Service } from '../model';
 import { EnvVar } from '../model';
 import { ServedFiles } from '../nginx';
+import { DatabasePool } from './database-pool';
 import { DjangoEnvVars, PostgresEnvVars } from './django-env';
 import { Tls } from './tls';
 
@@ -16,6 +17,8 @@ export interface SettingsModel {
   readonly staticFiles: ServedFiles;
   readonly mediaFiles: ServedFiles;
   readonly healthPath: string;
+  /** Each worker's connection pool; undefined for a connection per request. */
+  readonly databasePool?: DatabasePool;
   readonly tls?: Tls;
   /** The committed example of the env file, named in the error for a missing variable. */
   readonly envExample: string;
@@ -33,7 +36,7 @@ function read(fn: '_str' | '_bool' | '_list' | '_int', v: EnvVar): string {
 
 /** The deployment part of Django's settings, read from the environment the stack provides. */
 export function renderSettingsModule(model: SettingsModel, marker: string): string {
-  const { env, database: db, tls } = model;
+  const { env, database: db, tls, databasePool: pool } = model;
   const staticRoot = model.web.mountPathOf(model.staticFiles.volume)!;
   const mediaRoot = model.web.mountPathOf(model.mediaFiles.volume)!;
   const healthRegex = `^${model.healthPath.replace(/^\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
@@ -107,8 +110,24 @@ DATABASES = {
         "PASSWORD": _DATABASE_PASSWORD,
         "HOST": ${read('_str', db.host)},
         "PORT": ${read('_int', db.port)},
-        # Under ASGI, Django's docs advise against persistent connections: close them after each request.
+${pool ? `        # Each worker process keeps a pool (psycopg 3): a request borrows an open connection and gives it back
+        # when it ends, instead of opening one (a server process and a SCRAM exchange). Django requires
+        # CONN_MAX_AGE 0 with a pool. Sizes come from web.databasePool in .projenrc.ts, which checks that
+        # every worker's pool fits in the database's max_connections.
         "CONN_MAX_AGE": 0,
+        # The pool checks a connection before it lends it (psycopg_pool's check_connection): one that a
+        # restarted PostgreSQL closed is replaced, not handed to a request.
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "pool": {
+                "min_size": ${pool.minSize},
+                "max_size": ${pool.maxSize},
+                # Seconds a request waits for a free connection before it fails.
+                "timeout": ${pool.timeout.toSeconds()},
+            },
+        },` : `        # No pool (web.databasePool is off): under ASGI, Django's docs advise against persistent connections,
+        # so each request opens a connection and closes it when it ends.
+        "CONN_MAX_AGE": 0,`}
     }
 }
 
