@@ -1,12 +1,19 @@
 """ASGI entry point, served by Gunicorn with Uvicorn workers.
 
 HTTP goes to Django, except the health endpoint, answered here on the event loop from the result of a
-check that runs in the background (Tau.health), so that it answers at once however busy Django is. WebSocket
+check that runs in the background (Tau.health), so that it answers at once however busy Django is.
+
+With the connection pool on, Django works on at most as many requests at once in each worker as the pool has
+connections (its max_size); the others wait here, on the event loop, holding no thread. Beyond that number a
+request would only wait for a connection, but in a thread of its own, and every such thread competes for
+Python's interpreter lock with the event loop, which then answers the health endpoint late under load. WebSocket
 connections go to a small router (library.websocket); lifespan events are handled here, since Django's ASGI
 handler does not take them: startup starts the health check, shutdown stops it.
 """
+import asyncio
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Tau.settings")
@@ -16,6 +23,34 @@ django_application = get_asgi_application()
 from library.websocket import websocket_application  # noqa: E402  (needs the app registry loaded above)
 
 from . import health  # noqa: E402
+
+
+def django_concurrency():
+    """Requests Django works on at once in a worker: the pool's max_size; None (no limit) without a pool."""
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    return pool.get("max_size") if isinstance(pool, dict) else None
+
+
+# (the event loop, its semaphore): one per worker process, made on its loop at the first request.
+_admission = (None, None)
+
+
+def admission():
+    global _admission
+    loop = asyncio.get_running_loop()
+    if _admission[0] is not loop:
+        limit = django_concurrency()
+        _admission = (loop, asyncio.Semaphore(limit) if limit else None)
+    return _admission[1]
+
+
+async def django_http(scope, receive, send):
+    semaphore = admission()
+    if semaphore is None:
+        await django_application(scope, receive, send)
+        return
+    async with semaphore:
+        await django_application(scope, receive, send)
 
 
 async def lifespan(scope, receive, send):
@@ -34,7 +69,7 @@ async def application(scope, receive, send):
     if health.is_health_request(scope):
         await health.asgi_answer(scope, send)
     elif scope["type"] == "http":
-        await django_application(scope, receive, send)
+        await django_http(scope, receive, send)
     elif scope["type"] == "websocket":
         await websocket_application(scope, receive, send)
     elif scope["type"] == "lifespan":

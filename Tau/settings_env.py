@@ -79,7 +79,8 @@ DATABASES = {
         "OPTIONS": {
             "pool": {
                 "min_size": 1,
-                "max_size": 4,
+                # Also the most requests Django works on at once in a worker (Tau/asgi.py).
+                "max_size": 2,
                 # Seconds a request waits for a free connection before it fails.
                 "timeout": 30,
             },

@@ -1,5 +1,6 @@
 import asyncio
 
+from django.conf import settings
 from django.test import SimpleTestCase, override_settings
 
 from Tau.asgi import application
@@ -87,3 +88,62 @@ class LifespanTests(SimpleTestCase):
 
         asyncio.run(asyncio.wait_for(application({"type": "lifespan"}, receive, send), 5))
         self.assertEqual([m["type"] for m in sent], ["lifespan.startup.complete", "lifespan.shutdown.complete"])
+
+
+class AdmissionTests(SimpleTestCase):
+    """Django works on at most the pool's max_size requests at once in a worker; the rest wait on the loop."""
+
+    def run_requests(self, count, path="/graphql/"):
+        from unittest import mock
+
+        from Tau import asgi, health
+
+        state = {"now": 0, "most": 0}
+
+        async def django(scope, receive, send):
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            await asyncio.sleep(0.05)
+            state["now"] -= 1
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def healthy():
+            return True
+
+        async def main():
+            sent = []
+
+            async def send(message):
+                sent.append(message)
+
+            def request(p):
+                return application({"type": "http", "method": "GET", "path": p, "headers": []}, None, send)
+
+            waiting = [asyncio.ensure_future(request(path)) for _ in range(count)]
+            await asyncio.sleep(0.01)
+            # While Django's requests wait for their turn, the health endpoint answers at once.
+            await asyncio.wait_for(request(settings.HEALTH_CHECK_PATH), 0.02)
+            health_status = sent[-2]["status"]
+            await asyncio.gather(*waiting)
+            return health_status
+
+        with mock.patch.object(asgi, "django_application", django), mock.patch.object(health.probe, "is_up", healthy), \
+                mock.patch.object(asgi, "_admission", (None, None)):
+            health_status = asyncio.run(main())
+        return state["most"], health_status
+
+    def test_at_most_the_pools_size_at_once_and_health_is_not_queued(self):
+        max_size = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+        most, health_status = self.run_requests(10)
+        self.assertEqual(most, max_size)
+        self.assertEqual(health_status, 200)
+
+    def test_without_a_pool_nothing_waits(self):
+        from unittest import mock
+
+        from Tau import asgi
+
+        with mock.patch.object(asgi, "django_concurrency", lambda: None):
+            most, _ = self.run_requests(10)
+        self.assertEqual(most, 10)

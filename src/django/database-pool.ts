@@ -7,9 +7,11 @@ export interface DatabasePoolOptions {
    */
   readonly minSize?: number;
   /**
-   * The most connections each worker process holds: requests beyond it wait for one to be returned. Under ASGI
-   * Django runs each request's database work in a thread of its own, so this bounds a worker's concurrent queries.
-   * @default 4
+   * The most connections each worker process holds, and so the most requests Django works on at once in it
+   * (Tau/asgi.py): the others wait on the worker's event loop. Each request Django works on runs in a thread that
+   * competes with the event loop for Python's interpreter lock: a larger pool lets slow requests overlap, a
+   * smaller one keeps the health endpoint fast under load (bench/RESULTS.md).
+   * @default 2
    */
   readonly maxSize?: number;
   /**
@@ -32,7 +34,7 @@ export class DatabasePool {
 
   constructor(private readonly options: DatabasePoolOptions, requestTimeout: Duration) {
     this.minSize = options.minSize ?? 1;
-    this.maxSize = options.maxSize ?? 4;
+    this.maxSize = options.maxSize ?? 2;
     this.timeout = options.timeout ?? requestTimeout;
   }
 

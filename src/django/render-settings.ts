@@ -121,6 +121,7 @@ ${pool ? `        # Each worker process keeps a pool (psycopg 3): a request borr
         "OPTIONS": {
             "pool": {
                 "min_size": ${pool.minSize},
+                # Also the most requests Django works on at once in a worker (${model.project}/asgi.py).
                 "max_size": ${pool.maxSize},
                 # Seconds a request waits for a free connection before it fails.
                 "timeout": ${pool.timeout.toSeconds()},

@@ -20,16 +20,16 @@ function refusal(options: any, kubernetes?: Record<string, unknown>): string {
 }
 
 describe("web's connection pool", () => {
-  test('on by default: 1 to 4 connections per worker, a request waits at most web.requestTimeout, checked before use', () => {
+  test('on by default: 1 to 2 connections per worker, a request waits at most web.requestTimeout, checked before use', () => {
     const settings = synthFiles(TAU)['Tau/settings_env.py'];
     expect(settings).toContain('"CONN_MAX_AGE": 0,');
     expect(settings).toContain('"CONN_HEALTH_CHECKS": True,');
-    expect(settings).toMatch(/"pool": \{\n\s+"min_size": 1,\n\s+"max_size": 4,\n(\s+#.*\n)?\s+"timeout": 30,\n\s+\},/);
+    expect(settings).toMatch(/"pool": \{\n\s+"min_size": 1,\n\s+(\s+#.*\n)?\s+"max_size": 2,\n(\s+#.*\n)?\s+"timeout": 30,\n\s+\},/);
   });
 
   test('sizes and the wait are the model\'s', () => {
     const settings = synthFiles({ ...TAU, web: { ...TAU.web, databasePool: { minSize: 2, maxSize: 8, timeout: Duration.seconds(5) } } })['Tau/settings_env.py'];
-    expect(settings).toMatch(/"min_size": 2,\n\s+"max_size": 8,\n(\s+#.*\n)?\s+"timeout": 5,/);
+    expect(settings).toMatch(/"min_size": 2,\n(\s+#.*\n)?\s+"max_size": 8,\n(\s+#.*\n)?\s+"timeout": 5,/);
   });
 
   test('off: a connection per request, no pool', () => {
@@ -61,19 +61,19 @@ describe('a stack whose pools do not fit in the database is refused, naming the 
   });
 
   test('Kubernetes: the replicas, and a rollout\'s extra pod', () => {
-    // (8 + 1) × 2 workers × (4 + 1) = 90 fits exactly in 100 − 10; 9 replicas do not.
+    // (14 + 1) × 2 workers × (2 + 1) = 90 fits exactly in 100 − 10; 15 replicas do not.
     expect(() => {
       const { project, stack } = newStack(TAU);
-      new KubernetesTarget(stack, { ...TAU_K8S, replicas: 8 });
+      new KubernetesTarget(stack, { ...TAU_K8S, replicas: 14 });
       project.synth();
     }).not.toThrow();
-    expect(refusal(TAU, { replicas: 9 }))
-      .toMatch(/kubernetes: replicas × web.workers × \(web.databasePool.maxSize \+ 1\) = "10 × 2 × 5 = 100 connections \(10 replicas: replicas 9, and a rollout's extra pod\)"; at most .* = 100 − 10 = 90/);
+    expect(refusal(TAU, { replicas: 15 }))
+      .toMatch(/kubernetes: replicas × web.workers × \(web.databasePool.maxSize \+ 1\) = "16 × 2 × 3 = 96 connections \(16 replicas: replicas 15, and a rollout's extra pod\)"; at most .* = 100 − 10 = 90/);
   });
 
   test('Kubernetes: the autoscaler\'s ceiling, not its floor', () => {
     expect(refusal(TAU, { autoscaling: { minReplicas: 2, maxReplicas: 20 } }))
-      .toMatch(/kubernetes: autoscaling.maxReplicas × web.workers × \(web.databasePool.maxSize \+ 1\) = "21 × 2 × 5 = 210 connections/);
+      .toMatch(/kubernetes: autoscaling.maxReplicas × web.workers × \(web.databasePool.maxSize \+ 1\) = "21 × 2 × 3 = 126 connections/);
   });
 });
 

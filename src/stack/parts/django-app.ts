@@ -72,7 +72,7 @@ export interface WebOptions {
    * Django's connection pool (psycopg 3) in each worker process, or `false` for a new connection per request.
    * The connections web may hold, replicas × workers × (maxSize + 1 for the health check's own), must fit in
    * the database's `postgres.maxConnections` less `postgres.reservedConnections`: synthesis refuses more.
-   * @default - on: 1 to 4 connections per worker, a request waits at most web.requestTimeout for one
+   * @default - on: 1 to 2 connections per worker, a request waits at most web.requestTimeout for one
    */
   readonly databasePool?: boolean | DatabasePoolOptions;
 }
