@@ -20,7 +20,6 @@ import json
 import logging
 from time import monotonic
 
-import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
@@ -92,6 +91,9 @@ class DatabaseProbe:
 
     async def check(self):
         """One check: SELECT 1 on the probe's connection, opened (again) when it has none."""
+        # Imported here: the middleware below serves whatever driver Django uses, psycopg 3 or not.
+        import psycopg
+
         try:
             async with asyncio.timeout(CHECK_TIMEOUT):
                 if self._connection is None or self._connection.closed:
@@ -111,7 +113,7 @@ class DatabaseProbe:
         if conn is not None:
             try:
                 await conn.close()
-            except (psycopg.Error, OSError):
+            except Exception:  # noqa: BLE001  (a connection that is already broken: nothing more to do)
                 pass
 
 

@@ -159,13 +159,13 @@ function imageSizes(image: string): { imageBytes: number; dependencyBytes: numbe
 
 /** Starts Gunicorn with Uvicorn workers in web on another port, as the image does; resolves once /healthz answers. */
 async function startServer(stack: ComposeStack, web: string, port: number, app: string, env: Record<string, string>, workers: string): Promise<void> {
-  stack.compose(['exec', '-d', '--workdir', '/app', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), web, 'gunicorn', app,
-    '--bind', `127.0.0.1:${port}`, '--worker-class', 'uvicorn_worker.UvicornWorker', '--workers', workers]);
+  stack.compose(['exec', '-d', '--workdir', '/app', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), web, 'sh', '-c',
+    `exec gunicorn ${app} --bind 127.0.0.1:${port} --worker-class uvicorn_worker.UvicornWorker --workers ${workers} > /tmp/bench-${port}.log 2>&1`]);
   for (let i = 0; i < 120; i++) {
     if (stack.exec(web, ['python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/healthz', timeout=2)`]).code === 0) return;
     await sleep(250);
   }
-  throw new Error(`the server on port ${port} does not answer:\n${stack.logs(web, 30)}`);
+  throw new Error(`the server on port ${port} does not answer:\n${stack.exec(web, ['tail', '-n', '30', `/tmp/bench-${port}.log`]).output}`);
 }
 
 /**
@@ -188,7 +188,7 @@ async function databasePool(stack: ComposeStack, web: string, webPid: string, we
     for (const [path, text] of Object.entries(files)) {
       execFileSync('sh', ['-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', join(wheel, path)], { input: text });
     }
-    const tar = execFileSync('tar', ['-C', wheel, '-c', 'site', 'one']).toString('base64');
+    const tar = execFileSync('tar', ['-C', wheel, '-cz', 'site', 'one'], { maxBuffer: 256 * 1024 * 1024 }).toString('base64');
     const extract = stack.compose(['exec', '-T', web, 'python', '-c',
       'import base64, io, sys, tarfile; tarfile.open(fileobj=io.BytesIO(base64.b64decode(sys.stdin.read()))).extractall("/app/mediafiles/.bench")'], { input: tar });
     if (extract.code !== 0) throw new Error(`copying psycopg2 into web: ${extract.output}`);
