@@ -3,18 +3,21 @@
 HTTP goes to Django, except the health endpoint, answered here on the event loop from the result of a
 check that runs in the background (Tau.health), so that it answers at once however busy Django is.
 
-With the connection pool on, Django works on at most as many requests at once in each worker as the pool has
-connections (its max_size); the others wait here, on the event loop, holding no thread. Beyond that number a
-request would only wait for a connection, but in a thread of its own, and every such thread competes for
-Python's interpreter lock with the event loop, which then answers the health endpoint late under load. WebSocket
+With the connection pool on, Django works on at most as many requests for sync views (GraphQL, the admin) at once
+in each worker as the pool has connections (its max_size); the others wait here, on the event loop, holding no
+thread. Beyond that number such a request would only wait for a connection, but in a thread of its own, and
+every such thread competes for Python's interpreter lock with the event loop, which then answers the health
+endpoint late under load. Async views take no thread and are not held back. WebSocket
 connections go to a small router (library.websocket); lifespan events are handled here, since Django's ASGI
 handler does not take them: startup starts the health check, shutdown stops it.
 """
 import asyncio
 import os
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.asgi import get_asgi_application
+from django.urls import Resolver404, resolve
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Tau.settings")
 
@@ -44,9 +47,18 @@ def admission():
     return _admission[1]
 
 
+def takes_a_thread(path):
+    """Whether Django serves the path with a sync view, in a thread of its own (a page it cannot find: yes)."""
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        return True
+    return not (getattr(view, "view_is_async", False) or iscoroutinefunction(view))
+
+
 async def django_http(scope, receive, send):
     semaphore = admission()
-    if semaphore is None:
+    if semaphore is None or not takes_a_thread(scope["path"]):
         await django_application(scope, receive, send)
         return
     async with semaphore:

@@ -2,6 +2,7 @@ import asyncio
 
 from django.conf import settings
 from django.test import SimpleTestCase, override_settings
+from django.urls import path
 
 from Tau.asgi import application
 
@@ -90,10 +91,22 @@ class LifespanTests(SimpleTestCase):
         self.assertEqual([m["type"] for m in sent], ["lifespan.startup.complete", "lifespan.shutdown.complete"])
 
 
-class AdmissionTests(SimpleTestCase):
-    """Django works on at most the pool's max_size requests at once in a worker; the rest wait on the loop."""
+def sync_view(request):
+    return None
 
-    def run_requests(self, count, path="/graphql/"):
+
+async def async_view(request):
+    return None
+
+
+urlpatterns = [path("sync/", sync_view), path("async/", async_view)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+class AdmissionTests(SimpleTestCase):
+    """Django works on at most the pool's max_size sync-view requests at once in a worker; the rest wait on the loop."""
+
+    def run_requests(self, count, path="/sync/"):
         from unittest import mock
 
         from Tau import asgi, health
@@ -139,6 +152,10 @@ class AdmissionTests(SimpleTestCase):
         self.assertEqual(most, max_size)
         self.assertEqual(health_status, 200)
 
+    def test_async_views_take_no_thread_and_do_not_wait(self):
+        most, _ = self.run_requests(10, "/async/")
+        self.assertEqual(most, 10)
+
     def test_without_a_pool_nothing_waits(self):
         from unittest import mock
 
@@ -147,3 +164,11 @@ class AdmissionTests(SimpleTestCase):
         with mock.patch.object(asgi, "django_concurrency", lambda: None):
             most, _ = self.run_requests(10)
         self.assertEqual(most, 10)
+
+
+class ThreadedViewsTests(SimpleTestCase):
+    def test_graphql_and_the_admin_are_sync_views(self):
+        from Tau.asgi import takes_a_thread
+
+        self.assertTrue(takes_a_thread("/graphql/"))
+        self.assertTrue(takes_a_thread("/admin/login/"))
