@@ -136,7 +136,11 @@ function serving(): any {
   log('serving: the default stack under a real Docker engine, wrk against nginx and against the app directly');
   const out = execFileSync('bash', [join(ROOT, 'test', 'engine', 'with-engine.sh'), process.execPath, '--import', 'tsx', join(__dirname, 'serving.ts')],
     { cwd: ROOT, encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const line = out.trim().split('\n').pop()!;
+  // Kept beside the table: the raw figures, should a row need reading again.
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'serving.json'), line);
+  return JSON.parse(line);
 }
 
 function buildContext() {
@@ -147,7 +151,7 @@ function buildContext() {
   return { contextBytes: bytes(context), contextFiles: context.length, treeBytes: bytes(tree), treeFiles: tree.length, forbidden };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number | null, digits = 0) => (n === null || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const wrkCell = (r: WrkResult) => `${fmt(r.requestsPerSecond)} req/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}`;
 

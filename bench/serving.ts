@@ -27,9 +27,10 @@ export interface WrkResult {
 }
 
 function ms(value: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  // wrk's units, microseconds to hours.
+  const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(value.trim());
   if (!m) return NaN;
-  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'us' | 'ms' | 's' | 'm' | 'h'];
 }
 
 function parseWrk(out: string): WrkResult {
