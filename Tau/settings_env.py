@@ -68,8 +68,23 @@ DATABASES = {
         "PASSWORD": _DATABASE_PASSWORD,
         "HOST": _str("POSTGRES_HOST", "db"),
         "PORT": _int("POSTGRES_PORT", "5432"),
-        # Under ASGI, Django's docs advise against persistent connections: close them after each request.
+        # Each worker process keeps a pool (psycopg 3): a request borrows an open connection and gives it back
+        # when it ends, instead of opening one (a server process and a SCRAM exchange). Django requires
+        # CONN_MAX_AGE 0 with a pool. Sizes come from web.databasePool in .projenrc.ts, which checks that
+        # every worker's pool fits in the database's max_connections.
         "CONN_MAX_AGE": 0,
+        # The pool checks a connection before it lends it (psycopg_pool's check_connection): one that a
+        # restarted PostgreSQL closed is replaced, not handed to a request.
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "pool": {
+                "min_size": 1,
+                # Also the most requests Django works on at once in a worker (Tau/asgi.py).
+                "max_size": 2,
+                # Seconds a request waits for a free connection before it fails.
+                "timeout": 30,
+            },
+        },
     }
 }
 

@@ -136,7 +136,11 @@ function serving(): any {
   log('serving: the default stack under a real Docker engine, wrk against nginx and against the app directly');
   const out = execFileSync('bash', [join(ROOT, 'test', 'engine', 'with-engine.sh'), process.execPath, '--import', 'tsx', join(__dirname, 'serving.ts')],
     { cwd: ROOT, encoding: 'utf-8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const line = out.trim().split('\n').pop()!;
+  // Kept beside the table: the raw figures, should a row need reading again.
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'serving.json'), line);
+  return JSON.parse(line);
 }
 
 function mediaS3(): any {
@@ -153,7 +157,7 @@ function buildContext() {
   return { contextBytes: bytes(context), contextFiles: context.length, treeBytes: bytes(tree), treeFiles: tree.length, forbidden };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number | null, digits = 0) => (n === null || Number.isNaN(n) ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const wrkCell = (r: WrkResult) => `${fmt(r.requestsPerSecond)} req/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}`;
 
@@ -170,6 +174,11 @@ function main(): void {
   const graphqlRatio = v.graphqlNginx.requestsPerSecond / v.graphqlDirect.requestsPerSecond;
   const gzipRatio = v.css.plainBytes / v.css.gzipBytes;
   const healthRatio = v.healthLoaded.p99Ms / v.healthIdle.p99Ms;
+  const p = v.pool;
+  const poolThroughput = p.graphqlPool.requestsPerSecond / p.graphqlPsycopg2.requestsPerSecond;
+  const poolP99 = p.graphqlPool.p99Ms / p.graphqlPsycopg2.p99Ms;
+  const healthOf = (h: { idle: WrkResult; loaded: WrkResult }) => h.loaded.p99Ms / h.idle.p99Ms;
+  const overloadCell = (o: any) => `${o.failed} of ${o.probes} probes failed (p99 ${fmt(o.probeP99Ms)} ms, max ${fmt(o.probeMaxMs)} ms) at ${fmt(o.rate)} req/s offered for ${o.seconds} s`;
 
   const rows = [
     ['No-change `npx projen`, vs projen\'s default TypeScript project', `${fmt(s.tau)} ms vs ${fmt(s.baseline)} ms (medians of ${RUNS})`, `**${fmt(synthRatio, 2)}x**`, '≤ 0.4x', verdict(synthRatio <= 0.4)],
@@ -179,6 +188,16 @@ function main(): void {
     [`Static file (${v.css.path}) through nginx, vs Django serving it`, `${wrkCell(v.staticNginx)}<br>vs ${wrkCell(v.staticDjango)}`, `**${fmt(staticRatio, 1)}x**`, '≥ 20x', verdict(staticRatio >= 20)],
     ['GraphQL query through nginx, vs straight to Gunicorn', `${wrkCell(v.graphqlNginx)}<br>vs ${wrkCell(v.graphqlDirect)}`, `**${fmt(graphqlRatio, 2)}x**`, '≥ 0.9x', verdict(graphqlRatio >= 0.9)],
     ['`/healthz` p99 from one client while the GraphQL load runs, vs idle', `${wrkCell(v.healthLoaded)}<br>vs ${wrkCell(v.healthIdle)}`, `**${fmt(healthRatio, 1)}x**`, 'reported', ''],
+    [`GraphQL straight to web (${p.workers} workers, one CPU), psycopg 3 + pool vs psycopg2 with a connection per request`,
+      `${wrkCell(p.graphqlPool)}<br>vs ${wrkCell(p.graphqlPsycopg2)}`, `**${fmt(poolThroughput, 2)}x** throughput, **${fmt(poolP99, 2)}x** p99`, '≥ 1x throughput', verdict(poolThroughput >= 1)],
+    ['The same with a pool of one connection per worker (one request at a time in Django), vs the default pool',
+      `${wrkCell(p.graphqlPoolOfOne)}<br>vs ${wrkCell(p.graphqlPool)}`, `**${fmt(p.graphqlPoolOfOne.requestsPerSecond / p.graphqlPool.requestsPerSecond, 2)}x** throughput`, 'reported', ''],
+    ['`/healthz` p99 straight to web under its GraphQL load, vs idle: psycopg 3 + pool (the stack)', `${wrkCell(p.healthPool.loaded)}<br>vs ${wrkCell(p.healthPool.idle)}`,
+      `**${fmt(healthOf(p.healthPool), 1)}x**`, '≤ 3x', verdict(healthOf(p.healthPool) <= 3)],
+    ['the same, pool of one connection per worker', `${wrkCell(p.healthPoolOfOne.loaded)}<br>vs ${wrkCell(p.healthPoolOfOne.idle)}`, `**${fmt(healthOf(p.healthPoolOfOne), 1)}x**`, '≤ 3x', verdict(healthOf(p.healthPoolOfOne) <= 3)],
+    ['the same, psycopg2 and health through Django (before)', `${wrkCell(p.healthPsycopg2.loaded)}<br>vs ${wrkCell(p.healthPsycopg2.idle)}`, `**${fmt(healthOf(p.healthPsycopg2), 1)}x**`, 'reported', ''],
+    [`Healthcheck probes (every 0.5 s, ${p.probeTimeoutMs / 1000} s timeout) while web is offered twice the GraphQL rate it sustained: the stack, vs before`,
+      `${overloadCell(p.overloadPool)}<br>vs ${overloadCell(p.overloadPsycopg2)}`, `**${p.overloadPool.failed}** failed`, '0', verdict(p.overloadPool.failed === 0)],
     ['Web image, vs its dependency layer (the virtualenv) alone', `${fmt(v.image.imageBytes / 1048576, 1)} MiB vs ${fmt(v.image.dependencyBytes / 1048576, 1)} MiB`, `**${fmt(v.image.imageBytes / v.image.dependencyBytes, 2)}x**`, 'reported', ''],
     ['CSS bytes on the wire, without vs with gzip', `${fmt(v.css.plainBytes)} B vs ${fmt(v.css.gzipBytes)} B (${v.css.encoding})`, `**${fmt(gzipRatio, 1)}x** smaller`, '≥ 3x', verdict(gzipRatio >= 3)],
     ...(['small', 'large'] as const).map((size) => [
@@ -214,6 +233,15 @@ How each is measured:
   processes on 127.0.0.1, wrk -t2 -c16 -d5s, A/B alternated twice, best of each. The same SigV4-signed GET goes
   straight to the S3 server (what the stack does with \`media.storage: 's3'\`) and through an nginx location proxying
   to it with upstream keepalive and the media headers added (what proxying \`/media/\` to the bucket would add).
+- **Database connection**: in the same web container (so under its CPU limit, which the servers share; only one is
+  loaded at a time), beside the stack's own server: main's setup, psycopg2-binary 2.9.13 with a connection per
+  request and /healthz answered by Django's middleware (psycopg 3 hidden from that server's path; Django reported
+  \`${p.drivers.psycopg2}\` for it and \`${p.drivers.pool}\` for the stack's), and the stack's with a pool of one
+  connection per worker. Same Gunicorn/Uvicorn server and worker count, same query, straight to the server from web's
+  network namespace; GraphQL alternated A B A B, best of each. /healthz: one connection, idle, then while the GraphQL
+  load (${v.wrk.split(',')[0]}) runs on the same server. Overload: node in web's network namespace sends the query at
+  twice the rate the server sustained (open loop: at a fixed rate whatever the answers) and probes /healthz every
+  0.5 s as the container's healthcheck does; a probe fails on anything but a 200 within the healthcheck's timeout.
 - **Image**: \`docker image inspect\` of the built web image, against its layer \`${v.image.dependencyLayer}\`.
 - **Build context**: the files \`docker build\` would send, honouring the generated \`.dockerignore\` with Docker's own
   matching rules (@balena/dockerignore), against every file of the working tree, \`node_modules\` and \`.git\` included.

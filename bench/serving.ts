@@ -1,5 +1,6 @@
 import { execFileSync } from 'child_process';
-import { rmSync } from 'fs';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { ComposeStack, DOCKER, run, sleep } from '../test/e2e/compose-stack';
 import { Client } from '../test/e2e/smoke';
@@ -26,9 +27,10 @@ export interface WrkResult {
 }
 
 function ms(value: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  // wrk's units, microseconds to hours.
+  const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(value.trim());
   if (!m) return NaN;
-  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'us' | 'ms' | 's' | 'm' | 'h'];
 }
 
 function parseWrk(out: string): WrkResult {
@@ -82,6 +84,70 @@ from django.core.asgi import get_asgi_application
 application = get_asgi_application()
 `;
 
+/**
+ * The database connection as main ran it: psycopg2, a connection per request (CONN_MAX_AGE 0), no pool, and the
+ * health endpoint answered by Django's middleware. psycopg 3 is hidden (a package of that name that fails to
+ * import, first on the path), so Django's PostgreSQL backend falls back to psycopg2, installed beside it.
+ */
+const PSYCOPG2_SETTINGS = `from Tau.settings import *  # noqa: F401,F403
+
+DATABASES["default"]["OPTIONS"] = {}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+`;
+const PSYCOPG2_APP = `from django.core.asgi import get_asgi_application
+
+application = get_asgi_application()
+`;
+const HIDE_PSYCOPG3 = 'raise ImportError("psycopg 3 is hidden here: this server measures psycopg2")\n';
+/** The pool with one connection per worker: Django works on one request at a time in each worker. */
+const POOL_OF_ONE_SETTINGS = `from Tau.settings import *  # noqa: F401,F403
+
+DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 1
+DATABASES["default"]["OPTIONS"]["pool"]["min_size"] = 1
+`;
+
+/**
+ * Offered load at a fixed rate (open loop: a request every 1/rate s whatever the answers, as users send them),
+ * with the container healthcheck's probe every half second meanwhile; run by node in web's network namespace.
+ * Prints the probes' outcome: a probe fails on an answer other than 200 or none within the healthcheck's timeout.
+ */
+const OVERLOAD = `
+const http = require('http');
+const [url, probeUrl, rate, seconds, timeoutMs] = [process.argv[1], process.argv[2], Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+const start = Date.now();
+let sent = 0, answered = 0, errors = 0;
+const probes = [];
+const loader = setInterval(() => {
+  const due = Math.floor(((Date.now() - start) / 1000) * rate);
+  for (; sent < due; sent++) {
+    http.get(url, { agent, headers: { Accept: 'application/json', Host: 'localhost' } }, (res) => { res.resume(); res.on('end', () => { answered++; }); })
+      .on('error', () => { errors++; });
+  }
+}, 5);
+const prober = setInterval(() => {
+  const t = Date.now();
+  const probe = { ms: undefined, status: undefined };
+  probes.push(probe);
+  const req = http.get(probeUrl, { agent: false, timeout: timeoutMs }, (res) => { res.resume(); res.on('end', () => { probe.status = res.statusCode; probe.ms = Date.now() - t; }); });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', () => { probe.status = probe.status ?? 0; probe.ms = Date.now() - t; });
+}, 500);
+setTimeout(() => {
+  clearInterval(loader);
+  clearInterval(prober);
+  setTimeout(() => {
+    const done = probes.filter((p) => p.ms !== undefined);
+    const ms = done.map((p) => p.ms).sort((a, b) => a - b);
+    const failed = probes.filter((p) => p.status !== 200 || p.ms > timeoutMs).length;
+    process.stdout.write(JSON.stringify({ rate, seconds, sent, answered, errors, probes: probes.length, failed,
+      probeP99Ms: ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.99))], probeMaxMs: ms[ms.length - 1] }));
+    process.exit(0);
+  }, timeoutMs + 500);
+}, seconds * 1000);
+`;
+
 /** The web image's size, and the size of its layer that holds the installed dependencies (the virtualenv). */
 function imageSizes(image: string): { imageBytes: number; dependencyBytes: number; dependencyLayer: string } {
   const imageBytes = Number(run(DOCKER, ['image', 'inspect', '--format', '{{.Size}}', image]).output.trim());
@@ -90,6 +156,92 @@ function imageSizes(image: string): { imageBytes: number; dependencyBytes: numbe
   const venv = layers.find((l) => /COPY \/opt\/venv \/opt\/venv/.test(l.by));
   if (!venv) throw new Error(`no virtualenv layer in ${image}:\n${layers.map((l) => `${l.size} ${l.by}`).join('\n')}`);
   return { imageBytes, dependencyBytes: venv.size, dependencyLayer: venv.by.replace(/\s+/g, ' ').trim() };
+}
+
+/** Starts Gunicorn with Uvicorn workers in web on another port, as the image does; resolves once /healthz answers. */
+async function startServer(stack: ComposeStack, web: string, port: number, app: string, env: Record<string, string>, workers: string): Promise<void> {
+  stack.compose(['exec', '-d', '--workdir', '/app', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), web, 'sh', '-c',
+    `exec gunicorn ${app} --bind 127.0.0.1:${port} --worker-class uvicorn_worker.UvicornWorker --workers ${workers} > /tmp/bench-${port}.log 2>&1`]);
+  for (let i = 0; i < 120; i++) {
+    if (stack.exec(web, ['python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/healthz', timeout=2)`]).code === 0) return;
+    await sleep(250);
+  }
+  throw new Error(`the server on port ${port} does not answer:\n${stack.exec(web, ['tail', '-n', '30', `/tmp/bench-${port}.log`]).output}`);
+}
+
+/**
+ * psycopg2 with a connection per request (main's setup) against psycopg 3 with the pool (the stack's), side by
+ * side in the one web container (its CPU limit, 1 CPU by default, shared by both): GraphQL throughput and
+ * latency, /healthz idle and under the GraphQL load, and the healthcheck's probe while each server is offered
+ * twice the GraphQL rate it sustained.
+ */
+async function databasePool(stack: ComposeStack, web: string, webPid: string, webPort: number, workers: string) {
+  // psycopg2-binary for the image's Python, from PyPI through uv, into a directory copied into the media volume
+  // (the root filesystem is read-only, and a tmpfs may forbid loading the driver's shared libraries).
+  const python = stack.exec(web, ['python', '-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).output.trim();
+  const wheel = mkdtempSync(join(tmpdir(), 'tau-bench-psycopg2-'));
+  try {
+    const uv = join(execFileSync('bash', [join(__dirname, '..', 'scripts', 'python-env.sh'), 'tools'], { encoding: 'utf-8' }).trim(), 'uv');
+    execFileSync(uv, ['pip', 'install', '--quiet', '--target', join(wheel, 'site'), '--python-version', python, '--python-platform', 'x86_64-manylinux_2_28',
+      '--only-binary', ':all:', 'psycopg2-binary==2.9.13'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const files: Record<string, string> = { 'site/psycopg/__init__.py': HIDE_PSYCOPG3, 'site/bench_psycopg2.py': PSYCOPG2_APP,
+      'site/bench_psycopg2_settings.py': PSYCOPG2_SETTINGS, 'one/bench_pool_of_one_settings.py': POOL_OF_ONE_SETTINGS };
+    for (const [path, text] of Object.entries(files)) {
+      execFileSync('sh', ['-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', join(wheel, path)], { input: text });
+    }
+    const tar = execFileSync('tar', ['-C', wheel, '-cz', 'site', 'one'], { maxBuffer: 256 * 1024 * 1024 }).toString('base64');
+    const extract = stack.compose(['exec', '-T', web, 'python', '-c',
+      'import base64, io, sys, tarfile; tarfile.open(fileobj=io.BytesIO(base64.b64decode(sys.stdin.read()))).extractall("/app/mediafiles/.bench")'], { input: tar });
+    if (extract.code !== 0) throw new Error(`copying psycopg2 into web: ${extract.output}`);
+  } finally {
+    rmSync(wheel, { recursive: true, force: true });
+  }
+  const psycopg2Port = 8998;
+  const poolOfOnePort = 8997;
+  await startServer(stack, web, psycopg2Port, 'bench_psycopg2:application',
+    { PYTHONPATH: '/app/mediafiles/.bench/site:/app', DJANGO_SETTINGS_MODULE: 'bench_psycopg2_settings' }, workers);
+  await startServer(stack, web, poolOfOnePort, 'Tau.asgi:application',
+    { PYTHONPATH: '/app/mediafiles/.bench/one:/app', DJANGO_SETTINGS_MODULE: 'bench_pool_of_one_settings' }, workers);
+  // The driver each server's Django loads, asked of Django itself with that server's path and settings.
+  const driver = (env: Record<string, string>) => stack.exec(web, ['python', '-c',
+    'import django; django.setup(); from django.db.backends.postgresql import base; from django.db import connection; '
+    + 'print(base.Database.__name__, base.Database.__version__.split()[0], "pool" if connection.settings_dict["OPTIONS"].get("pool") else "no pool")'], env).output.trim();
+  const drivers = {
+    pool: driver({}),
+    psycopg2: driver({ PYTHONPATH: '/app/mediafiles/.bench/site:/app', DJANGO_SETTINGS_MODULE: 'bench_psycopg2_settings' }),
+  };
+
+  const base = (port: number) => `http://127.0.0.1:${port}`;
+  const headers = { Accept: 'application/json', Host: 'localhost' };
+  const graphql = (port: number) => wrkIn(webPid, `${base(port)}${QUERY}`, headers);
+  const [graphqlPool, graphqlPsycopg2] = pair(() => graphql(webPort), () => graphql(psycopg2Port));
+  const graphqlPoolOfOne = graphql(poolOfOnePort);
+
+  // /healthz from one client straight to each server, idle and then while the GraphQL load runs on that server.
+  const oneClient = ['-t1', '-c1'];
+  const health = (port: number) => {
+    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, oneClient);
+    const loaded = parseWrk(execFileSync('sh', ['-c', `nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}${QUERY}`, headers).map((a) => `'${a}'`).join(' ')} >/dev/null & `
+      + `sleep 0.5; nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}/healthz`, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' }));
+    return { idle, loaded };
+  };
+  const healthPool = health(webPort);
+  const healthPoolOfOne = health(poolOfOnePort);
+  const healthPsycopg2 = health(psycopg2Port);
+
+  // Twice the rate each server sustained, for OVERLOAD_SECONDS, with the healthcheck's probe and its timeout.
+  const timeoutMs = 1000 * Number(/timeout=(\d+)/.exec(JSON.stringify(stack.config.services[web].healthcheck))?.[1] ?? 4);
+  const seconds = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 15);
+  const overload = async (port: number, capacity: number) => {
+    const r = JSON.parse(execFileSync('nsenter', ['-t', webPid, '-n', '--', process.execPath, '-e', OVERLOAD,
+      `${base(port)}${QUERY}`, `${base(port)}/healthz`, String(Math.round(2 * capacity)), String(seconds), String(timeoutMs)], { encoding: 'utf-8' }));
+    // Let the server drain the backlog before the next measurement.
+    for (let i = 0; i < 240 && stack.exec(web, ['python', '-c', `import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:${port}${QUERY}', headers={'Host': 'localhost', 'Accept': 'application/json'}), timeout=1)`]).code !== 0; i++) await sleep(500);
+    return r;
+  };
+  const overloadPool = await overload(webPort, graphqlPool.requestsPerSecond);
+  const overloadPsycopg2 = await overload(psycopg2Port, graphqlPsycopg2.requestsPerSecond);
+  return { workers, drivers, graphqlPool, graphqlPsycopg2, graphqlPoolOfOne, healthPool, healthPoolOfOne, healthPsycopg2, overloadPool, overloadPsycopg2, probeTimeoutMs: timeoutMs };
 }
 
 async function main(): Promise<void> {
@@ -142,11 +294,13 @@ async function main(): Promise<void> {
       `sleep 0.5; nsenter -t ${nginxPid} -n -- ${wrkArgs(health, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' });
     const healthLoaded = parseWrk(load);
 
+    const pool = await databasePool(stack, web, webPid, webPort, env.WEB_CONCURRENCY ?? '2');
+
     const client = new Client(`http://localhost:${stack.front.port}`);
     const plain = await client.request(CSS);
     const zipped = await client.request(CSS, { headers: { 'Accept-Encoding': 'gzip' } });
     process.stdout.write(JSON.stringify({
-      staticNginx, staticDjango, graphqlNginx, graphqlDirect, healthIdle, healthLoaded,
+      staticNginx, staticDjango, graphqlNginx, graphqlDirect, healthIdle, healthLoaded, pool,
       css: { path: CSS, plainBytes: plain.body.length, gzipBytes: zipped.body.length, encoding: zipped.headers['content-encoding'] },
       image: { name: image, ...imageSizes(image) },
       wrk: `wrk -t2 -c32 -d${DURATION}s --latency, A/B alternated twice, best of each`,

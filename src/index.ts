@@ -14,6 +14,7 @@ export type { NginxOptions } from './stack/parts/nginx-proxy';
 export type { ExternalPostgresOptions, PostgresOptions } from './stack/parts/postgres';
 export type { TlsMode, TlsOptions } from './django/tls';
 export type { MediaOptions, MediaStorageKind } from './django/media-storage';
+export type { DatabasePoolOptions } from './django/database-pool';
 export type { PythonImageOptions } from './docker/python-image';
 export type { SbomOptions } from './sbom/image-sbom';
 

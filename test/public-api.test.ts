@@ -12,7 +12,7 @@ const VALUES = [
   'StackValidationError', 'Volume',
 ];
 const TYPES = [
-  'AccessMode', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'ComposeFile', 'Dependency',
+  'AccessMode', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'ComposeFile', 'DatabasePoolOptions', 'Dependency',
   'DependsOnOptions', 'DevelopmentOverride', 'DjangoOptions', 'DjangoStackOptions', 'DockerIgnore', 'EgressRule',
   'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExternalDatabaseOptions', 'ExternalPostgresOptions', 'FileMount', 'FilesOptions',
   'HealthcheckOptions', 'HealthProbe', 'IgnoreGroup', 'IngressOptions', 'KubernetesServiceOptions',

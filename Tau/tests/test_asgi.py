@@ -1,6 +1,8 @@
 import asyncio
 
+from django.conf import settings
 from django.test import SimpleTestCase, override_settings
+from django.urls import path
 
 from Tau.asgi import application
 
@@ -87,3 +89,86 @@ class LifespanTests(SimpleTestCase):
 
         asyncio.run(asyncio.wait_for(application({"type": "lifespan"}, receive, send), 5))
         self.assertEqual([m["type"] for m in sent], ["lifespan.startup.complete", "lifespan.shutdown.complete"])
+
+
+def sync_view(request):
+    return None
+
+
+async def async_view(request):
+    return None
+
+
+urlpatterns = [path("sync/", sync_view), path("async/", async_view)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+class AdmissionTests(SimpleTestCase):
+    """Django works on at most the pool's max_size sync-view requests at once in a worker; the rest wait on the loop."""
+
+    def run_requests(self, count, path="/sync/"):
+        from unittest import mock
+
+        from Tau import asgi, health
+
+        state = {"now": 0, "most": 0}
+
+        async def django(scope, receive, send):
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            await asyncio.sleep(0.05)
+            state["now"] -= 1
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def healthy():
+            return True
+
+        async def main():
+            sent = []
+
+            async def send(message):
+                sent.append(message)
+
+            def request(p):
+                return application({"type": "http", "method": "GET", "path": p, "headers": []}, None, send)
+
+            waiting = [asyncio.ensure_future(request(path)) for _ in range(count)]
+            await asyncio.sleep(0.01)
+            # While Django's requests wait for their turn, the health endpoint answers at once.
+            await asyncio.wait_for(request(settings.HEALTH_CHECK_PATH), 0.02)
+            health_status = sent[-2]["status"]
+            await asyncio.gather(*waiting)
+            return health_status
+
+        with mock.patch.object(asgi, "django_application", django), mock.patch.object(health.probe, "is_up", healthy), \
+                mock.patch.object(asgi, "_admission", (None, None)):
+            health_status = asyncio.run(main())
+        return state["most"], health_status
+
+    def test_at_most_the_pools_size_at_once_and_health_is_not_queued(self):
+        max_size = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+        most, health_status = self.run_requests(10)
+        self.assertEqual(most, max_size)
+        self.assertEqual(health_status, 200)
+
+    def test_async_views_take_no_thread_and_do_not_wait(self):
+        most, _ = self.run_requests(10, "/async/")
+        self.assertEqual(most, 10)
+
+    def test_without_a_pool_nothing_waits(self):
+        from unittest import mock
+
+        from Tau import asgi
+
+        with mock.patch.object(asgi, "django_concurrency", lambda: None):
+            most, _ = self.run_requests(10)
+        self.assertEqual(most, 10)
+
+
+class ThreadedViewsTests(SimpleTestCase):
+    def test_graphql_and_the_admin_are_sync_views(self):
+        from Tau.asgi import takes_a_thread
+
+        self.assertTrue(takes_a_thread("/graphql/"))
+        self.assertTrue(takes_a_thread("/admin/login/"))

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg2
+import psycopg
 from django.db import connection
 from django.test import SimpleTestCase
 
@@ -34,8 +34,7 @@ class MigrationLockTimeoutTests(SimpleTestCase):
         s = connection.settings_dict
         self.server = {"host": s["HOST"], "port": s["PORT"], "user": s["USER"], "password": s["PASSWORD"]}
         self.name = f"tau_lock_{secrets.token_hex(4)}"
-        admin = psycopg2.connect(dbname="postgres", **self.server)
-        admin.autocommit = True
+        admin = psycopg.connect(dbname="postgres", autocommit=True, **self.server)
         admin.cursor().execute(f'CREATE DATABASE "{self.name}"')
         admin.close()
         self.env = {**os.environ, "POSTGRES_DB": self.name}
@@ -44,8 +43,7 @@ class MigrationLockTimeoutTests(SimpleTestCase):
     def tearDown(self):
         if self.holder is not None:
             self.holder.close()
-        admin = psycopg2.connect(dbname="postgres", **self.server)
-        admin.autocommit = True
+        admin = psycopg.connect(dbname="postgres", autocommit=True, **self.server)
         # FORCE: a migrate that was killed while it waited may still have its session.
         admin.cursor().execute(f'DROP DATABASE "{self.name}" WITH (FORCE)')
         admin.close()
@@ -70,7 +68,7 @@ class MigrationLockTimeoutTests(SimpleTestCase):
             r = self.manage(*args)
             self.assertEqual(r.returncode, 0, r.stderr)
         # AND a long transaction that has read the table (a report, a slow query): it holds ACCESS SHARE
-        self.holder = psycopg2.connect(dbname=self.name, **self.server)
+        self.holder = psycopg.connect(dbname=self.name, **self.server)
         self.holder.cursor().execute("SELECT count(*) FROM library_document")
 
         # WHEN the release step migrates THEN it fails after lock_timeout, the migration rolled back
@@ -94,10 +92,9 @@ class MigrationLockTimeoutTests(SimpleTestCase):
 
         # The killed migrate's session still waits in the lock's queue (the server has not noticed its client
         # is gone): end it before the reader lets go, or it would take the lock and add the constraint itself.
-        admin = psycopg2.connect(dbname=self.name, **self.server)
-        admin.autocommit = True
+        admin = psycopg.connect(dbname=self.name, autocommit=True, **self.server)
         admin.cursor().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid NOT IN (pg_backend_pid(), %s)",
-                               [self.name, self.holder.get_backend_pid()])
+                               [self.name, self.holder.info.backend_pid])
         admin.close()
 
         # WHEN the reader is done THEN the retry applies it

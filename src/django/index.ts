@@ -6,3 +6,4 @@ export * from './render-settings';
 export * from './render-entrypoint';
 export * from './requirements-lock';
 export * from './media-storage';
+export * from './database-pool';

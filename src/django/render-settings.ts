@@ -1,6 +1,7 @@
 import { Service } from '../model';
 import { EnvVar } from '../model';
 import { ServedFiles } from '../nginx';
+import { DatabasePool } from './database-pool';
 import { DjangoEnvVars, PostgresEnvVars, PostgresTls } from './django-env';
 import { S3Media } from './media-storage';
 import { Tls } from './tls';
@@ -20,6 +21,8 @@ export interface SettingsModel {
   /** Uploads in an S3 bucket; undefined when they are on a volume. */
   readonly s3Media?: S3Media;
   readonly healthPath: string;
+  /** Each worker's connection pool; undefined for a connection per request. */
+  readonly databasePool?: DatabasePool;
   readonly tls?: Tls;
   /** The committed example of the env file, named in the error for a missing variable. */
   readonly envExample: string;
@@ -36,26 +39,41 @@ function read(fn: '_str' | '_bool' | '_list' | '_int', v: EnvVar): string {
 }
 
 /**
- * libpq's TLS parameters, which Django's PostgreSQL backend hands to the driver as they are (psycopg2 and
- * psycopg 3 alike): fixed here, not read from .env, so no variable can weaken them.
+ * The driver's options: each worker's pool, and libpq's TLS parameters for a database outside the stack, which
+ * Django's PostgreSQL backend hands to the driver as they are. TLS is fixed here, not read from .env, so no
+ * variable can weaken it.
  */
-function renderDatabaseTls(tls: PostgresTls): string {
-  const why = {
-    'verify-full': 'the server\'s certificate must be signed by this CA and name POSTGRES_HOST',
-    'verify-ca': 'the server\'s certificate must be signed by this CA (its name is not checked: postgres.external.sslMode)',
-    'require': 'encrypted, but the server is not verified (postgres.external.sslMode): a machine on the path could pose as it',
-  }[tls.sslMode];
-  return `
-        # The database is outside the stack: every connection is TLS, and ${why}.
-        "OPTIONS": {
+function renderDatabaseOptions(project: string, pool: DatabasePool | undefined, tls: PostgresTls | undefined): string {
+  const entries: string[] = [];
+  if (pool) {
+    entries.push(`
+            "pool": {
+                "min_size": ${pool.minSize},
+                # Also the most requests Django works on at once in a worker (${project}/asgi.py).
+                "max_size": ${pool.maxSize},
+                # Seconds a request waits for a free connection before it fails.
+                "timeout": ${pool.timeout.toSeconds()},
+            },`);
+  }
+  if (tls) {
+    const why = {
+      'verify-full': 'the server\'s certificate must be signed by this CA and name POSTGRES_HOST',
+      'verify-ca': 'the server\'s certificate must be signed by this CA (its name is not checked: postgres.external.sslMode)',
+      'require': 'encrypted, but the server is not verified (postgres.external.sslMode): a machine on the path could pose as it',
+    }[tls.sslMode];
+    entries.push(`
+            # The database is outside the stack: every connection is TLS, and ${why}.
             "sslmode": ${py(tls.sslMode)},${tls.rootCert ? `
-            "sslrootcert": ${py(tls.rootCert)},` : ''}
+            "sslrootcert": ${py(tls.rootCert)},` : ''}`);
+  }
+  return entries.length === 0 ? '' : `
+        "OPTIONS": {${entries.join('')}
         },`;
 }
 
 /** The deployment part of Django's settings, read from the environment the stack provides. */
 export function renderSettingsModule(model: SettingsModel, marker: string): string {
-  const { env, database: db, tls } = model;
+  const { env, database: db, tls, databasePool: pool } = model;
   const staticRoot = model.web.mountPathOf(model.staticFiles.volume)!;
   const healthRegex = `^${model.healthPath.replace(/^\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
   return `# ${marker}
@@ -128,8 +146,16 @@ DATABASES = {
         "PASSWORD": _DATABASE_PASSWORD,
         "HOST": ${read('_str', db.host)},
         "PORT": ${read('_int', db.port)},
-        # Under ASGI, Django's docs advise against persistent connections: close them after each request.
-        "CONN_MAX_AGE": 0,${db.tls ? renderDatabaseTls(db.tls) : ''}
+${pool ? `        # Each worker process keeps a pool (psycopg 3): a request borrows an open connection and gives it back
+        # when it ends, instead of opening one (a server process and a SCRAM exchange). Django requires
+        # CONN_MAX_AGE 0 with a pool. Sizes come from web.databasePool in .projenrc.ts, which checks that
+        # every worker's pool fits in the database's max_connections.
+        "CONN_MAX_AGE": 0,
+        # The pool checks a connection before it lends it (psycopg_pool's check_connection): one that a
+        # restarted PostgreSQL closed is replaced, not handed to a request.
+        "CONN_HEALTH_CHECKS": True,` : `        # No pool (web.databasePool is off): under ASGI, Django's docs advise against persistent connections,
+        # so each request opens a connection and closes it when it ends.
+        "CONN_MAX_AGE": 0,`}${renderDatabaseOptions(model.project, pool, db.tls)}
     }
 }
 

@@ -13,7 +13,9 @@ export const PRODUCTION_REQUIREMENTS: readonly string[] = [
   'uvicorn[standard]==0.54.0',
   // The Gunicorn worker class; uvicorn.workers is deprecated upstream in favour of this package.
   'uvicorn-worker==0.4.0',
-  'psycopg2-binary==2.9.13',
+  // psycopg 3: Django's connection pool (DATABASES OPTIONS "pool") needs it and [pool]'s psycopg-pool; [binary]
+  // brings its own libpq. psycopg2 is in maintenance only.
+  'psycopg[binary,pool]==3.3.9',
 ];
 
 /** PEP 503 normalized name, so `Django` and `django` are one package. */

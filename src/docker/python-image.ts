@@ -8,14 +8,14 @@ export interface PythonImageOptions {
    */
   readonly baseImage?: string;
   /**
-   * Debian packages of the build stage only, for dependencies that compile from source (psycopg2 without
-   * `-binary` needs `gcc` and `libpq-dev`).
+   * Debian packages of the build stage only, for dependencies that compile from source (psycopg[c], psycopg's
+   * C build, needs `gcc` and `libpq-dev`).
    * @default - none: every locked package ships a wheel for the image's platform
    */
   readonly buildPackages?: string[];
   /**
-   * Debian packages the running image needs (e.g. `libpq5` for psycopg2 built from source).
-   * @default - none: psycopg2-binary brings its own libpq
+   * Debian packages the running image needs (e.g. `libpq5` for psycopg built without [binary]).
+   * @default - none: psycopg[binary] brings its own libpq
    */
   readonly runtimePackages?: string[];
   /**

@@ -33,6 +33,11 @@ export interface KubernetesStackView {
   readonly tlsAtNginx: boolean;
   /** Gunicorn workers per web pod (WEB_CONCURRENCY's default). */
   readonly workers: number;
+  /**
+   * What web's pools may hold against the database: connections per worker (undefined without a pool) and the
+   * database's max_connections less its reserve.
+   */
+  readonly databaseConnections: { readonly perWorker?: number; readonly maxConnections: number; readonly reservedConnections: number };
   /** The text synthesis writes to a file of the repository, for a file the model writes; undefined for any other. */
   fileContent(source: string): string | undefined;
 }

@@ -77,6 +77,9 @@ export class KubernetesTarget extends Component {
       tls: s.tls !== undefined,
       tlsAtNginx: s.tls?.terminatesAtNginx ?? false,
       workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),
+      databaseConnections: {
+        perWorker: s.app.databaseConnectionsPerWorker, maxConnections: s.postgres.maxConnections, reservedConnections: s.postgres.reservedConnections,
+      },
       fileContent: (source) => {
         const file = s.project.tryFindFile(source);
         if (file instanceof ManagedFile) return file.content();

@@ -1,5 +1,6 @@
 import { checkContainerPath, checkOptionKeys, checkPort, isCidr, named, Problem } from '../core';
 import { Image } from '../model';
+import { checkConnectionBudget } from '../postgres';
 import {
   AUTOSCALING_OPTION_KEYS, EGRESS_RULE_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS, KUBERNETES_SERVICE_OPTION_KEYS,
   KUBERNETES_TARGET_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
@@ -65,6 +66,16 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
       ...whole('autoscaling.minReplicas', a.minReplicas, 1, 1000),
       ...whole('autoscaling.maxReplicas', a.maxReplicas, Math.max(1, Number.isInteger(a.minReplicas) ? a.minReplicas : 1), 1000),
       ...whole('autoscaling.cpuUtilization', a.cpuUtilization, 1, 100));
+  }
+
+  const { perWorker, ...supply } = stack.databaseConnections;
+  if (perWorker !== undefined) {
+    // The most web pods at once: the autoscaler's ceiling or the fixed count, and a rollout's extra pod (maxSurge 1).
+    const [field, most] = plan.autoscaling ? ['autoscaling.maxReplicas', plan.autoscaling.maxReplicas] : ['replicas', plan.replicas];
+    problems.push(...checkConnectionBudget({
+      component: COMPONENT, replicasField: field, replicas: most + 1, replicasWhy: `${field} ${most}, and a rollout's extra pod`,
+      workers: stack.workers, perWorker,
+    }, supply));
   }
 
   if (stack.tlsAtNginx) {

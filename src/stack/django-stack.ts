@@ -13,6 +13,7 @@ import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
 import { NginxOptions, NginxProxy } from './parts/nginx-proxy';
 import { OpsScripts } from '../ops';
+import { checkConnectionBudget } from '../postgres';
 import { Postgres, postgresDataPath, PostgresOptions } from './parts/postgres';
 import { StackPart } from './parts/stack-part';
 import { Https, validateTls } from './parts/https';
@@ -447,8 +448,22 @@ export class DjangoStack extends Component {
       }),
       ...validateTls(this.app.tls, this.hosts, this.project.outdir),
       ...this.externalDatabaseProblems(),
+      ...this.composeConnectionBudget(),
       ...this.dotEnv.check(),
     ];
+  }
+
+  /**
+   * Web's pools on compose against the database's max_connections: one web container, and for the length of
+   * ops/redeploy.sh its replacement beside it, each with its workers' pools.
+   */
+  private composeConnectionBudget(): Problem[] {
+    const perWorker = this.app.databaseConnectionsPerWorker;
+    if (perWorker === undefined) return [];
+    return checkConnectionBudget({
+      component: 'web', replicasField: 'replicas', replicas: 2, replicasWhy: '1, and its replacement during ops/redeploy.sh',
+      workers: this.app.workerCount, perWorker,
+    }, this.postgres);
   }
 
   /** Runs before projen deletes or writes any file: a stack with problems stops synthesis here. */

@@ -20,11 +20,14 @@ probe='
 import django
 django.setup()
 from django.db import connection
+params = connection.get_connection_params()
 try:
-    with connection.cursor() as cursor:
+    # The driver called with the parameters Django gives it (its pool opens connections with the same ones):
+    # a refusal then says why, where the pool would only say it timed out waiting for a connection.
+    with connection.Database.connect(**params) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         ssl, version = cursor.fetchone()
-    mode = connection.get_connection_params().get("sslmode")
+    mode = params.get("sslmode")
     print(f"connected ssl={ssl} {version} sslmode={mode}")
 except Exception as e:
     print(f"refused {type(e).__name__}: {str(e).strip().splitlines()[-1]}")

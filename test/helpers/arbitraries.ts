@@ -37,7 +37,9 @@ export const validStack: fc.Arbitrary<GeneratedStack> = fc.record({
 }).map((g) => ({
   options: {
     django: { project: g.project, requirements: ['Django~=5.2.0', 'graphene-django~=3.2.3'], image: { workdir: g.workdir } },
-    postgres: { version: g.postgres },
+    // Many workers' pools need more than PostgreSQL's default 100 connections: set as a user would (synthesis
+    // refuses a stack whose pools do not fit).
+    postgres: { version: g.postgres, maxConnections: g.workers > 12 ? 200 : undefined },
     web: { port: g.webPort, workers: g.workers },
     nginx: { port: g.nginxPort, hostPort: g.hostPort, maxUploadSize: g.maxUploadSize },
     staticFiles: { url: g.urls[0], path: `${g.workdir}/${g.paths[0]}` },

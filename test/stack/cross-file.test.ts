@@ -117,9 +117,10 @@ describe('changing services is editing .projenrc.ts', () => {
 });
 
 describe('one value for how long a request may take', () => {
-  test('web.requestTimeout reaches nginx, Gunicorn, PostgreSQL\'s statement timeout and the engine\'s stop grace period, and nothing else', () => {
+  test('web.requestTimeout reaches nginx, Gunicorn, PostgreSQL\'s statement timeout, the pool\'s wait and the engine\'s stop grace period, and nothing else', () => {
     const files = synthFiles({ ...TAU, web: { ...TAU.web, requestTimeout: Duration.seconds(90) } });
-    expect(changedFiles(base, files)).toEqual(['.env.example', 'Dockerfile', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'docs/ENVIRONMENT.md', 'nginx/default.conf', 'ops/redeploy.sh']);
+    expect(changedFiles(base, files)).toEqual(['.env.example', 'Dockerfile', 'Tau/settings_env.py', 'docker-compose.yml', 'docs/ARCHITECTURE.md', 'docs/ENVIRONMENT.md', 'nginx/default.conf', 'ops/redeploy.sh']);
+    expect(files['Tau/settings_env.py']).toContain('"timeout": 90,');
     expect(parse(files['docker-compose.yml']).services.web.environment.PGOPTIONS).toBe('-c statement_timeout=90000');
     expect(files['nginx/default.conf']).toContain('proxy_read_timeout 90s;');
     expect(files.Dockerfile).toContain('"--graceful-timeout", "90", "--timeout", "90"');

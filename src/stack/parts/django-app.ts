@@ -2,7 +2,8 @@ import { posix } from 'path';
 import { Project } from 'projen';
 import { checkDurationValue, checkOptionKeys, checkPattern, Duration, ManagedFile, optionKeys, Problem } from '../../core';
 import {
-  DjangoEnvVars, gunicornCommand, MediaOptions, PostgresEnvVars, S3Media, validateMediaOptions, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
+  DatabasePool, DatabasePoolOptions, DjangoEnvVars, gunicornCommand, MediaOptions, PostgresEnvVars, S3Media, validateMediaOptions, renderEntrypoint,
+  renderRequirements, renderSettingsModule, Requirements,
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
@@ -68,6 +69,13 @@ export interface WebOptions {
    * @default - 1g, 1 CPU, 256 processes
    */
   readonly limits?: ResourceLimits;
+  /**
+   * Django's connection pool (psycopg 3) in each worker process, or `false` for a new connection per request.
+   * The connections web may hold, replicas × workers × (maxSize + 1 for the health check's own), must fit in
+   * the database's `postgres.maxConnections` less `postgres.reservedConnections`: synthesis refuses more.
+   * @default - on: 1 to 2 connections per worker, a request waits at most web.requestTimeout for one
+   */
+  readonly databasePool?: boolean | DatabasePoolOptions;
 }
 
 export interface FilesOptions {
@@ -84,7 +92,7 @@ export interface FilesOptions {
 }
 
 export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, sbom: true, image: true, healthPath: true });
-export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true });
+export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true, databasePool: true });
 export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: true });
 const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
 const SBOM_OPTION_KEYS = optionKeys<SbomOptions>()({ file: true });
@@ -138,6 +146,8 @@ export class DjangoApp implements StackPart {
   /** The one-shot service that migrates and collects static files, once per deploy, before web starts. */
   public readonly release: Service;
   public readonly requestTimeout: Duration;
+  /** The connection pool of each worker process; undefined when web opens a connection per request. */
+  public readonly databasePool?: DatabasePool;
   public readonly staticFiles: ServedFiles;
   /** Uploads on a volume, served by nginx; undefined when they are in a bucket (`s3Media`). */
   public readonly mediaFiles?: ServedFiles;
@@ -162,6 +172,8 @@ export class DjangoApp implements StackPart {
     this.tls = props.tls === true ? new Tls() : props.tls ? new Tls(props.tls) : undefined;
     this.workers = props.web?.workers ?? 2;
     this.requestTimeout = props.web?.requestTimeout ?? Duration.seconds(30);
+    const pool = props.web?.databasePool ?? true;
+    if (pool !== false) this.databasePool = new DatabasePool(pool === true ? {} : pool, this.requestTimeout);
     const lower = String(this.project).toLowerCase();
     const workdir = this.image.workdir;
     const port = props.web?.port ?? 8000;
@@ -287,12 +299,26 @@ export class DjangoApp implements StackPart {
           mediaFiles: this.mediaFiles,
           s3Media: this.s3Media,
           healthPath: this.healthPath,
+          databasePool: this.databasePool,
           tls: this.tls,
           envExample: props.files.envExample,
           otherFiles: [...props.files.others, props.files.envExample],
         }, marker),
       }),
     ];
+  }
+
+  /**
+   * The most PostgreSQL connections one worker process holds at once: its pool's maxSize and the health check's
+   * own connection (Tau/health.py). Undefined without a pool: then nothing bounds them.
+   */
+  public get databaseConnectionsPerWorker(): number | undefined {
+    return this.databasePool && this.databasePool.maxSize + 1;
+  }
+
+  /** The number of Uvicorn workers in each web replica (WEB_CONCURRENCY's default). */
+  public get workerCount(): number {
+    return this.workers;
   }
 
   /** The web image's command: Gunicorn with Uvicorn workers on the web port. */
@@ -350,6 +376,9 @@ export class DjangoApp implements StackPart {
       ...this.lock.validate(),
       ...this.sbom.validate(),
       ...checkDurationValue('web', 'requestTimeout', web?.requestTimeout, { min: Duration.seconds(1), max: Duration.hours(1) }),
+      ...(web?.databasePool === undefined || typeof web.databasePool === 'boolean' || (typeof web.databasePool === 'object' && web.databasePool !== null && !Array.isArray(web.databasePool))
+        ? [] : [{ component: 'web', field: 'databasePool', value: web.databasePool as unknown, allowed: 'true, false or { minSize, maxSize, timeout }' }]),
+      ...(this.databasePool?.validate(this.requestTimeout) ?? []),
       ...(Number.isInteger(this.workers) && this.workers >= 1 && this.workers <= 64
         ? [] : [{ component: 'web', field: 'workers', value: this.workers, allowed: 'a whole number from 1 to 64' }]),
       ...this.staticFiles.validate(),

@@ -46,6 +46,20 @@ export interface PostgresOptions {
    */
   readonly limits?: ResourceLimits;
   /**
+   * The server's `max_connections`, given to postgres on its command line. Each connection is a server process
+   * with its own memory: raise `limits.memory` with it. With `external`, the provider's setting: the stack does
+   * not set it, but checks web's pools against it.
+   * @default 100 (PostgreSQL's own default)
+   */
+  readonly maxConnections?: number;
+  /**
+   * Of maxConnections, those kept out of web's reach: PostgreSQL's 3 for superusers
+   * (superuser_reserved_connections), the migrate task, the ops/ scripts and an operator's psql. Web's pools
+   * (replicas × workers × connections per worker) must fit in the rest, or synthesis refuses the stack.
+   * @default 10
+   */
+  readonly reservedConnections?: number;
+  /**
    * A PostgreSQL the stack does not run (a managed database, a server of its own): no db service, volume or
    * role script, and the app's connections encrypted and the server's certificate verified.
    * @default - the stack runs PostgreSQL itself (the db service)
@@ -81,12 +95,18 @@ export interface ExternalPostgresOptions {
   readonly sslMode?: PostgresTls['sslMode'];
 }
 
-export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({ version: true, database: true, user: true, webUser: true, superuser: true, limits: true, external: true });
+export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({
+  version: true, database: true, user: true, webUser: true, superuser: true, limits: true, external: true,
+  maxConnections: true, reservedConnections: true,
+});
 export const EXTERNAL_POSTGRES_OPTION_KEYS = optionKeys<ExternalPostgresOptions>()({ host: true, port: true, caFile: true, sslMode: true });
 /** The sslmodes that encrypt: those below verify-full only when asked (disable, allow and prefer may send in clear). */
 export const POSTGRES_SSL_MODES: readonly PostgresTls['sslMode'][] = ['verify-full', 'verify-ca', 'require'];
 /** The options that describe a server the stack runs: meaningless, so refused, for an external one. */
 const OWN_SERVER_OPTIONS = ['version', 'superuser', 'limits'] as const;
+
+/** PostgreSQL keeps this many of max_connections for superusers (superuser_reserved_connections' default). */
+const SUPERUSER_RESERVED_CONNECTIONS = 3;
 
 /** Majors this stack knows how to run: 15 and later, up to the newest it has been checked against. */
 export const POSTGRES_VERSIONS: readonly number[] = [15, 16, 17, 18];
@@ -140,6 +160,10 @@ export class Postgres implements StackPart {
   public readonly appRoleScript?: ManagedFile;
   /** The database outside the stack, as given; undefined when the stack runs its own. */
   public readonly external?: ExternalPostgresOptions;
+  /** The server's max_connections. */
+  public readonly maxConnections: number;
+  /** Of maxConnections, those web's pools must leave free. */
+  public readonly reservedConnections: number;
   private readonly options: PostgresOptions;
   private readonly database: string;
   private readonly user: string;
@@ -156,6 +180,8 @@ export class Postgres implements StackPart {
     this.webUser = options.webUser ?? `${this.user}_web`;
     this.superuser = options.superuser ?? 'postgres';
     this.external = options.external;
+    this.maxConnections = options.maxConnections ?? 100;
+    this.reservedConnections = options.reservedConnections ?? 10;
     // The database's variables first: the healthcheck names them.
     const name = stack.env.add('POSTGRES_DB', { description: 'Name of the PostgreSQL database', default: this.database });
     const superuser = this.external ? undefined : stack.env.add('POSTGRES_USER', {
@@ -189,6 +215,8 @@ export class Postgres implements StackPart {
     this.data = stack.addVolume('postgres_data', { description: 'PostgreSQL data directory' });
     const service = this.service = stack.addService('db', {
       image: `postgres:${this.version}`,
+      // The image's own command, with the connection limit the stack's budget is checked against.
+      command: ['postgres', '-c', `max_connections=${this.maxConnections}`],
       port: 5432,
       description: 'PostgreSQL database',
       // -h 127.0.0.1: the TCP listener, up only once the image's init scripts are done. -U/-d: the app's own
@@ -239,6 +267,11 @@ export class Postgres implements StackPart {
       ...checkOptionKeys(component, this.options, POSTGRES_OPTION_KEYS),
       ...(POSTGRES_VERSIONS.includes(this.version) ? []
         : [{ component, field: 'version', value: this.version, allowed: `one of ${POSTGRES_VERSIONS.join(', ')}` }]),
+      ...(Number.isInteger(this.maxConnections) && this.maxConnections >= 20 && this.maxConnections <= 10000 ? []
+        : [{ component, field: 'maxConnections', value: this.maxConnections, allowed: 'a whole number from 20 to 10000' }]),
+      ...(Number.isInteger(this.reservedConnections) && this.reservedConnections > SUPERUSER_RESERVED_CONNECTIONS && this.reservedConnections < this.maxConnections ? []
+        : [{ component, field: 'reservedConnections', value: this.reservedConnections,
+          allowed: `a whole number above ${SUPERUSER_RESERVED_CONNECTIONS} (PostgreSQL's superuser_reserved_connections, plus migrate and ops) and below maxConnections (${this.maxConnections})` }]),
       ...checkPattern(component, 'database', this.database, IDENTIFIER, names),
       ...checkPattern(component, 'user', this.user, IDENTIFIER, names),
       ...checkPattern(component, 'webUser', this.webUser, IDENTIFIER, names),
