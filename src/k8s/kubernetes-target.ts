@@ -65,6 +65,9 @@ export class KubernetesTarget extends Component {
       db: s.db,
       dbData: s.postgres.data,
       postgresVersion: s.postgresVersion,
+      dbArchive: s.postgres.archive && {
+        baseImage: s.postgres.archive.baseImage.ref, volume: s.postgres.archive.repository, files: s.postgres.archive.files,
+      },
       web: s.web,
       webUser: { uid: s.image.uid },
       nginx: s.nginx,

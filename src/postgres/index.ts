@@ -1,1 +1,2 @@
 export * from './render-app-role';
+export * from './wal-archive';

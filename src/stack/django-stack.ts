@@ -183,7 +183,7 @@ export class DjangoStack extends Component {
         service: this.postgres.service.name, userVar: this.postgres.superuserEnv.user.name,
         appUserVar: this.postgres.env.user.name, appPasswordVar: this.postgres.env.password.name,
         webUserVar: this.postgres.env.web.user.name, webPasswordVar: this.postgres.env.web.password.name,
-        databaseVar: this.postgres.env.name.name, appRoleScript: Postgres.APP_ROLE_INIT_PATH,
+        databaseVar: this.postgres.env.name.name, hostVar: this.postgres.env.host.name, appRoleScript: Postgres.APP_ROLE_INIT_PATH,
         version: this.postgres.version, volume: this.postgres.data.name, dataPath: postgresDataPath,
       },
       web: {
@@ -194,7 +194,8 @@ export class DjangoStack extends Component {
         healthyWithinSeconds: this.app.service.healthcheck?.healthyWithin.toSeconds() ?? 60,
       },
       backups,
-    }));
+      archive: this.postgres.archive?.model,
+    }), { drill: this.postgres.archive !== undefined });
     new EnvExampleFile(this, this.env, FILES);
     this.dockerIgnore = new DockerIgnore(this, [
       { why: 'Secrets never enter the image: they reach the container at run time.', patterns: [this.envFile, `${this.envFile}.*`] },
