@@ -30,7 +30,7 @@ trap cleanup EXIT
 $COMPOSE exec -T db sh -c 'umask 077; pgbackrest --stanza=db --pg1-user="$POSTGRES_USER" check'
 # The scratch cluster: restored, replayed to the end of the archive, then opened, with archiving off.
 # shellcheck disable=SC2086,SC2016
-$COMPOSE run --detach --no-deps --name "$name" --entrypoint sh db -c 'umask 077; pgbackrest --stanza=db --pg1-user="$POSTGRES_USER" --pg1-path="$1" --archive-mode=off restore && exec postgres -D "$1" -c archive_mode=off' sh "$scratch" >/dev/null
+$COMPOSE run --detach --no-deps --name "$name" --entrypoint sh db -c 'umask 077; pgbackrest --stanza=db --pg1-path="$1" --archive-mode=off restore && exec postgres -D "$1" -c archive_mode=off' sh "$scratch" >/dev/null
 waited=0
 # shellcheck disable=SC2016
 until [ "$($DOCKER exec "$name" sh -c 'psql -X -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -tA -c "SELECT pg_is_in_recovery()"' 2>/dev/null)" = f ]; do

@@ -29,7 +29,7 @@ if [ "${1:-}" = --to-time ]; then
   # The moment as PostgreSQL reads it (UTC unless it names a zone), checked against the oldest backup's end and
   # now: recovery cannot start before a backup's end, and one aimed past the archived WAL ends in an error.
   # shellcheck disable=SC2086,SC2016
-  verdict=$($COMPOSE exec -T db sh -c 'info=$(pgbackrest --stanza=db --output=json info) && psql -X -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -tA -v target="$1" -v info="$info"' sh "$target" <<'SQL'
+  verdict=$($COMPOSE exec -T db sh -c 'info=$(pgbackrest --stanza=db --output=json info) && psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -tA -v target="$1" -v info="$info"' sh "$target" <<'SQL'
 SET TIME ZONE 'UTC';
 SELECT CASE
   WHEN first_end IS NULL THEN 'refused: the repository holds no backup yet (ops/backup.sh takes one)'
@@ -53,12 +53,12 @@ SQL
   # The data directory rewritten from the newest backup before the moment (--delta: only the files that differ),
   # set to replay the archived WAL up to it and then open for writes on a new timeline.
   # shellcheck disable=SC2086,SC2016
-  $COMPOSE run --rm --no-deps -T --entrypoint sh db -c 'umask 077; pgbackrest --stanza=db --pg1-user="$POSTGRES_USER" --delta --type=time --target="$1" --target-action=promote restore' sh "$target"
+  $COMPOSE run --rm --no-deps -T --entrypoint sh db -c 'umask 077; pgbackrest --stanza=db --delta --type=time --target="$1" --target-action=promote restore' sh "$target"
   # shellcheck disable=SC2086
   $COMPOSE up --detach --wait db
   # Replay ends with the promotion; until then the server answers read-only.
   # shellcheck disable=SC2086,SC2016
-  until [ "$($COMPOSE exec -T db sh -c 'psql -X -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -tA -c "SELECT pg_is_in_recovery()"')" = f ]; do sleep 1; done
+  until [ "$($COMPOSE exec -T db sh -c 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -tA -c "SELECT pg_is_in_recovery()"')" = f ]; do sleep 1; done
   # shellcheck disable=SC2086
   $COMPOSE start web
   echo "restore: database restored to $target; take a new backup (ops/backup.sh --full) to restore past this point later"

@@ -158,7 +158,7 @@ echo "restore: $dir restored"
 /** restore.sh --to-time. */
 function restoreToTime(m: OpsModel, a: WalArchiveModel): string {
   const db = m.db.service;
-  const psql = `psql -X -v ON_ERROR_STOP=1 -U "$${m.db.userVar}" -d postgres -tA`;
+  const psql = `psql -X -q -v ON_ERROR_STOP=1 -U "$${m.db.userVar}" -d postgres -tA`;
   return `if [ "\${1:-}" = --to-time ]; then
   target=\${2:?usage: ops/restore.sh --to-time '<timestamp, e.g. 2026-11-27 14:05:00+00>'}
   # The server runs: it reads the moment and flushes its WAL to the archive.
@@ -191,7 +191,7 @@ SQL
   # The data directory rewritten from the newest backup before the moment (--delta: only the files that differ),
   # set to replay the archived WAL up to it and then open for writes on a new timeline.
   # shellcheck disable=SC2086,SC2016
-  $COMPOSE run --rm --no-deps -T --entrypoint sh ${db} -c '${pgbackrestCommand(a, '--delta --type=time --target="$1" --target-action=promote restore')}' sh "$target"
+  $COMPOSE run --rm --no-deps -T --entrypoint sh ${db} -c '${pgbackrestCommand(a, '--delta --type=time --target="$1" --target-action=promote restore', { connects: false })}' sh "$target"
   # shellcheck disable=SC2086
   $COMPOSE up --detach --wait ${db}
   # Replay ends with the promotion; until then the server answers read-only.
@@ -233,7 +233,7 @@ trap cleanup EXIT
 $COMPOSE exec -T ${db} sh -c '${pgbackrestCommand(a, 'check')}'
 # The scratch cluster: restored, replayed to the end of the archive, then opened, with archiving off.
 # shellcheck disable=SC2086,SC2016
-$COMPOSE run --detach --no-deps --name "$name" --entrypoint sh ${db} -c '${pgbackrestCommand(a, '--pg1-path="$1" --archive-mode=off restore')} && exec postgres -D "$1" -c archive_mode=off' sh "$scratch" >/dev/null
+$COMPOSE run --detach --no-deps --name "$name" --entrypoint sh ${db} -c '${pgbackrestCommand(a, '--pg1-path="$1" --archive-mode=off restore', { connects: false })} && exec postgres -D "$1" -c archive_mode=off' sh "$scratch" >/dev/null
 waited=0
 # shellcheck disable=SC2016
 until [ "$($DOCKER exec "$name" sh -c '${counts.replace(`-d "$${m.db.databaseVar}" `, '-d postgres ')} -c "SELECT pg_is_in_recovery()"' 2>/dev/null)" = f ]; do

@@ -72,8 +72,10 @@ export function archiveServerArgs(m: WalArchiveModel): string[] {
  * neutral-umask off in the configuration) what it writes is the postgres user's only, and it connects as
  * the image's superuser.
  */
-export function pgbackrestCommand(m: WalArchiveModel, args: string): string {
-  return `umask 077; pgbackrest --stanza=${m.stanza} --pg1-user="$${m.superuserVar}" ${args}`;
+export function pgbackrestCommand(m: WalArchiveModel, args: string, options: { readonly connects?: boolean } = {}): string {
+  // Only the commands that connect to the server take a user (restore refuses the option).
+  const user = options.connects ?? true ? ` --pg1-user="$${m.superuserVar}"` : '';
+  return `umask 077; pgbackrest --stanza=${m.stanza}${user} ${args}`;
 }
 
 function repositoryLines(r: WalRepository): string[] {

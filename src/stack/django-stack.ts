@@ -421,7 +421,8 @@ export class DjangoStack extends Component {
     if (!existsSync(path)) return undefined;
     try {
       const image = parse(readFileSync(path, 'utf-8'))?.services?.[this.postgres.service.name]?.image;
-      const major = /^postgres:(\d+)/.exec(String(image))?.[1];
+      // The official image (postgres:17), or the one built on it with pgBackRest (tau-postgres-17).
+      const major = /(?:^postgres:|-postgres-)(\d+)/.exec(String(image))?.[1];
       return major === undefined ? undefined : Number(major);
     } catch {
       return undefined;
