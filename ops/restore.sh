@@ -5,6 +5,13 @@
 #
 #   ops/restore.sh backups/20261127T031700Z
 #
+# Or restores the database alone to a moment, from pgBackRest's repository (a base backup and the archived WAL):
+#
+#   ops/restore.sh --to-time '2026-11-27 14:05:00+00'
+#
+# It stops web, replaces the database's files with the state at that moment, starts them again. Refused for a
+# moment before the end of the oldest backup kept, or not yet past. Media files are not touched.
+#
 # COMPOSE is the compose command (default `docker compose`, with the stack's compose file); DOCKER the
 # docker client. Run from anywhere: it works in the repository's root.
 set -eu
@@ -14,6 +21,49 @@ cd "$(dirname "$0")/.."
 COMPOSE=${COMPOSE:-docker compose -f docker-compose.yml}
 DOCKER=${DOCKER:-docker}
 
+if [ "${1:-}" = --to-time ]; then
+  target=${2:?usage: ops/restore.sh --to-time '<timestamp, e.g. 2026-11-27 14:05:00+00>'}
+  # The server runs: it reads the moment and flushes its WAL to the archive.
+  # shellcheck disable=SC2086
+  $COMPOSE up --detach --wait db
+  # The moment as PostgreSQL reads it (UTC unless it names a zone), checked against the oldest backup's end and
+  # now: recovery cannot start before a backup's end, and one aimed past the archived WAL ends in an error.
+  # shellcheck disable=SC2086,SC2016
+  verdict=$($COMPOSE exec -T db sh -c 'info=$(pgbackrest --stanza=db --output=json info) && psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -tA -v target="$1" -v info="$info"' sh "$target" <<'SQL'
+SET TIME ZONE 'UTC';
+SELECT CASE
+  WHEN first_end IS NULL THEN 'refused: the repository holds no backup yet (ops/backup.sh takes one)'
+  WHEN t < first_end THEN format('refused: %s is before the end of the oldest backup kept, %s', t, first_end)
+  WHEN t >= now() THEN format('refused: %s is not past yet (now: %s)', t, now())
+  ELSE 'ok ' || to_char(t, 'YYYY-MM-DD HH24:MI:SS.US+00')
+END
+FROM (SELECT :'target'::timestamptz AS t,
+             (SELECT to_timestamp(min((b->'timestamp'->>'stop')::bigint)) FROM json_array_elements((:'info')::json->0->'backup') AS b) AS first_end) AS x;
+SQL
+) || { echo "restore: cannot read the moment '$target' (a timestamp such as '2026-11-27 14:05:00+00')" >&2; exit 1; }
+  case $verdict in
+    'ok '*) target=${verdict#ok } ;;
+    *) echo "restore: $verdict" >&2; exit 1 ;;
+  esac
+  # Every WAL file up to now in the archive: check switches to a new one and waits until the last is archived.
+  # shellcheck disable=SC2086,SC2016
+  $COMPOSE exec -T db sh -c 'umask 077; pgbackrest --stanza=db --pg1-user="$POSTGRES_USER" check'
+  # shellcheck disable=SC2086
+  $COMPOSE stop web db
+  # The data directory rewritten from the newest backup before the moment (--delta: only the files that differ),
+  # set to replay the archived WAL up to it and then open for writes on a new timeline.
+  # shellcheck disable=SC2086,SC2016
+  $COMPOSE run --rm --no-deps -T --entrypoint sh db -c 'umask 077; pgbackrest --stanza=db --delta --type=time --target="$1" --target-action=promote restore' sh "$target"
+  # shellcheck disable=SC2086
+  $COMPOSE up --detach --wait db
+  # Replay ends with the promotion; until then the server answers read-only.
+  # shellcheck disable=SC2086,SC2016
+  until [ "$($COMPOSE exec -T db sh -c 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -tA -c "SELECT pg_is_in_recovery()"')" = f ]; do sleep 1; done
+  # shellcheck disable=SC2086
+  $COMPOSE start web
+  echo "restore: database restored to $target; take a new backup (ops/backup.sh --full) to restore past this point later"
+  exit 0
+fi
 dir=${1:?usage: ops/restore.sh backups/<UTC time>}
 if [ ! -f "$dir/database.dump" ] || [ ! -f "$dir/media.tar" ]; then
   echo "restore: $dir holds no database.dump and media.tar" >&2

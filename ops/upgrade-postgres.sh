@@ -27,6 +27,8 @@ cat > "$overlay" <<YAML
 services:
   db:
     image: postgres:$old
+    # The official image has no pgBackRest: the old major runs without archiving while it is dumped.
+    command: [postgres]
     volumes: !override
       - postgres_data:$(case "$old" in 1[5-7]) echo '/var/lib/postgresql/data' ;; *) echo '/var/lib/postgresql' ;; esac)
 YAML

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { EnvContract, EnvVar, FileMount, Service, Volume } from '../model';
+import { EnvContract, EnvVar, FileMount, Service, Volume, VolumeMount } from '../model';
 import { NginxConfFile, NginxMainConfFile, NginxSite, renderNginxMainConf, ServedFiles, workersFor } from '../nginx';
 import { AccessMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
 
@@ -17,6 +17,11 @@ export interface KubernetesStackView {
   /** The variables that name the database's address: the web image's pods connect to what they say. */
   readonly databaseAddress: { readonly host: EnvVar; readonly port: EnvVar };
   readonly postgresVersion: number;
+  /**
+   * The db service's WAL archiving on one host (pgBackRest, its image, volume and files): the cluster runs the
+   * database without it, from the base image (point-in-time recovery there is an operator's job).
+   */
+  readonly dbArchive?: { readonly baseImage: string; readonly volume: Volume; readonly files: readonly string[]; readonly args: readonly string[] };
   readonly web: Service;
   /** The web image's numeric user. */
   readonly webUser: { readonly uid: number };
@@ -191,7 +196,18 @@ export class KubernetesPlan {
 
   /** The image reference the pod names. */
   public image(service: Service): string {
+    if (service === this.stack.db && this.stack.dbArchive) return this.stack.dbArchive.baseImage;
     return this.runsWebImage(service) ? this.webImage : service.image.ref;
+  }
+
+  /** The arguments that replace the image's CMD (the db's archiving settings stay on one host). */
+  public args(service: Service): readonly string[] | undefined {
+    return service === this.stack.db && this.stack.dbArchive ? this.stack.dbArchive.args : service.command;
+  }
+
+  /** The volumes a service mounts on the cluster (the db's pgBackRest repository stays on one host). */
+  public mounts(service: Service): readonly VolumeMount[] {
+    return service.mounts.filter((m) => m.volume !== this.stack.dbArchive?.volume);
   }
 
   /**
@@ -265,7 +281,7 @@ export class KubernetesPlan {
    * writes itself can go there.
    */
   public repositoryFiles(service: Service, marker = ''): { readonly mount: FileMount; readonly key: string; readonly content?: string }[] {
-    return service.fileMounts.filter((f) => f !== this.nginxConf).map((mount) => ({
+    return service.fileMounts.filter((f) => f !== this.nginxConf && !this.stack.dbArchive?.files.includes(f.source)).map((mount) => ({
       mount,
       key: mount.source.slice(mount.source.lastIndexOf('/') + 1),
       // nginx's main configuration, for a pod that runs nginx as its own user: no `user` to switch to.
@@ -332,7 +348,7 @@ export class KubernetesPlan {
   public get claims(): Claim[] {
     const services = this.services;
     return this.stack.volumes
-      .filter((v) => v !== this.stack.dbData && v !== this.stack.staticFiles.volume)
+      .filter((v) => v !== this.stack.dbData && v !== this.stack.staticFiles.volume && v !== this.stack.dbArchive?.volume)
       .map((volume) => {
         const media = volume === this.stack.mediaFiles?.volume;
         return {

@@ -67,6 +67,10 @@ export class KubernetesTarget extends Component {
       dbData: s.postgres.data,
       databaseAddress: { host: s.postgres.env.host, port: s.postgres.env.port },
       postgresVersion: s.postgresVersion,
+      dbArchive: s.postgres.archive && {
+        baseImage: s.postgres.archive.baseImage.ref, volume: s.postgres.archive.repository, files: s.postgres.archive.files,
+        args: s.postgres.archive.commandWithoutArchive,
+      },
       web: s.web,
       webUser: { uid: s.image.uid },
       nginx: s.nginx,

@@ -131,7 +131,7 @@ function writableVolumeName(path: string): string {
 /** A service's one container, its pod's volumes, and what the pod adds (nginx's static files). */
 function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful?: boolean } = {}): PodTemplateSpec {
   const uid = plan.uid(service)!;
-  const mounts = service.mounts;
+  const mounts = plan.mounts(service);
   const volumes: Volume[] = [];
   const volumeMounts: VolumeMount[] = [];
   for (const m of mounts) {
@@ -181,7 +181,7 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     imagePullPolicy: plan.pullPolicy(service),
     // The model's command replaces the image's CMD, as compose's does; the image's ENTRYPOINT stays.
     ...(service.entrypoint ? { command: [...service.entrypoint] } : {}),
-    ...(service.command ? { args: [...service.command] } : {}),
+    ...(plan.args(service) ? { args: [...plan.args(service)!] } : {}),
     ...(service.port !== undefined ? { ports: [{ name: plan.portName(service), containerPort: service.port, protocol: 'TCP' as const }] } : {}),
     ...(env.length > 0 ? { env } : {}),
     ...(volumeMounts.length > 0 ? { volumeMounts } : {}),

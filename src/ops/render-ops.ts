@@ -4,6 +4,8 @@
  * repository's root, so every name in them (services, volumes, paths, variables) comes from the model.
  */
 
+import { pgbackrestCommand, WalArchiveModel } from '../postgres';
+
 /** What the scripts are made from. */
 export interface OpsModel extends StackOpsModel {
   readonly db: {
@@ -15,6 +17,8 @@ export interface OpsModel extends StackOpsModel {
     readonly webUserVar: string;
     readonly webPasswordVar: string;
     readonly databaseVar: string;
+    /** The variable the app reads the database's host name from. */
+    readonly hostVar: string;
     /** Where the db container has the script that creates the app's roles. */
     readonly appRoleScript: string;
     /** The major the compose file runs, and where its data volume is mounted. */
@@ -48,6 +52,8 @@ export interface StackOpsModel {
   };
   /** Where backups go, relative to the repository, and how many are kept. */
   readonly backups: { readonly dir: string; readonly keep: number };
+  /** pgBackRest's WAL archiving in the db container; undefined when turned off. */
+  readonly archive?: WalArchiveModel;
 }
 
 /** The lines every script starts with: where it runs, and how it calls docker and compose. */
@@ -114,6 +120,11 @@ export function renderBackup(m: OpsModel, marker: string): string {
         'and the backup records which version of each object was current, for ops/restore.sh to bring back.',
         `Keeps the newest ${m.backups.keep} and removes older ones. Restore with ops/restore.sh.`]
       : [`files as a tar archive. Keeps the newest ${m.backups.keep} and removes older ones. Restore with ops/restore.sh.`]),
+    ...(m.archive ? [
+      'Then a pgBackRest base backup into its repository (full on Sundays or with --full, else differential), which',
+      'with the archived WAL lets ops/restore.sh --to-time restore the database to any moment since the oldest one',
+      'kept. The dump stays: it restores on any major and without pgBackRest.',
+    ] : []),
     '',
     'By hand: ops/backup.sh',
     'On a schedule, e.g. every night at 03:17 (crontab -e):',
@@ -139,7 +150,20 @@ mv "$dir.partial" "$dir"
 
 # Keep the newest ${m.backups.keep}.
 find "${m.backups.dir}" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T*Z' | sort | head -n -${m.backups.keep} | xargs -r rm -rf
-echo "backup: $dir ($(du -sh "$dir" | cut -f1))"
+${m.archive ? archiveBackup(m, m.archive) : ''}echo "backup: $dir ($(du -sh "$dir" | cut -f1))"
+`;
+}
+
+/** backup.sh's pgBackRest step. */
+function archiveBackup(m: OpsModel, a: WalArchiveModel): string {
+  return `
+# The base backup for point-in-time recovery. pgBackRest makes the first one full whatever is asked, and
+# expires what its retention no longer keeps.
+kind='diff'
+if [ "\${1:-}" = --full ] || [ "$(date -u +%u)" = 7 ]; then kind=full; fi
+# shellcheck disable=SC2086,SC2016
+$COMPOSE exec -T ${m.db.service} sh -c '${pgbackrestCommand(a, '--type="$1" backup')}' sh "$kind"
+echo "backup: pgBackRest $kind backup in the ${m.db.service} service's repository"
 `;
 }
 
@@ -153,8 +177,17 @@ export function renderRestore(m: OpsModel, marker: string): string {
       : 'the media files (the volume\'s content replaced). The stack\'s volumes may be new and empty.',
     '',
     `  ops/restore.sh ${m.backups.dir}/20261127T031700Z`,
+    ...(m.archive ? [
+      '',
+      'Or restores the database alone to a moment, from pgBackRest\'s repository (a base backup and the archived WAL):',
+      '',
+      '  ops/restore.sh --to-time \'2026-11-27 14:05:00+00\'',
+      '',
+      `It stops ${m.web.service}, replaces the database's files with the state at that moment, starts them again. Refused for a`,
+      'moment before the end of the oldest backup kept, or not yet past. Media files are not touched.',
+    ] : []),
   ], m)}
-dir=\${1:?usage: ops/restore.sh ${m.backups.dir}/<UTC time>}
+${m.archive ? restoreToTime(m, m.archive) : ''}dir=\${1:?usage: ops/restore.sh ${m.backups.dir}/<UTC time>}
 if [ ! -f "$dir/database.dump" ] || [ ! -f "$dir/${mediaFile}" ]; then
   echo "restore: $dir holds no database.dump and ${mediaFile}" >&2
   exit 1
@@ -176,6 +209,119 @@ ${'bucketVar' in media
     ? `$COMPOSE run --rm --no-deps -T --entrypoint python ${m.web.service} manage.py shell --verbosity 0 -c ${shQuote(S3_RESTORE)} < "$dir/${mediaFile}"`
     : `$COMPOSE run --rm --no-deps -T --entrypoint sh ${m.web.service} -c 'find ${media.path} -mindepth 1 -delete && tar -C ${media.path} -xf -' < "$dir/${mediaFile}"`}
 echo "restore: $dir restored"
+`;
+}
+
+/** restore.sh --to-time. */
+function restoreToTime(m: OpsModel, a: WalArchiveModel): string {
+  const db = m.db.service;
+  const psql = `psql -X -q -v ON_ERROR_STOP=1 -U "$${m.db.userVar}" -d postgres -tA`;
+  return `if [ "\${1:-}" = --to-time ]; then
+  target=\${2:?usage: ops/restore.sh --to-time '<timestamp, e.g. 2026-11-27 14:05:00+00>'}
+  # The server runs: it reads the moment and flushes its WAL to the archive.
+  # shellcheck disable=SC2086
+  $COMPOSE up --detach --wait ${db}
+  # The moment as PostgreSQL reads it (UTC unless it names a zone), checked against the oldest backup's end and
+  # now: recovery cannot start before a backup's end, and one aimed past the archived WAL ends in an error.
+  # shellcheck disable=SC2086,SC2016
+  verdict=$($COMPOSE exec -T ${db} sh -c 'info=$(pgbackrest --stanza=${a.stanza} --output=json info) && ${psql} -v target="$1" -v info="$info"' sh "$target" <<'SQL'
+SET TIME ZONE 'UTC';
+SELECT CASE
+  WHEN first_end IS NULL THEN 'refused: the repository holds no backup yet (ops/backup.sh takes one)'
+  WHEN t < first_end THEN format('refused: %s is before the end of the oldest backup kept, %s', t, first_end)
+  WHEN t >= now() THEN format('refused: %s is not past yet (now: %s)', t, now())
+  ELSE 'ok ' || to_char(t, 'YYYY-MM-DD HH24:MI:SS.US+00')
+END
+FROM (SELECT :'target'::timestamptz AS t,
+             (SELECT to_timestamp(min((b->'timestamp'->>'stop')::bigint)) FROM json_array_elements((:'info')::json->0->'backup') AS b) AS first_end) AS x;
+SQL
+) || { echo "restore: cannot read the moment '$target' (a timestamp such as '2026-11-27 14:05:00+00')" >&2; exit 1; }
+  case $verdict in
+    'ok '*) target=\${verdict#ok } ;;
+    *) echo "restore: $verdict" >&2; exit 1 ;;
+  esac
+  # Every WAL file up to now in the archive: check switches to a new one and waits until the last is archived.
+  # shellcheck disable=SC2086,SC2016
+  $COMPOSE exec -T ${db} sh -c '${pgbackrestCommand(a, 'check')}'
+  # shellcheck disable=SC2086
+  $COMPOSE stop ${m.web.service} ${db}
+  # The data directory rewritten from the newest backup before the moment (--delta: only the files that differ),
+  # set to replay the archived WAL up to it and then open for writes on a new timeline.
+  # shellcheck disable=SC2086,SC2016
+  $COMPOSE run --rm --no-deps -T --entrypoint sh ${db} -c '${pgbackrestCommand(a, '--delta --type=time --target="$1" --target-action=promote restore', { connects: false })}' sh "$target"
+  # shellcheck disable=SC2086
+  $COMPOSE up --detach --wait ${db}
+  # Replay ends with the promotion; until then the server answers read-only.
+  # shellcheck disable=SC2086,SC2016
+  until [ "$($COMPOSE exec -T ${db} sh -c '${psql} -c "SELECT pg_is_in_recovery()"')" = f ]; do sleep 1; done
+  # shellcheck disable=SC2086
+  $COMPOSE start ${m.web.service}
+  echo "restore: database restored to $target; take a new backup (ops/backup.sh --full) to restore past this point later"
+  exit 0
+fi
+`;
+}
+
+/** ops/restore-drill.sh: the newest backup restored beside the stack and checked, nothing of the stack touched. */
+export function renderRestoreDrill(m: OpsModel, marker: string): string {
+  const a = m.archive!;
+  const db = m.db.service;
+  const scratch = `${a.repository.path}/drill`;
+  const counts = `psql -X -v ON_ERROR_STOP=1 -U "$${m.db.userVar}" -d "$${m.db.databaseVar}" -tA`;
+  return `${preamble(marker, [
+    'A restore drill: proves that the backups restore, without touching the running stack. The WAL up to now is',
+    'archived, then the newest base backup and that WAL are restored into a scratch cluster (in pgBackRest\'s',
+    `repository volume, as ${scratch}) run by a second ${db} container, which archives nothing. Against it run the app's`,
+    `own checks (manage.py check --database default, migrate --check) from the ${m.web.service} image, and every table's row count`,
+    'is compared with the live database. The scratch cluster is removed at the end. Exit code 1 when a check fails or a',
+    'count differs (rows written while the drill ran differ too: run it again at a quiet time).',
+    '',
+    '  ops/restore-drill.sh',
+  ], m)}
+name="${db}-drill-$$"
+scratch=${scratch}
+tmp=$(mktemp -d)
+# shellcheck disable=SC2086,SC2016
+cleanup() { $DOCKER rm --force "$name" >/dev/null 2>&1 || true; $COMPOSE exec -T ${db} rm -rf "$scratch" || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# Every WAL file up to now in the archive (check switches to a new one and waits until the last is archived).
+# shellcheck disable=SC2086,SC2016
+$COMPOSE exec -T ${db} sh -c '${pgbackrestCommand(a, 'check')}'
+# The scratch cluster: restored, replayed to the end of the archive, then opened, with archiving off.
+# shellcheck disable=SC2086,SC2016
+$COMPOSE run --detach --no-deps --name "$name" --entrypoint sh ${db} -c '${pgbackrestCommand(a, '--pg1-path="$1" --archive-mode=off restore', { connects: false })} && exec postgres -D "$1" -c archive_mode=off' sh "$scratch" >/dev/null
+waited=0
+# shellcheck disable=SC2016
+until [ "$($DOCKER exec "$name" sh -c '${counts.replace(`-d "$${m.db.databaseVar}" `, '-d postgres ')} -c "SELECT pg_is_in_recovery()"' 2>/dev/null)" = f ]; do
+  if [ "$($DOCKER inspect --format '{{.State.Running}}' "$name")" != true ] || [ $waited -ge 600 ]; then
+    echo "restore-drill: the scratch cluster did not open; its output:" >&2
+    $DOCKER logs --tail 30 "$name" >&2
+    exit 1
+  fi
+  sleep 1; waited=$((waited + 1))
+done
+echo "restore-drill: scratch cluster open after $waited s"
+
+# The app against the scratch cluster: its system checks with the database's, and no migration missing.
+# shellcheck disable=SC2086
+$COMPOSE run --rm --no-deps -T -e ${m.db.hostVar}="$name" ${m.web.service} python manage.py check --database default
+# shellcheck disable=SC2086
+$COMPOSE run --rm --no-deps -T -e ${m.db.hostVar}="$name" ${m.web.service} python manage.py migrate --check
+
+# Every table's row count, live and restored.
+sql="SELECT format('%I.%I', table_schema, table_name) || ' ' || (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY 1"
+# shellcheck disable=SC2086,SC2016
+$COMPOSE exec -T ${db} sh -c '${counts} -c "$1"' sh "$sql" > "$tmp/live"
+# shellcheck disable=SC2016
+$DOCKER exec "$name" sh -c '${counts} -c "$1"' sh "$sql" > "$tmp/restored"
+if ! diff "$tmp/live" "$tmp/restored" >&2; then
+  echo "restore-drill: the row counts above differ (< live, > restored)" >&2
+  exit 1
+fi
+tables=$(grep -c . "$tmp/restored")
+rows=$(awk '{ n += $2 } END { print n + 0 }' "$tmp/restored")
+echo "restore-drill: passed: manage.py check and migrate --check against the restored database; $tables tables, $rows rows, the same counts as live"
 `;
 }
 
@@ -278,7 +424,7 @@ cat > "$overlay" <<YAML
 services:
   ${db}:
     image: postgres:$old
-    volumes: !override
+${m.archive ? '    # The official image has no pgBackRest: the old major runs without archiving while it is dumped.\n    command: [postgres]\n' : ''}    volumes: !override
       - ${m.db.volume}:$(case "$old" in 1[5-7]) echo '${m.db.dataPath(17)}' ;; *) echo '${m.db.dataPath(18)}' ;; esac)
 YAML
 

@@ -1,2 +1,3 @@
 export * from './render-app-role';
 export * from './connection-budget';
+export * from './wal-archive';

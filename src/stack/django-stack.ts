@@ -193,7 +193,7 @@ export class DjangoStack extends Component {
         service: this.postgres.service.name, userVar: this.postgres.superuserEnv.user.name,
         appUserVar: this.postgres.env.user.name, appPasswordVar: this.postgres.env.password.name,
         webUserVar: this.postgres.env.web.user.name, webPasswordVar: this.postgres.env.web.password.name,
-        databaseVar: this.postgres.env.name.name, appRoleScript: Postgres.APP_ROLE_INIT_PATH,
+        databaseVar: this.postgres.env.name.name, hostVar: this.postgres.env.host.name, appRoleScript: Postgres.APP_ROLE_INIT_PATH,
         version: this.postgres.version, volume: this.postgres.data.name, dataPath: postgresDataPath,
       } : undefined,
       web: {
@@ -206,7 +206,8 @@ export class DjangoStack extends Component {
         healthyWithinSeconds: this.app.service.healthcheck?.healthyWithin.toSeconds() ?? 60,
       },
       backups,
-    }), { database: this.postgres.service !== undefined });
+      archive: this.postgres.archive?.model,
+    }), { database: this.postgres.service !== undefined, drill: this.postgres.archive !== undefined });
     new EnvExampleFile(this, this.env, FILES);
     this.dockerIgnore = new DockerIgnore(this, [
       { why: 'Secrets never enter the image: they reach the container at run time.', patterns: [this.envFile, `${this.envFile}.*`] },
@@ -497,7 +498,8 @@ export class DjangoStack extends Component {
     if (!existsSync(path)) return undefined;
     try {
       const image = parse(readFileSync(path, 'utf-8'))?.services?.[this.postgres.service?.name ?? '']?.image;
-      const major = /^postgres:(\d+)/.exec(String(image))?.[1];
+      // The official image (postgres:17), or the one built on it with pgBackRest (tau-postgres-17).
+      const major = /(?:^postgres:|-postgres-)(\d+)/.exec(String(image))?.[1];
       return major === undefined ? undefined : Number(major);
     } catch {
       return undefined;

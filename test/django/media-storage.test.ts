@@ -36,7 +36,7 @@ describe('media in an S3 bucket', () => {
   const compose = parse(files.get('docker-compose.yml')!);
 
   test('no media volume: web and nginx mount the static files only, nginx has no /media/ location', () => {
-    expect(Object.keys(compose.volumes)).toEqual(['postgres_data', 'static_volume']);
+    expect(Object.keys(compose.volumes)).toEqual(['postgres_data', 'pgbackrest', 'static_volume']);
     expect(compose.services.web.volumes).toEqual(['static_volume:/app/staticfiles']);
     expect(compose.services.nginx.volumes.filter((v: string) => /media/.test(v))).toEqual([]);
     expect(files.get('nginx/default.conf')).not.toMatch(/\/media\//);

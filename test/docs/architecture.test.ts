@@ -76,8 +76,8 @@ describe('the summary after synthesis', () => {
 
   test('the request path, the volumes and a new .env', () => {
     expect(renderSummary(view, { state: 'created', unfilled: [] })).toEqual([
-      'Tau stack: nginx :80 -> web :8000 -> db postgres:17; once per deploy: migrate',
-      '  volumes: postgres_data (db), static_volume (migrate, web, nginx ro), media_volume (web, nginx ro)',
+      'Tau stack: nginx :80 -> web :8000 -> db tau-postgres-17; once per deploy: migrate',
+      '  volumes: postgres_data (db), pgbackrest (db), static_volume (migrate, web, nginx ro), media_volume (web, nginx ro)',
       '  .env: created now with fresh secrets, mode 600',
     ]);
   });
@@ -86,7 +86,7 @@ describe('the summary after synthesis', () => {
     const { stack: big } = newStack();
     for (let i = 0; i < 6; i++) big.addService(`cache${i}`, { image: 'redis:7.4-alpine' });
     const bigView = { ...view, services: big.services, site: big.site, db: big.db };
-    expect(renderSummary(bigView, undefined)[0]).toBe('Tau stack: nginx :80 -> web :8000 -> db postgres:17 (+ cache0, cache1, cache2 and 3 more); once per deploy: migrate');
+    expect(renderSummary(bigView, undefined)[0]).toBe('Tau stack: nginx :80 -> web :8000 -> db tau-postgres-17 (+ cache0, cache1, cache2 and 3 more); once per deploy: migrate');
   });
 
   test('an existing .env that lacks variables', () => {

@@ -73,9 +73,16 @@ export class ComposeStack {
     return Object.keys(this.config.services);
   }
 
-  /** The server built from the Dockerfile (web; not the one-shot migrate service on the same image). */
+  /** The server built from the Dockerfile (web; not the one-shot migrate service on the same image, nor db's image with pgBackRest). */
   public get built(): string {
-    return this.services.find((s) => this.config.services[s].build && this.config.services[s].restart !== 'no')!;
+    return this.services.find((s) => this.config.services[s].build && this.config.services[s].restart !== 'no' && s !== this.db)!;
+  }
+
+  /** The image a service runs, or for one it builds, the first base image of its Dockerfile. */
+  public baseOf(service: string): string {
+    const s = this.config.services[service];
+    if (!s.build) return s.image!;
+    return /^FROM\s+(?:--\S+\s+)*(\S+)/im.exec(readFileSync(join(s.build.context, s.build.dockerfile), 'utf-8'))![1];
   }
 
   /**
@@ -92,7 +99,7 @@ export class ComposeStack {
 
   /** The PostgreSQL service. */
   public get db(): string {
-    return this.services.find((s) => /^postgres:/.test(this.config.services[s].image ?? ''))!;
+    return this.services.find((s) => /^postgres:/.test(this.baseOf(s)))!;
   }
 
   public compose(args: readonly string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Result {

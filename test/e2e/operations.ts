@@ -53,9 +53,11 @@ export function opsEnv(stack: ComposeStack): NodeJS.ProcessEnv {
   };
 }
 
-export function script(stack: ComposeStack, name: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): string {
+/** Runs an ops script; `refuses`: it must exit non-zero (its last word is then its reason). */
+export function script(stack: ComposeStack, name: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, refuses = false): string {
   const r = run('sh', [join(stack.dir, 'ops', name), ...args], { env: { ...opsEnv(stack), ...env }, timeoutMs: 600_000 });
-  if (r.code !== 0) throw new smoke.CheckFailed(`ops/${name} ${args.join(' ')} (exit ${r.code}):\n${r.output.trim().split('\n').slice(-25).join('\n')}`);
+  if (refuses && r.code === 0) throw new smoke.CheckFailed(`ops/${name} ${args.join(' ')} did not refuse:\n${r.output.trim().split('\n').slice(-10).join('\n')}`);
+  if (!refuses && r.code !== 0) throw new smoke.CheckFailed(`ops/${name} ${args.join(' ')} (exit ${r.code}):\n${r.output.trim().split('\n').slice(-25).join('\n')}`);
   // The script's own last word (compose's progress lines go to the same output).
   return r.output.trim().split('\n').filter((l) => l.startsWith(name.replace(/\.sh$/, ''))).pop() ?? '';
 }

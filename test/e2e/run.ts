@@ -13,6 +13,7 @@ import * as attacks from './attacks';
 import { runHttps } from './https';
 import { runExternalDb } from './external-db';
 import { runMediaS3 } from './media-s3';
+import { runPitr } from './pitr';
 import * as smoke from './smoke';
 
 /**
@@ -297,8 +298,8 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       smoke.expect(ids.length === 3 && broken.length === 0 && stack.exitCode('migrate') === 0, `${ids.length} replicas, ${broken.length} with errors, migrate exit ${stack.exitCode('migrate')}`);
       return `3 replicas healthy, migrate exit 0, no error in any replica; ${await smoke.checkHealth(client)}`;
     });
-    await check(`18. PostgreSQL major upgrade with ops/upgrade-postgres.sh: ${stack.config.services[db].image} -> postgres:${upgradeTo}, rows kept`, async () => {
-      const from = Number(/postgres:(\d+)/.exec(stack.config.services[db].image ?? '')![1]);
+    await check(`18. PostgreSQL major upgrade with ops/upgrade-postgres.sh: ${stack.baseOf(db)} -> postgres:${upgradeTo}, rows kept`, async () => {
+      const from = Number(/postgres:(\d+)/.exec(stack.baseOf(db))![1]);
       psql("INSERT INTO library_document (title, body, attachment, created_at) VALUES ('kept across the upgrade', 'x', '', now())");
       // The model now names the new major: synthesized again in the copy, as a user would with npx projen.
       const rc = readFileSync(join(dir, '.projenrc.ts'), 'utf-8');
@@ -309,6 +310,7 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       }
       const upgraded = new ComposeStack(dir, stack.project);
       upgraded.standIns();
+      upgraded.build();
       const done = script(upgraded, 'upgrade-postgres.sh', [String(from)]);
       await upgraded.up();
       const version = upgraded.exec(db, ['psql', '-h', '127.0.0.1', '-U', env.POSTGRES_APP_USER, '-d', env.POSTGRES_DB, '-tAc', 'SHOW server_version'], { PGPASSWORD: env.POSTGRES_APP_PASSWORD });
@@ -435,7 +437,7 @@ async function main(): Promise<void> {
   log(`engine: Docker ${engine} (Debian's docker.io); compose: Docker Compose ${composeVersion}`);
   let passed = 0;
   let failed = 0;
-  // TAU_E2E_ONLY=stacks|development|https|external-db|media-s3 runs one part (while working on it); CI runs them all.
+  // TAU_E2E_ONLY=stacks|development|https|external-db|media-s3|pitr runs one part (while working on it); CI runs them all.
   const only = process.env.TAU_E2E_ONLY;
   const stacks = [
     ['default stack', defaultStack, 18],
@@ -461,6 +463,10 @@ async function main(): Promise<void> {
   if (!only || only === 'media-s3') await runMediaS3(log, checker(mediaS3, log, () => '')).catch(() => { mediaS3.failed++; });
   passed += mediaS3.passed;
   failed += mediaS3.failed;
+  const pitr: Outcome = { passed: 0, failed: 0 };
+  if (!only || only === 'pitr') await runPitr(log, checker(pitr, log, () => '')).catch(() => { pitr.failed++; });
+  passed += pitr.passed;
+  failed += pitr.failed;
   log(`end to end, ${((Date.now() - started) / 1000).toFixed(0)} s: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

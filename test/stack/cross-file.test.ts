@@ -47,14 +47,43 @@ describe('one value in the model, every file that depends on it', () => {
     expect(files['Atlas/settings_env.py']).toContain('_str("POSTGRES_DB", "atlas")');
   });
 
-  test('PostgreSQL 18 moves the data volume to /var/lib/postgresql and changes only the compose file, its diagram and the upgrade script', () => {
+  test('PostgreSQL 18 moves the data volume to /var/lib/postgresql and changes only the compose file, its diagram, the upgrade script and the db image with pgBackRest\'s data path', () => {
     const files = synthFiles({ ...TAU, postgres: { version: 18 } });
-    expect(changedFiles(base, files)).toEqual(['docker-compose.yml', 'docs/ARCHITECTURE.md', 'ops/upgrade-postgres.sh']);
+    expect(changedFiles(base, files)).toEqual(['docker-compose.yml', 'docs/ARCHITECTURE.md', 'ops/upgrade-postgres.sh', 'postgres/Dockerfile', 'postgres/pgbackrest.conf']);
     expect(files['ops/upgrade-postgres.sh']).toContain('new=18');
+    expect(files['postgres/Dockerfile']).toMatch(/^FROM postgres:18$/m);
+    expect(files['postgres/pgbackrest.conf']).toMatch(/^pg1-path=\/var\/lib\/postgresql\/18\/docker$/m);
     const db = parse(files['docker-compose.yml']).services.db;
-    expect(db.image).toBe('postgres:18');
+    expect(db.image).toBe('tau-postgres-18');
     expect(db.volumes).toContain('postgres_data:/var/lib/postgresql');
     expect(parse(base['docker-compose.yml']).services.db.volumes).toContain('postgres_data:/var/lib/postgresql/data');
+  });
+
+  test('WAL archiving: its settings written once, in the compose file, and the same stanza and repository in every file that names them', () => {
+    const compose = parse(base['docker-compose.yml']);
+    const args: string[] = compose.services.db.command;
+    expect(args.filter((a) => /^(wal_level|archive_mode|archive_command|archive_timeout)=/.test(a)))
+      .toEqual(['wal_level=replica', 'archive_mode=on', 'archive_command=pgbackrest --stanza=db archive-push %p', 'archive_timeout=60']);
+    expect(compose.services.db.volumes).toContain('pgbackrest:/var/lib/pgbackrest');
+    expect(base['postgres/pgbackrest.conf']).toMatch(/^repo1-path=\/var\/lib\/pgbackrest$/m);
+    expect(base['postgres/pgbackrest.conf']).toMatch(/^\[db\]$/m);
+    expect(base['postgres/Dockerfile']).toContain('-m 700 /var/lib/pgbackrest');
+    for (const f of ['ops/backup.sh', 'ops/restore.sh', 'ops/restore-drill.sh', 'postgres/pgbackrest-stanza.sh']) expect(base[f]).toContain('pgbackrest --stanza=db');
+    // Nowhere else: the server settings are in no other file.
+    expect(Object.entries(base).filter(([, text]) => text.includes('archive_mode=on')).map(([f]) => f).sort()).toEqual(['docker-compose.yml', 'docs/ARCHITECTURE.md']);
+  });
+
+  test('archive: false leaves the official image, no repository and no drill; fullRetention and timeout reach their settings', () => {
+    const off = synthFiles({ ...TAU, postgres: { version: 17, archive: false } });
+    const db = parse(off['docker-compose.yml']).services.db;
+    expect(db.image).toBe('postgres:17');
+    expect(db.command).toEqual(['postgres', '-c', 'max_connections=100']);
+    expect(Object.keys(parse(off['docker-compose.yml']).volumes)).not.toContain('pgbackrest');
+    expect(Object.keys(off).filter((f) => f.startsWith('postgres/') || f === 'ops/restore-drill.sh')).toEqual(['postgres/create-app-role.sh']);
+    expect(off['ops/restore.sh']).not.toContain('--to-time');
+    const tuned = synthFiles({ ...TAU, postgres: { version: 17, archive: { fullRetention: 4, timeout: Duration.minutes(5) } } });
+    expect(tuned['postgres/pgbackrest.conf']).toMatch(/^repo1-retention-full=4$/m);
+    expect(parse(tuned['docker-compose.yml']).services.db.command).toContain('archive_timeout=300');
   });
 
   test('the published nginx port reaches the compose file and the default trusted origins', () => {

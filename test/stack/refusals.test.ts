@@ -121,6 +121,11 @@ const CASES: Case[] = [
     says: /postgres: version = 17; no value with postgres\.external[^]*postgres\.external: caFile = "README\.md"; a PEM file of CA certificates only/,
   },
   {
+    name: 'WAL archiving that keeps no full backup',
+    options: (t) => t.replace('postgres: { version: 17 }', 'postgres: { version: 17, archive: { fullRetention: 0 } }'),
+    says: /postgres\.archive: fullRetention = 0; a whole number of full backups from 1/,
+  },
+  {
     name: 'an upload size nginx -t would refuse',
     options: (t) => t.replace("maxUploadSize: '25m'", "maxUploadSize: '99999999999999999999g'"),
     says: /nginx: maxUploadSize = "99999999999999999999g"; a size such as 512k, 25m or 1g, at most 1024g/,

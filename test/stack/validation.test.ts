@@ -53,9 +53,17 @@ describe('each kind of bad input is named with its component, field, value and w
       .toMatch(/service "admin": ports = 80; a host port is published by one service only; "nginx" publishes 80 already/);
   });
 
+  test('WAL archiving: a retention pgBackRest refuses, an archive timeout that is off or too long, an unknown key, all at once', () => {
+    const message = synthError({ ...TAU, postgres: { version: 17, archive: { fullRetention: 1.5, timeout: Duration.seconds(0), retention: 3 } as never } });
+    expect(message).toMatch(/postgres\.archive: retention = 3; not an option/);
+    expect(message).toMatch(/postgres\.archive: fullRetention = 1\.5; a whole number of full backups from 1 to 9999999/);
+    expect(message).toMatch(/postgres\.archive: timeout = "0s"; from 1 second to 1 hour/);
+    expect(synthError({ ...TAU, postgres: { version: 17, archive: { timeout: Duration.hours(2) } } })).toMatch(/postgres\.archive: timeout = "2h"; from 1 second to 1 hour/);
+  });
+
   test('a mount of an undeclared volume', () => {
     expect(synthError(TAU, (s) => s.web.mount('/app/cache', Volume.named('cache_volume'))))
-      .toMatch(/service "web": volumes \(\/app\/cache\) = "cache_volume"; mount a declared volume: postgres_data, static_volume, media_volume; declare a new one with stack.addVolume\('cache_volume'\)/);
+      .toMatch(/service "web": volumes \(\/app\/cache\) = "cache_volume"; mount a declared volume: postgres_data, pgbackrest, static_volume, media_volume; declare a new one with stack.addVolume\('cache_volume'\)/);
   });
 
   test('depends_on a service that is not in the stack', () => {

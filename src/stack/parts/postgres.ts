@@ -5,8 +5,11 @@ import { Project } from 'projen';
 import { checkOptionKeys, checkPattern, checkPort, ManagedFile, optionKeys, Problem } from '../../core';
 import { PostgresEnvVars, PostgresTls } from '../../django';
 import { HOST_NAME } from '../../nginx';
-import { renderAppRoleScript } from '../../postgres';
-import { EnvVar, Healthcheck, ResourceLimits, Service, Volume } from '../../model';
+import {
+  archiveServerArgs, PGBACKREST_CONF_PATH, renderAppRoleScript, renderDbDockerfile, renderPgbackrestConf, renderStanzaScript,
+  WAL_ARCHIVE_DEFAULTS, WalArchiveModel, WalArchiveOptions,
+} from '../../postgres';
+import { EnvVar, Healthcheck, Image, ResourceLimits, Service, Volume } from '../../model';
 import type { PartScope, StackPart } from './stack-part';
 
 export interface PostgresOptions {
@@ -65,6 +68,13 @@ export interface PostgresOptions {
    * @default - the stack runs PostgreSQL itself (the db service)
    */
   readonly external?: ExternalPostgresOptions;
+  /**
+   * Point-in-time recovery on one host: pgBackRest archives the WAL into a repository on a volume of its own,
+   * ops/backup.sh takes base backups there, ops/restore.sh --to-time restores to a moment. `false` turns it
+   * off (the nightly dumps of ops/backup.sh remain). The Kubernetes base runs the database without it.
+   * @default - on, with 2 full backups kept and WAL archived at least every minute
+   */
+  readonly archive?: false | WalArchiveOptions;
 }
 
 /** How the app reaches a PostgreSQL outside the stack. */
@@ -97,13 +107,14 @@ export interface ExternalPostgresOptions {
 
 export const POSTGRES_OPTION_KEYS = optionKeys<PostgresOptions>()({
   version: true, database: true, user: true, webUser: true, superuser: true, limits: true, external: true,
-  maxConnections: true, reservedConnections: true,
+  maxConnections: true, reservedConnections: true, archive: true,
 });
+const ARCHIVE_OPTION_KEYS = optionKeys<WalArchiveOptions>()({ fullRetention: true, timeout: true });
 export const EXTERNAL_POSTGRES_OPTION_KEYS = optionKeys<ExternalPostgresOptions>()({ host: true, port: true, caFile: true, sslMode: true });
 /** The sslmodes that encrypt: those below verify-full only when asked (disable, allow and prefer may send in clear). */
 export const POSTGRES_SSL_MODES: readonly PostgresTls['sslMode'][] = ['verify-full', 'verify-ca', 'require'];
 /** The options that describe a server the stack runs: meaningless, so refused, for an external one. */
-const OWN_SERVER_OPTIONS = ['version', 'superuser', 'limits'] as const;
+const OWN_SERVER_OPTIONS = ['version', 'superuser', 'limits', 'archive'] as const;
 
 /** PostgreSQL keeps this many of max_connections for superusers (superuser_reserved_connections' default). */
 const SUPERUSER_RESERVED_CONNECTIONS = 3;
@@ -126,6 +137,28 @@ export function postgresDataPath(version: number): string {
   return version >= 18 ? '/var/lib/postgresql' : '/var/lib/postgresql/data';
 }
 
+/** The data directory (PGDATA) of the official image of a major. */
+export function postgresDataDirectory(version: number): string {
+  return version >= 18 ? `/var/lib/postgresql/${version}/docker` : '/var/lib/postgresql/data';
+}
+
+/**
+ * The db service's WAL archiving, on one host: the image it builds (the official one with pgBackRest), the
+ * repository's volume and the files it mounts. A target that cannot build images (the Kubernetes base) runs
+ * `baseImage` without the rest.
+ */
+export interface PostgresArchive {
+  readonly model: WalArchiveModel;
+  readonly baseImage: Image;
+  readonly repository: Volume;
+  /** The server's own arguments that turn archiving on. */
+  readonly command: readonly string[];
+  /** The db service's command without them (where the repository is not mounted: a cluster's db). */
+  readonly commandWithoutArchive: readonly string[];
+  /** What the repository mounts into db: pgBackRest's settings and the stanza script. */
+  readonly files: readonly string[];
+}
+
 export function postgresDataNote(version: number): string {
   return version >= 18
     ? `PostgreSQL ${version}: the volume belongs at /var/lib/postgresql (PGDATA is /var/lib/postgresql/${version}/docker)`
@@ -137,6 +170,11 @@ export function postgresDataNote(version: number): string {
  * the POSTGRES_* variables it initializes from, and a healthcheck that the app waits for.
  */
 export class Postgres implements StackPart {
+  /** The files of WAL archiving in the repository, and where the db container has them. */
+  public static readonly DB_DOCKERFILE = 'postgres/Dockerfile';
+  public static readonly PGBACKREST_CONF = 'postgres/pgbackrest.conf';
+  public static readonly STANZA_SCRIPT = 'postgres/pgbackrest-stanza.sh';
+  public static readonly STANZA_INIT_PATH = '/docker-entrypoint-initdb.d/20-pgbackrest-stanza.sh';
   /** The app role script in the repository. */
   public static readonly APP_ROLE_SCRIPT = 'postgres/create-app-role.sh';
   /** Where the image runs it: scripts in this directory run once, when the data directory is initialized. */
@@ -164,6 +202,8 @@ export class Postgres implements StackPart {
   public readonly maxConnections: number;
   /** Of maxConnections, those web's pools must leave free. */
   public readonly reservedConnections: number;
+  /** WAL archiving for point-in-time recovery; undefined when turned off or the database is external. */
+  public readonly archive?: PostgresArchive;
   private readonly options: PostgresOptions;
   private readonly database: string;
   private readonly user: string;
@@ -213,10 +253,24 @@ export class Postgres implements StackPart {
     }
     this.superuserEnv = { user: superuser!, password: superuserPassword! };
     this.data = stack.addVolume('postgres_data', { description: 'PostgreSQL data directory' });
+    const baseImage = Image.fromRegistry(`postgres:${this.version}`);
+    const connectionArgs = ['-c', `max_connections=${this.maxConnections}`];
+    const archiveOptions = options.archive === false ? undefined : { ...WAL_ARCHIVE_DEFAULTS, ...options.archive };
+    const archive: WalArchiveModel | undefined = archiveOptions && {
+      stanza: 'db',
+      pgdata: postgresDataDirectory(this.version),
+      repository: { kind: 'volume', path: '/var/lib/pgbackrest' },
+      fullRetention: archiveOptions.fullRetention,
+      timeoutSeconds: archiveOptions.timeout.toSeconds(),
+      superuserVar: superuser!.name,
+    };
     const service = this.service = stack.addService('db', {
-      image: `postgres:${this.version}`,
-      // The image's own command, with the connection limit the stack's budget is checked against.
-      command: ['postgres', '-c', `max_connections=${this.maxConnections}`],
+      // With archiving, the official image and pgBackRest, built here (postgres/Dockerfile); tagged with the
+      // major, so that a new major is a new image, built by the next `up`.
+      image: archive ? Image.build({ tag: `${defaultName}-postgres-${this.version}`, context: 'postgres' }) : baseImage,
+      // The image's own command (with WAL archiving's settings), and the connection limit the stack's budget is
+      // checked against.
+      command: [...(archive ? archiveServerArgs(archive) : ['postgres']), ...connectionArgs],
       port: 5432,
       description: 'PostgreSQL database',
       // -h 127.0.0.1: the TCP listener, up only once the image's init scripts are done. -U/-d: the app's own
@@ -247,6 +301,19 @@ export class Postgres implements StackPart {
     service.mountFile(Postgres.APP_ROLE_SCRIPT, Postgres.APP_ROLE_INIT_PATH, {
       note: 'Creates the app\'s roles when the data volume is new; ops/create-app-role.sh runs it on an existing one',
     });
+    if (archive) {
+      new ManagedFile(stack, Postgres.DB_DOCKERFILE, { render: (marker) => renderDbDockerfile(baseImage.ref, archive, marker) });
+      new ManagedFile(stack, Postgres.PGBACKREST_CONF, { render: (marker) => renderPgbackrestConf(archive, marker) });
+      new ManagedFile(stack, Postgres.STANZA_SCRIPT, { executable: true, render: (marker) => renderStanzaScript(archive, marker) });
+      const repository = stack.addVolume('pgbackrest', { description: 'pgBackRest\'s repository: base backups and archived WAL' });
+      this.service.mount(archive.repository.path, repository, { note: 'pgBackRest\'s repository: base backups and the archived WAL (docs/OPERATIONS.md)' });
+      this.service.mountFile(Postgres.PGBACKREST_CONF, PGBACKREST_CONF_PATH, { note: 'pgBackRest\'s settings' });
+      this.service.mountFile(Postgres.STANZA_SCRIPT, Postgres.STANZA_INIT_PATH, { note: 'Registers a new cluster in pgBackRest\'s repository, once, when the data volume is new' });
+      this.archive = {
+        model: archive, baseImage, repository, command: archiveServerArgs(archive), commandWithoutArchive: ['postgres', ...connectionArgs],
+        files: [Postgres.PGBACKREST_CONF, Postgres.STANZA_SCRIPT],
+      };
+    }
   }
 
   /**
@@ -265,6 +332,7 @@ export class Postgres implements StackPart {
     const names = 'lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters, not starting with pg_';
     return [
       ...checkOptionKeys(component, this.options, POSTGRES_OPTION_KEYS),
+      ...this.validateArchive(),
       ...(POSTGRES_VERSIONS.includes(this.version) ? []
         : [{ component, field: 'version', value: this.version, allowed: `one of ${POSTGRES_VERSIONS.join(', ')}` }]),
       ...(Number.isInteger(this.maxConnections) && this.maxConnections >= 20 && this.maxConnections <= 10000 ? []
@@ -285,6 +353,24 @@ export class Postgres implements StackPart {
         : []),
       ...this.validateExternal(),
     ];
+  }
+
+  private validateArchive(): Problem[] {
+    const archive = this.options.archive;
+    if (archive === undefined || archive === false) return [];
+    const component = 'postgres.archive';
+    const problems = [...checkOptionKeys(component, archive, ARCHIVE_OPTION_KEYS)];
+    const retention = archive.fullRetention;
+    // pgBackRest's own bounds for repo1-retention-full.
+    if (retention !== undefined && !(Number.isInteger(retention) && retention >= 1 && retention <= 9999999)) {
+      problems.push({ component, field: 'fullRetention', value: retention, allowed: 'a whole number of full backups from 1 to 9999999 (pgBackRest keeps at least one)' });
+    }
+    const seconds = archive.timeout?.toMillis();
+    // archive_timeout: 0 turns it off (WAL then waits until 16 MB are written); PostgreSQL's limit is INT_MAX/2 seconds.
+    if (seconds !== undefined && !(seconds >= 1000 && seconds <= 3600_000)) {
+      problems.push({ component, field: 'timeout', value: archive.timeout!.toString(), allowed: 'from 1 second to 1 hour: without it a quiet database keeps its last writes out of the archive until 16 MB of WAL are written' });
+    }
+    return problems;
   }
 
   /** An external database: where it is, how it is verified, and no option of a server the stack would run. */
