@@ -319,11 +319,25 @@ export const k8sOptions = (g: GeneratedStack): fc.Arbitrary<KubernetesTargetOpti
     e.kind === 'redis' ? { runAsUser: 999, writablePaths: ['/data'] } : { runAsUser: 11211 }])),
 }));
 
+/**
+ * The connections web's pools may take on the cluster, as a user would size the database for them: each pod
+ * (the most the target runs, and a rollout's extra one) × its workers × (a pool of 2 and the health check's
+ * own connection), plus the reserve; PostgreSQL's default 100 when that is enough.
+ */
+function maxConnectionsFor(g: GeneratedStack, k8s: KubernetesTargetOptions): number | undefined {
+  const pods = (k8s.autoscaling?.maxReplicas ?? k8s.replicas ?? 2) + 1;
+  const needed = pods * (g.options.web?.workers ?? 2) * 3 + 10;
+  return needed > 100 ? needed : g.options.postgres?.maxConnections;
+}
+
 /** A generated stack with its extras and Kubernetes options. */
-export const validKubernetesStack = validStack.chain((g) => fc.tuple(k8sOptions(g), fc.boolean()).map(([k8s, external]) => (external && !k8s.externalDatabase
-  // Or a database outside the stack itself (postgres.external), verified against a CA file of the repository.
-  ? { ...g, options: { ...g.options, postgres: { external: { caFile: 'postgres/ca.pem', host: 'db.internal.example.com' } } }, k8s }
-  : { ...g, k8s })));
+export const validKubernetesStack = validStack.chain((g) => fc.tuple(k8sOptions(g), fc.boolean()).map(([k8s, external]) => {
+  const maxConnections = maxConnectionsFor(g, k8s);
+  return external && !k8s.externalDatabase
+    // Or a database outside the stack itself (postgres.external), verified against a CA file of the repository.
+    ? { ...g, options: { ...g.options, postgres: { external: { caFile: 'postgres/ca.pem', host: 'db.internal.example.com' }, maxConnections } }, k8s }
+    : { ...g, options: { ...g.options, postgres: { ...g.options.postgres, maxConnections } }, k8s };
+}));
 
 export function synthGenerated(g: GeneratedStack & { k8s: KubernetesTargetOptions }) {
   return synthWithTarget(g.options, g.k8s, (stack) => addExtras(stack, g.extras));
