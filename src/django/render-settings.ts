@@ -16,6 +16,8 @@ export interface SettingsModel {
   readonly staticFiles: ServedFiles;
   readonly mediaFiles: ServedFiles;
   readonly healthPath: string;
+  /** Gunicorn's second address, where the app answers its metrics' path and nothing else. */
+  readonly metrics: { readonly port: number; readonly path: string };
   readonly tls?: Tls;
   /** The committed example of the env file, named in the error for a missing variable. */
   readonly envExample: string;
@@ -120,6 +122,11 @@ MEDIA_ROOT = ${py(mediaRoot)}
 
 # The web service's healthcheck asks this path; it answers before host validation and HTTPS redirects.
 HEALTH_CHECK_PATH = ${py(model.healthPath)}
+
+# Gunicorn binds this port too; the app answers METRICS_PATH there and nothing else (Tau.metrics). nginx
+# proxies to the web port only, and refuses METRICS_PATH to clients.
+METRICS_PORT = ${model.metrics.port}
+METRICS_PATH = ${py(model.metrics.path)}
 
 # nginx sets X-Forwarded-Proto on every request it passes on, replacing whatever the client sent,
 # so the header can be trusted to tell whether the client used HTTPS.

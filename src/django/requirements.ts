@@ -14,6 +14,8 @@ export const PRODUCTION_REQUIREMENTS: readonly string[] = [
   // The Gunicorn worker class; uvicorn.workers is deprecated upstream in favour of this package.
   'uvicorn-worker==0.4.0',
   'psycopg2-binary==2.9.13',
+  // The web metrics (Tau.metrics), summed across Gunicorn's workers in its multiprocess mode.
+  'prometheus-client==0.26.0',
 ];
 
 /** PEP 503 normalized name, so `Django` and `django` are one package. */

@@ -154,6 +154,7 @@ export class DjangoStack extends Component {
       trustedProxies: this.app.tls?.trustedProxies ?? [],
     }));
 
+    this.proxy.site.keepInternal(this.app.metricsPath);
     this.frontNetwork = this.addNetwork('front', { description: 'the way requests come in, and out of the stack' });
     this.backNetwork = this.addNetwork('back', { internal: true, description: 'the app and its database, with no route out' });
     if (this.app.tls?.terminatesAtNginx) {

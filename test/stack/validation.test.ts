@@ -35,6 +35,8 @@ describe('each kind of bad input is named with its component, field, value and w
     ['a URL prefix without slashes', { ...TAU, staticFiles: { url: 'static' } }, /static files: url = "static"; a URL path that starts and ends with "\/"/],
     ['a relative mount path', { ...TAU, staticFiles: { path: 'staticfiles' } }, /service "web": mount path of volume "static_volume" = "staticfiles"; an absolute path/],
     ['zero workers', { ...TAU, web: { workers: 0 } }, /web: workers = 0; a whole number from 1 to 64/],
+    ['the metrics on the web port', { ...TAU, web: { port: 8000, metricsPort: 8000 } }, /web: metricsPort = 8000; a port from 1 to 65535 other than web's port \(8000\)/],
+    ['a metrics port outside 1-65535', { ...TAU, web: { metricsPort: 0 } }, /web: metricsPort = 0; a port from 1 to 65535/],
   ])('%s', (_name, options, message) => {
     expect(synthError(options)).toMatch(message);
   });

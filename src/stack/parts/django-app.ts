@@ -2,7 +2,7 @@ import { posix } from 'path';
 import { Project } from 'projen';
 import { checkDurationValue, checkOptionKeys, checkPattern, Duration, ManagedFile, optionKeys, Problem } from '../../core';
 import {
-  DjangoEnvVars, gunicornCommand, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
+  DjangoEnvVars, GUNICORN_CONFIG_FILE, gunicornCommand, metricsDirectory, renderGunicornConfig, PostgresEnvVars, renderEntrypoint, renderRequirements, renderSettingsModule, Requirements,
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
@@ -68,6 +68,13 @@ export interface WebOptions {
    * @default - 1g, 1 CPU, 256 processes
    */
   readonly limits?: ResourceLimits;
+  /**
+   * The port Gunicorn binds besides `port`, where the app answers /metrics (Prometheus' format, summed
+   * across workers) and nothing else. No port is published for it and nginx never proxies to it: only
+   * what runs inside the stack (Prometheus) reaches it.
+   * @default 9000
+   */
+  readonly metricsPort?: number;
 }
 
 export interface FilesOptions {
@@ -84,7 +91,7 @@ export interface FilesOptions {
 }
 
 export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, sbom: true, image: true, healthPath: true });
-export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true });
+export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true, metricsPort: true });
 export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: true });
 const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
 const SBOM_OPTION_KEYS = optionKeys<SbomOptions>()({ file: true });
@@ -136,6 +143,10 @@ export class DjangoApp implements StackPart {
   /** The one-shot service that migrates and collects static files, once per deploy, before web starts. */
   public readonly release: Service;
   public readonly requestTimeout: Duration;
+  /** Where the app answers /metrics: a second address of Gunicorn, inside the stack only. */
+  public readonly metricsPort: number;
+  /** The path of the metrics on the metrics port; nginx refuses it to clients. */
+  public readonly metricsPath = '/metrics';
   public readonly staticFiles: ServedFiles;
   public readonly mediaFiles: ServedFiles;
   public readonly env: DjangoEnvVars;
@@ -157,6 +168,7 @@ export class DjangoApp implements StackPart {
     this.tls = props.tls === true ? new Tls() : props.tls ? new Tls(props.tls) : undefined;
     this.workers = props.web?.workers ?? 2;
     this.requestTimeout = props.web?.requestTimeout ?? Duration.seconds(30);
+    this.metricsPort = props.web?.metricsPort ?? 9000;
     const lower = String(this.project).toLowerCase();
     const workdir = this.image.workdir;
     const port = props.web?.port ?? 8000;
@@ -258,6 +270,7 @@ export class DjangoApp implements StackPart {
       port: this.service.port,
     }));
     this.files = [
+      new ManagedFile(stack, GUNICORN_CONFIG_FILE, { render: (marker) => renderGunicornConfig(metricsDirectory(this.service), marker) }),
       new ManagedFile(stack, this.requirements.file, { render: (marker) => renderRequirements(this.requirements, marker) }),
       entrypoint,
       this.dockerfile,
@@ -271,6 +284,7 @@ export class DjangoApp implements StackPart {
           staticFiles: this.staticFiles,
           mediaFiles: this.mediaFiles,
           healthPath: this.healthPath,
+          metrics: { port: this.metricsPort, path: this.metricsPath },
           tls: this.tls,
           envExample: props.files.envExample,
           otherFiles: [...props.files.others, props.files.envExample],
@@ -281,7 +295,10 @@ export class DjangoApp implements StackPart {
 
   /** The web image's command: Gunicorn with Uvicorn workers on the web port. */
   public get serverCommand(): string[] {
-    return gunicornCommand({ app: `${this.project}.asgi:application`, service: this.service, requestTimeout: this.requestTimeout });
+    return gunicornCommand({
+      app: `${this.project}.asgi:application`, service: this.service, requestTimeout: this.requestTimeout,
+      metricsPort: this.metricsPort, configFile: GUNICORN_CONFIG_FILE,
+    });
   }
 
   /**
@@ -334,6 +351,8 @@ export class DjangoApp implements StackPart {
       ...this.lock.validate(),
       ...this.sbom.validate(),
       ...checkDurationValue('web', 'requestTimeout', web?.requestTimeout, { min: Duration.seconds(1), max: Duration.hours(1) }),
+      ...(Number.isInteger(this.metricsPort) && this.metricsPort >= 1 && this.metricsPort <= 65535 && this.metricsPort !== this.service.port
+        ? [] : [{ component: 'web', field: 'metricsPort', value: this.metricsPort, allowed: `a port from 1 to 65535 other than web's port (${this.service.port})` }]),
       ...(Number.isInteger(this.workers) && this.workers >= 1 && this.workers <= 64
         ? [] : [{ component: 'web', field: 'workers', value: this.workers, allowed: 'a whole number from 1 to 64' }]),
       ...this.staticFiles.validate(),
