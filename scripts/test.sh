@@ -51,6 +51,9 @@ node_build=$!
 trap 'kill -- "-$node_build" 2>/dev/null || true; wait "$node_build" 2>/dev/null || true; rm -f "$node_build_log"' EXIT
 # pebble (a local ACME server) and lego (the ACME client) for the HTTPS checks, from the Go module proxy.
 bash test/acme/build.sh >/dev/null
+# Prometheus and promtool: promtool checks the generated scrape configuration and alert rules (a first build
+# of Prometheus' module takes about 10 minutes on two cores).
+nice -n 10 bash test/prometheus/build.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end, on the Docker

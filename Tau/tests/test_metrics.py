@@ -208,3 +208,26 @@ class WorkersAddUpTests(TestCase):
         _, text = fetch(self.metrics)
         print(f"  after stopping worker {pid} and 30 more requests: {requests_counted(text):.0f} counted")
         self.assertEqual(requests_counted(text), 150)
+
+
+class RequestLogTests(TestCase):
+    def test_one_json_line_per_request_with_nginx_request_id_and_no_secret(self):
+        secret = "s3cr3t-cookie-value"
+        with self.assertLogs("tau.requests", "INFO") as logs:
+            self.client.get("/graphql/?token=" + secret, HTTP_X_REQUEST_ID="0123456789abcdef0123456789abcdef",
+                            HTTP_COOKIE=f"sessionid={secret}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        self.assertEqual(len(logs.records), 1)
+        from Tau.request_log import JsonFormatter
+
+        line = JsonFormatter().format(logs.records[0])
+        self.assertNotIn(secret, line)
+        fields = json.loads(line)
+        self.assertEqual({k: fields[k] for k in ("logger", "request_id", "method", "path", "view", "status")}, {
+            "logger": "tau.requests", "request_id": "0123456789abcdef0123456789abcdef", "method": "GET",
+            "path": "/graphql/", "view": "graphql", "status": 400,
+        })
+
+    def test_an_implausible_request_id_is_not_written(self):
+        with self.assertLogs("tau.requests", "INFO") as logs:
+            self.client.get("/graphql/", HTTP_X_REQUEST_ID='x" injected\n{"status":200}')
+        self.assertIsNone(logs.records[0].fields["request_id"])

@@ -28,9 +28,9 @@ describe('Gunicorn and the web metrics', () => {
     expect(files['Tau/settings_env.py']).toContain('METRICS_PORT = 9000\nMETRICS_PATH = "/metrics"\n');
   });
 
-  test('web.metricsPort reaches the command, the settings and the docs, and nothing else', () => {
+  test('web.metricsPort reaches the command, the settings, the docs and the scrape configuration, and nothing else', () => {
     const other = synthFiles({ ...TAU, web: { ...TAU.web, metricsPort: 9100 } });
-    expect(changedFiles(files, other)).toEqual(['Dockerfile', 'Tau/settings_env.py', 'docs/ARCHITECTURE.md']);
+    expect(changedFiles(files, other)).toEqual(['Dockerfile', 'Tau/settings_env.py', 'docs/ARCHITECTURE.md', 'monitoring/prometheus.yml']);
     expect(command(other)).toContain('0.0.0.0:9100');
     expect(other['Tau/settings_env.py']).toContain('METRICS_PORT = 9100\n');
   });
