@@ -92,8 +92,8 @@ export class Monitoring implements StackPart {
         '--storage.tsdb.path=/prometheus',
         `--storage.tsdb.retention.time=${retention.toSeconds()}s`,
       ],
-      // The image's busybox wget; /-/ready says 200 once the configuration is loaded and storage is open.
-      healthcheck: Healthcheck.command('wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${Monitoring.PORT}/-/ready`),
+      // promtool ships in the image beside prometheus: ready once the configuration is loaded and storage is open.
+      healthcheck: Healthcheck.command('promtool', 'check', 'ready', `--url=http://127.0.0.1:${Monitoring.PORT}`),
       limits: { memory: '512m' },
     });
     const data = stack.addVolume('prometheus_data', { description: 'Prometheus\' samples' });
