@@ -11,6 +11,7 @@ import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { addTestViews, answeredBy, backupModes, newestBackup, opsEnv, replicas, script, waitAllHealthy, wrkInBackground } from './operations';
 import * as attacks from './attacks';
 import { runHttps } from './https';
+import { runObservability } from './observability';
 import * as smoke from './smoke';
 
 /**
@@ -433,7 +434,7 @@ async function main(): Promise<void> {
   log(`engine: Docker ${engine} (Debian's docker.io); compose: Docker Compose ${composeVersion}`);
   let passed = 0;
   let failed = 0;
-  // TAU_E2E_ONLY=stacks|development|https runs one part (while working on it); CI runs them all.
+  // TAU_E2E_ONLY=stacks|development|https|observability runs one part (while working on it); CI runs them all.
   const only = process.env.TAU_E2E_ONLY;
   const stacks = [
     ['default stack', defaultStack, 18],
@@ -451,6 +452,10 @@ async function main(): Promise<void> {
   if (!only || only === 'https') await runHttps(log, checker(https, log, () => '')).catch(() => { https.failed++; });
   passed += https.passed;
   failed += https.failed;
+  const obs: Outcome = { passed: 0, failed: 0 };
+  if (!only || only === 'observability') await runObservability(log, checker(obs, log, () => '')).catch(() => { obs.failed++; });
+  passed += obs.passed;
+  failed += obs.failed;
   log(`end to end, ${((Date.now() - started) / 1000).toFixed(0)} s: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

@@ -19,46 +19,17 @@ readonly PROMETHEUS_MODULE=github.com/prometheus/prometheus
 
 # shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
-cache_root=$(tau_cache_root)
-out_dir=$cache_root/prometheus-$PROMETHEUS_VERSION
-bin_dir=$out_dir/bin
-stamp=$out_dir/built
+go_build_start "prometheus-$PROMETHEUS_VERSION" prometheus promtool
 
 say() { printf 'build-prometheus: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
-
-complete() {
-  [[ -f $stamp && -x $bin_dir/prometheus && -x $bin_dir/promtool ]]
-}
-
-if complete; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-
-mkdir -p "$out_dir"
-build_lock "$out_dir.lock" "prometheus-$PROMETHEUS_VERSION"
-if complete; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-
-go_env "$cache_root" || die "set GO to a Go toolchain"
-
-stage=$out_dir/.stage.$$
-work=$(mktemp -d)
-trap 'rm -rf "$stage" "$work"' EXIT
-mkdir -p "$stage"
 
 started=$SECONDS
 say "building prometheus $PROMETHEUS_VERSION into $bin_dir"
 
 # A throw-away wrapper module that requires Prometheus alone, so the build list is the module's own (as
 # with `go install pkg@version`, which refuses modules with replace directives).
-dir_json=$(cd "$work" && "$go_bin" mod download -json "$PROMETHEUS_MODULE@$PROMETHEUS_VERSION") ||
-  die "go mod download $PROMETHEUS_MODULE@$PROMETHEUS_VERSION failed: $dir_json"
-dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$dir_json")
-[[ -f $dir/go.mod ]] || die "no go.mod in the downloaded module: $dir_json"
+dir=$(module_dir "$PROMETHEUS_MODULE@$PROMETHEUS_VERSION")
 {
   echo "module tau.local/prometheus-build"
   echo
