@@ -65,7 +65,7 @@ project.testTask.reset();
 project.testTask.exec('tsc --noEmit -p test/tsconfig.json', { name: 'types of src/ and test/' });
 project.testTask.exec('tsc --noEmit -p projenrc/tsconfig.json', { name: 'types of .projenrc.ts' });
 project.testTask.exec('tsc --noEmit -p bench/tsconfig.json', { name: 'types of bench/' });
-project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/django/tls-probe.sh test/lib/throwaway-postgres.sh test/postgres/*.sh test/engine/*.sh test/engine/*/*.sh test/k8s/*.sh test/acme/*.sh k8s/create-secret.sh ops/*.sh postgres/*.sh',
+project.testTask.exec('shellcheck -x scripts/*.sh .ci/run test/django/run-tests.sh test/django/tls-probe.sh test/lib/throwaway-postgres.sh test/postgres/*.sh test/engine/*.sh test/engine/*/*.sh test/k8s/*.sh test/acme/*.sh test/prometheus/*.sh k8s/create-secret.sh ops/*.sh postgres/*.sh',
   { name: "shellcheck of the repository's own scripts" });
 project.testTask.exec('jest --ci --testPathIgnorePatterns /test/k8s/', { receiveArgs: true, name: 'jest: the model, its files and their validators' });
 project.testTask.exec('bash test/django/run-tests.sh', { name: 'the Django suite' });

@@ -41,4 +41,4 @@ RUN mkdir -p /app/staticfiles /app/mediafiles \
 USER 10001:10001
 EXPOSE 8000
 ENTRYPOINT ["/app/docker-entrypoint.sh"]
-CMD ["gunicorn", "Tau.asgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "uvicorn_worker.UvicornWorker", "--graceful-timeout", "30", "--timeout", "30", "--access-logfile", "-", "--control-socket", "/tmp/gunicorn.ctl"]
+CMD ["gunicorn", "Tau.asgi:application", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--bind", "0.0.0.0:9000", "--worker-class", "uvicorn_worker.UvicornWorker", "--graceful-timeout", "30", "--timeout", "30", "--control-socket", "/tmp/gunicorn.ctl"]

@@ -1,6 +1,7 @@
 """ASGI entry point, served by Gunicorn with Uvicorn workers.
 
-HTTP goes to Django, except the health endpoint, answered here on the event loop from the result of a
+HTTP goes to Django, except on the metrics port (settings.METRICS_PORT, Gunicorn's second address), which
+answers /metrics and nothing else (Tau.metrics), and the health endpoint, answered here on the event loop from the result of a
 check that runs in the background (Tau.health), so that it answers at once however busy Django is.
 
 With the connection pool on, Django works on at most as many requests for sync views (GraphQL, the admin) at once
@@ -23,7 +24,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Tau.settings")
 
 django_application = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+
 from library.websocket import websocket_application  # noqa: E402  (needs the app registry loaded above)
+from Tau.metrics import metrics_application  # noqa: E402
 
 from . import health  # noqa: E402
 
@@ -77,8 +81,16 @@ async def lifespan(scope, receive, send):
             return
 
 
+def on_metrics_port(scope):
+    # The port of the socket the request came in on (not the Host header, which the client writes).
+    server = scope.get("server")
+    return server is not None and server[1] == settings.METRICS_PORT
+
+
 async def application(scope, receive, send):
-    if health.is_health_request(scope):
+    if scope["type"] == "http" and on_metrics_port(scope):
+        await metrics_application(scope, receive, send)
+    elif health.is_health_request(scope):
         await health.asgi_answer(scope, send)
     elif scope["type"] == "http":
         await django_http(scope, receive, send)

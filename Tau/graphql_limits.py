@@ -30,6 +30,8 @@ from graphql import ExecutionResult, GraphQLError, parse, validate
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from graphql.validation import ValidationRule
 
+from .metrics import record_refusal
+
 # graphql-core appends every suggestion with this text (graphql.pyutils.did_you_mean).
 SUGGESTION = " Did you mean "
 BATCH_REFUSED = "Batched requests are not supported: send one operation per request."
@@ -41,18 +43,23 @@ def limit(name):
 
 
 class _ReportOnce(ValidationRule):
-    """A rule that reports at most one error per document: a limit is either kept or not."""
+    """A rule that reports at most one error per document: a limit is either kept or not. Each refusal is
+    counted under the rule's `name` (tau_graphql_refused_total)."""
 
+    name = None
     reported = False
 
     def report_once(self, message, node):
         if not self.reported:
             self.reported = True
+            record_refusal(self.name)
             self.report_error(GraphQLError(message, node))
 
 
 class MaxAliasesRule(_ReportOnce):
     """At most MAX_ALIASES aliases in the document: each alias makes the same field resolve once more."""
+
+    name = "aliases"
 
     def __init__(self, context):
         super().__init__(context)
@@ -69,6 +76,8 @@ class MaxAliasesRule(_ReportOnce):
 class MaxFieldsRule(_ReportOnce):
     """At most MAX_FIELDS field selections in the document, duplicates included: bounds the pairwise
     comparisons of the spec's OverlappingFieldsCanBeMerged rule."""
+
+    name = "fields"
 
     def __init__(self, context):
         super().__init__(context)
@@ -88,6 +97,8 @@ class MaxDepthRule(_ReportOnce):
     already measured fragment costs nothing) and unknown or cyclic spreads count as 0: the spec's rules,
     which run afterwards, report those.
     """
+
+    name = "depth"
 
     def __init__(self, context):
         super().__init__(context)
@@ -130,6 +141,8 @@ class NoIntrospectionRule(_ReportOnce):
     clients such as Apollo add it to every selection, and it tells nothing about the schema.
     """
 
+    name = "introspection"
+
     def enter_field(self, node, *_args):
         if node.name.value in ("__schema", "__type"):
             self.report_once("GraphQL introspection is disabled.", node)
@@ -147,6 +160,10 @@ def check_query(schema, query):
             max_lexical_tokens=limit("MAX_TOKENS"),
         )
     except GraphQLError as error:
+        if len(query) > limit("MAX_QUERY_LENGTH"):
+            record_refusal("length")
+        elif "Document contains more than" in error.message:
+            record_refusal("tokens")
         return [error]
     if settings.DEBUG:
         return []
@@ -172,6 +189,7 @@ class LimitedGraphQLView(GraphQLView):
             except RequestDataTooBig:
                 body = b""  # graphene-django answers this one with a 400 of its own
             if _JSON_ARRAY.match(body):
+                record_refusal("batch")
                 raise HttpError(HttpResponseBadRequest(BATCH_REFUSED))
         return super().parse_body(request)
 

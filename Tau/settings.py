@@ -22,6 +22,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts and times every request, the health check's included (Tau.metrics).
+    "Tau.metrics.MetricsMiddleware",
+    # One JSON line per request, with nginx's request id (Tau.request_log).
+    "Tau.request_log.RequestLogMiddleware",
     # First: answers the healthcheck before host validation and the HTTPS redirect.
     "Tau.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -32,6 +36,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# settings_env's LOGGING, plus one JSON line per request on the output (Tau.request_log).
+LOGGING["formatters"] = {"json": {"()": "Tau.request_log.JsonFormatter"}}  # noqa: F405
+LOGGING["handlers"]["requests"] = {"class": "logging.StreamHandler", "formatter": "json"}  # noqa: F405
+LOGGING["loggers"] = {"tau.requests": {"handlers": ["requests"], "level": "INFO", "propagate": False}}  # noqa: F405
 
 ROOT_URLCONF = "Tau.urls"
 

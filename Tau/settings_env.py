@@ -97,6 +97,11 @@ MEDIA_ROOT = "/app/mediafiles"
 # The web service's healthcheck asks this path; it answers before host validation and HTTPS redirects.
 HEALTH_CHECK_PATH = "/healthz"
 
+# Gunicorn binds this port too; the app answers METRICS_PATH there and nothing else (Tau.metrics). nginx
+# proxies to the web port only, and refuses METRICS_PATH to clients.
+METRICS_PORT = 9000
+METRICS_PATH = "/metrics"
+
 # nginx sets X-Forwarded-Proto on every request it passes on, replacing whatever the client sent,
 # so the header can be trusted to tell whether the client used HTTPS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

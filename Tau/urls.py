@@ -10,5 +10,5 @@ urlpatterns = [
     # CSRF protection stays on (see docs/SECURITY.md): a browser sends the csrftoken cookie's value back in the
     # X-CSRFToken header; ensure_csrf_cookie hands the cookie out on any GET of the endpoint.
     # LimitedGraphQLView bounds the size and shape of a query and refuses batches (Tau.graphql_limits).
-    path("graphql/", ensure_csrf_cookie(LimitedGraphQLView.as_view(graphiql=settings.DEBUG))),
+    path("graphql/", ensure_csrf_cookie(LimitedGraphQLView.as_view(graphiql=settings.DEBUG)), name="graphql"),
 ]

@@ -53,6 +53,9 @@ trap 'kill -- "-$node_build" 2>/dev/null || true; wait "$node_build" 2>/dev/null
 bash test/acme/build.sh >/dev/null
 # versitygw (an S3 server), the stand-in for the operator's S3 service in the media-s3 checks, from the Go module proxy.
 bash test/s3/build.sh >/dev/null
+# Prometheus and promtool: promtool checks the generated scrape configuration and alert rules (a first build
+# of Prometheus' module takes about 10 minutes on two cores).
+nice -n 10 bash test/prometheus/build.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end, on the Docker

@@ -17,6 +17,8 @@ export type { MediaOptions, MediaStorageKind } from './django/media-storage';
 export type { DatabasePoolOptions } from './django/database-pool';
 export type { PythonImageOptions } from './docker/python-image';
 export type { SbomOptions } from './sbom/image-sbom';
+export type { MonitoringOptions } from './stack/parts/monitoring';
+export type { AlertThresholds } from './monitoring/prometheus-config';
 
 // What a user adds to it, or reaches through it (stack.web, stack.addService, stack.env, ...)
 export { EnvVar, Healthcheck, Image, Network, Service, Volume } from './model';

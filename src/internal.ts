@@ -13,3 +13,4 @@ export * from './ops';
 export * from './stack';
 export * from './k8s';
 export * from './sbom';
+export * from './monitoring';

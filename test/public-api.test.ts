@@ -12,11 +12,11 @@ const VALUES = [
   'StackValidationError', 'Volume',
 ];
 const TYPES = [
-  'AccessMode', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'ComposeFile', 'DatabasePoolOptions', 'Dependency',
+  'AccessMode', 'AlertThresholds', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'ComposeFile', 'DatabasePoolOptions', 'Dependency',
   'DependsOnOptions', 'DevelopmentOverride', 'DjangoOptions', 'DjangoStackOptions', 'DockerIgnore', 'EgressRule',
   'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExternalDatabaseOptions', 'ExternalPostgresOptions', 'FileMount', 'FilesOptions',
   'HealthcheckOptions', 'HealthProbe', 'IgnoreGroup', 'IngressOptions', 'KubernetesServiceOptions',
-  'KubernetesTargetOptions', 'MediaOptions', 'MediaStorageKind', 'MountOptions', 'NetworkOptions', 'NginxOptions', 'PostgresOptions', 'Problem',
+  'KubernetesTargetOptions', 'MediaOptions', 'MediaStorageKind', 'MonitoringOptions', 'MountOptions', 'NetworkOptions', 'NginxOptions', 'PostgresOptions', 'Problem',
   'PublishedPort', 'PythonImageOptions', 'ResourceLimits', 'ResourceOptions', 'SbomOptions', 'SecretKind',
   'ServiceOptions', 'StorageOptions', 'TlsMode', 'TlsOptions', 'VolumeMount', 'VolumeOptions', 'WebOptions',
 ];

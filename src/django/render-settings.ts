@@ -23,6 +23,8 @@ export interface SettingsModel {
   readonly healthPath: string;
   /** Each worker's connection pool; undefined for a connection per request. */
   readonly databasePool?: DatabasePool;
+  /** Gunicorn's second address, where the app answers its metrics' path and nothing else. */
+  readonly metrics: { readonly port: number; readonly path: string };
   readonly tls?: Tls;
   /** The committed example of the env file, named in the error for a missing variable. */
   readonly envExample: string;
@@ -170,6 +172,11 @@ STATIC_ROOT = ${py(staticRoot)}
 ${renderS3Storage(model.s3Media!, model.release.name)}`}
 # The web service's healthcheck asks this path; it answers before host validation and HTTPS redirects.
 HEALTH_CHECK_PATH = ${py(model.healthPath)}
+
+# Gunicorn binds this port too; the app answers METRICS_PATH there and nothing else (Tau.metrics). nginx
+# proxies to the web port only, and refuses METRICS_PATH to clients.
+METRICS_PORT = ${model.metrics.port}
+METRICS_PATH = ${py(model.metrics.path)}
 
 # nginx sets X-Forwarded-Proto on every request it passes on, replacing whatever the client sent,
 # so the header can be trusted to tell whether the client used HTTPS.

@@ -16,6 +16,8 @@ export const PRODUCTION_REQUIREMENTS: readonly string[] = [
   // psycopg 3: Django's connection pool (DATABASES OPTIONS "pool") needs it and [pool]'s psycopg-pool; [binary]
   // brings its own libpq. psycopg2 is in maintenance only.
   'psycopg[binary,pool]==3.3.9',
+  // The web metrics (Tau.metrics), summed across Gunicorn's workers in its multiprocess mode.
+  'prometheus-client==0.26.0',
 ];
 
 /** PEP 503 normalized name, so `Django` and `django` are one package. */

@@ -160,6 +160,7 @@ export class NginxSite {
   private _https?: HttpsSiteOptions;
   private _upstream?: Service;
   private readonly _served: ServedFiles[] = [];
+  private readonly _internal: string[] = [];
 
   constructor(public readonly service: Service, public readonly options: NginxSiteOptions = {}) {
     this.maxUploadSize = options.maxUploadSize ?? '25m';
@@ -192,6 +193,20 @@ export class NginxSite {
   public proxyTo(service: Service): this {
     this._upstream = service;
     return this;
+  }
+
+  /**
+   * Refuses `path` (and what lies under it) to clients with a 404, though the app might answer it: a path
+   * that only the stack itself may ask (the app's metrics).
+   */
+  public keepInternal(path: string): this {
+    if (!this._internal.includes(path)) this._internal.push(path);
+    return this;
+  }
+
+  /** The paths clients are refused (`keepInternal`). */
+  public get internalPaths(): string[] {
+    return [...this._internal];
   }
 
   /** Serves `files` from the volume this nginx service mounts it at. */

@@ -71,6 +71,8 @@ function proxyToApp(site: NginxSite): string[] {
       : '# The client\'s address as nginx sees it, replacing any X-Forwarded-For the client sent.',
     'proxy_set_header X-Forwarded-For $remote_addr;',
     `proxy_set_header X-Forwarded-Proto ${proto};`,
+    '# The request id of nginx\'s log line, for the app\'s (replacing any X-Request-ID a client sent).',
+    `proxy_set_header X-Request-ID ${requestId(site)};`,
     'proxy_set_header Upgrade $http_upgrade;',
     'proxy_set_header Connection $connection_upgrade;',
     'proxy_redirect off;',
@@ -87,7 +89,7 @@ function proxyToApp(site: NginxSite): string[] {
  * the scheme from X-Forwarded-Proto too.
  */
 function trustedProxy(site: NginxSite): string[] {
-  if (site.trustedProxies.length === 0 && !site.behindTlsProxy) return [];
+  if (requestId(site) !== REQUEST_ID_VARIABLE) return [];
   return [
     '',
     ...(site.behindTlsProxy
@@ -97,14 +99,44 @@ function trustedProxy(site: NginxSite): string[] {
         '# per-client limits below then count each client, not the proxy); anyone else who sends it is not believed.']),
     ...site.trustedProxies.map((cidr) => `set_real_ip_from ${cidr};`),
     ...(site.trustedProxies.length > 0 ? ['real_ip_header X-Forwarded-For;', 'real_ip_recursive on;'] : []),
-    ...(site.behindTlsProxy
-      ? [
-        ...block('geo $realip_remote_addr $from_tls_proxy', ['default 0;', ...site.trustedProxies.map((cidr) => `${cidr} 1;`)]),
-        ...block('map $from_tls_proxy:$http_x_forwarded_proto $forwarded_proto', ['default $scheme;', '"1:https" https;']),
-      ]
-      : []),
+    // Whether the connection came from the proxy in front: its X-Forwarded-Proto and X-Request-ID are believed.
+    ...block('geo $realip_remote_addr $from_trusted_proxy', ['default 0;', ...site.trustedProxies.map((cidr) => `${cidr} 1;`)]),
+    ...(site.behindTlsProxy ? block('map $from_trusted_proxy:$http_x_forwarded_proto $forwarded_proto', ['default $scheme;', '"1:https" https;']) : []),
+    '# The request id of the logs, passed on to the app: the proxy\'s X-Request-ID when it sent a plausible one,',
+    '# else nginx\'s own.',
+    ...block(`map $from_trusted_proxy:$http_x_request_id ${REQUEST_ID_VARIABLE}`, ['default $request_id;', '"~^1:(?<proxy_request_id>[A-Za-z0-9._-]{1,128})$" $proxy_request_id;']),
   ];
 }
+
+/** The request id nginx logs and passes on: its own `$request_id`, or a trusted proxy's (`trustedProxy`). */
+export const REQUEST_ID_VARIABLE = '$trace_request_id';
+
+function requestId(site: NginxSite): string {
+  return site.trustedProxies.length > 0 || site.behindTlsProxy ? REQUEST_ID_VARIABLE : '$request_id';
+}
+
+/**
+ * The access log: one JSON line per request (escape=json: a quote or a control character a client sends
+ * cannot break the line). The path without its query string, and no header but the user agent: a query,
+ * a cookie, a referrer or Authorization may carry a secret.
+ */
+function accessLog(site: NginxSite): string[] {
+  const fields: [string, string][] = [
+    ['time', '"$time_iso8601"'], ['request_id', `"${requestId(site)}"`], ['remote_addr', '"$remote_addr"'], ['host', '"$host"'],
+    ['method', '"$request_method"'], ['path', '"$uri"'], ['status', '$status'], ['bytes', '$body_bytes_sent'],
+    ['duration', '$request_time'], ['upstream_duration', '"$upstream_response_time"'], ['user_agent', '"$http_user_agent"'],
+  ];
+  return [
+    '',
+    '# One JSON line per request, with the request id the app logs too (X-Request-ID). No query string, cookie,',
+    '# referrer or Authorization: any of them may carry a secret.',
+    `log_format json escape=json '{${fields.map(([k, v]) => `"${k}":${v}`).join(',')}}';`,
+    `access_log ${ACCESS_LOG} json;`,
+  ];
+}
+
+/** Where nginx writes its access log: the official image links it to the container's output. */
+export const ACCESS_LOG = '/var/log/nginx/access.log';
 
 /** What a server of the site holds, on whichever port it listens: limits, gzip, headers, the served files and the app. */
 function siteBody(site: NginxSite): string[] {
@@ -128,6 +160,10 @@ function siteBody(site: NginxSite): string[] {
     '# challenges, security.txt) is not one of them.',
     ...block('location ~ /\\.(?!well-known/)', ['deny all;']),
     ...site.served.flatMap((files) => ['', ...servedLocation(site, files)]),
+    ...site.internalPaths.flatMap((path) => ['',
+      `# ${path} is for the stack itself (Prometheus reaches the app's metrics address directly), never for clients.`,
+      ...block(`location = ${path}`, ['return 404;']),
+      ...block(`location ^~ ${path}/`, ['return 404;'])]),
     '',
     ...block('location /', [
       `limit_req zone=logins burst=${site.loginsPerMinute} nodelay;`,
@@ -184,6 +220,7 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
     '# site\'s own scripts run (an injected <script> does not), no plugins, no framing by other sites.',
     ...block('map $upstream_http_content_security_policy $app_csp', [`'' "${DEFAULT_CSP}";`, "default '';"]),
     ...trustedProxy(site),
+    ...accessLog(site),
     '',
     '# No nginx version in any answer, error pages and the Server header included, from every server here.',
     'server_tokens off;',

@@ -11,6 +11,7 @@ import { DotEnv, EnvExampleFile, EnvFileNames } from '../env';
 import { EnvContract, Network, NetworkOptions, Service, ServiceOptions, Volume, VolumeOptions } from '../model';
 import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
+import { Monitoring, MonitoringOptions } from './parts/monitoring';
 import { NginxOptions, NginxProxy } from './parts/nginx-proxy';
 import { OpsScripts } from '../ops';
 import { checkConnectionBudget } from '../postgres';
@@ -65,10 +66,16 @@ export interface DjangoStackOptions {
    * @default - backups/, the newest 7
    */
   readonly backups?: { readonly dir?: string; readonly keep?: number };
+  /**
+   * Prometheus: the scrape configuration and alert rules under monitoring/ are always written; given,
+   * Prometheus runs in the stack as the `monitoring` service with them.
+   * @default - the files only, no Prometheus service
+   */
+  readonly monitoring?: boolean | MonitoringOptions;
 }
 
 const STACK_OPTION_KEYS = optionKeys<DjangoStackOptions>()({
-  django: true, hosts: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, media: true, tls: true, development: true, logs: true, backups: true,
+  django: true, hosts: true, postgres: true, web: true, nginx: true, staticFiles: true, mediaFiles: true, media: true, tls: true, development: true, logs: true, backups: true, monitoring: true,
 });
 
 /** The files the stack writes whose names other files mention. */
@@ -96,6 +103,8 @@ export class DjangoStack extends Component {
   public readonly dotEnv: DotEnv;
   /** `.dockerignore`: add what else of the repository stays out of the image with `addGroup`. */
   public readonly dockerIgnore: DockerIgnore;
+  /** Prometheus' configuration and alert rules, and Prometheus itself when `monitoring` is given. */
+  public readonly monitoring: Monitoring;
   /** The operations scripts under ops/. */
   public readonly ops: OpsScripts;
   /** HTTPS served by nginx itself (tls mode files or acme), with the ACME client in acme mode. */
@@ -161,6 +170,7 @@ export class DjangoStack extends Component {
       trustedProxies: this.app.tls?.trustedProxies ?? [],
     }));
 
+    this.proxy.site.keepInternal(this.app.metricsPath);
     this.frontNetwork = this.addNetwork('front', { description: 'the way requests come in, and out of the stack' });
     this.backNetwork = this.addNetwork('back', { internal: true, description: this.postgres.service ? 'the app and its database, with no route out' : 'the app, with no route out' });
     if (this.app.tls?.terminatesAtNginx) {
@@ -175,6 +185,10 @@ export class DjangoStack extends Component {
     this.postgres.service?.joins(this.backNetwork);
     this.connectToDatabase(this.app.service);
     this.connectToDatabase(this.app.release);
+    // Prometheus on the back network: it reaches the app's metrics address, nginx cannot reach it, no route out.
+    this.monitoring = this.addPart(new Monitoring(this, {
+      options: options.monitoring, web: this.app.service, metrics: { port: this.app.metricsPort, path: this.app.metricsPath }, healthView: 'health',
+    }));
 
     this.composeFile = new ComposeFile(this, () => ({
       services: this.services, volumes: this.volumes, networks: this.networks, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs,

@@ -40,51 +40,11 @@ esac
 
 # shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
-cache_root=$(tau_cache_root)
-out_dir=$cache_root/acme-$PEBBLE_VERSION-$LEGO_VERSION
-bin_dir=$out_dir/bin
-# Written last: its presence means bin/ holds everything this version pair builds.
-stamp=$out_dir/built
+# One build at a time per version pair; the stamp names both versions.
+go_build_start "acme-$PEBBLE_VERSION-$LEGO_VERSION" pebble lego
 
 say() { printf 'build-acme: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
-
-complete() {
-  [[ -f $stamp && -x $bin_dir/pebble && -x $bin_dir/lego ]]
-}
-
-if complete; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-
-mkdir -p "$out_dir"
-# One build at a time per version pair: a second run waits, then finds the binaries.
-build_lock "$out_dir.lock" "acme-$PEBBLE_VERSION-$LEGO_VERSION"
-if complete; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-
-go_env "$cache_root" || die "set GO to a Go toolchain"
-
-stage=$out_dir/.stage.$$
-work=$(mktemp -d)
-trap 'rm -rf "$stage" "$work"' EXIT
-mkdir -p "$stage"
-
-# go mod download -json MODULE@VERSION; prints the module's directory in the module cache.
-module_dir() {
-  local json dir
-  json=$(cd "$work" && "$go_bin" mod download -json "$1") || true
-  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
-  if [[ -z $dir || ! -f $dir/go.mod ]]; then
-    say "go mod download $1 failed:"
-    printf '%s\n' "$json" >&2
-    return 1
-  fi
-  printf '%s\n' "$dir"
-}
 
 started=$SECONDS
 say "building pebble $PEBBLE_VERSION and lego $LEGO_VERSION into $bin_dir"

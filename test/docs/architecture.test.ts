@@ -21,7 +21,7 @@ describe('docs/ARCHITECTURE.md', () => {
   });
 
   test('tables the services with image, command, healthcheck and start order', () => {
-    expect(doc).toMatch(/\| \*\*web\*\*: .* \| `build Dockerfile as tau-web` \| `gunicorn Tau\.asgi:application --bind 0\.0\.0\.0:8000 .*` \| 8000 \| - \| `python -c .*healthz.*` every 10 s \| db \(healthy\), migrate \(completed\) \|/);
+    expect(doc).toMatch(/\| \*\*web\*\*: .* \| `build Dockerfile as tau-web` \| `gunicorn Tau\.asgi:application --config gunicorn\.conf\.py --bind 0\.0\.0\.0:8000 --bind 0\.0\.0\.0:9000 .*` \| 8000 \| - \| `python -c .*healthz.*` every 10 s \| db \(healthy\), migrate \(completed\) \|/);
     expect(doc).toContain('| **static_volume** | Static files collected by collectstatic | migrate at `/app/staticfiles`; web at `/app/staticfiles`; nginx at `/var/www/static` (read-only) |');
   });
 

@@ -229,7 +229,7 @@ export async function runHttps(log: (line: string) => void, check: (name: string
       const r = await get(httpsPort, '/healthz', roots);
       expect(r.status === 200, `GET https://${DOMAIN}/healthz with the test CA: ${r.status}`);
       expect(/max-age=\d+/.test(String(r.headers['strict-transport-security'])), `no HSTS: ${r.headers['strict-transport-security']}`);
-      const challenges = stack.logs(stack.front.service, 200).split('\n').filter((l) => /GET \/\.well-known\/acme-challenge\/\S+ HTTP\/1\.1" 200/.test(l));
+      const challenges = stack.logs(stack.front.service, 200).split('\n').filter((l) => /"method":"GET","path":"\/\.well-known\/acme-challenge\/[^"]+","status":200,/.test(l));
       expect(challenges.length > 0, 'nginx served no ACME challenge');
       return `serial ${firstSerial} served ${took} s after up; nginx served ${challenges.length} challenge request(s); https://${DOMAIN}/healthz -> 200 trusting only pebble's root, HSTS ${r.headers['strict-transport-security']}`;
     });

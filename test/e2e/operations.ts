@@ -92,9 +92,13 @@ export async function waitAllHealthy(ids: string[], timeoutMs = 120_000): Promis
   }
 }
 
-/** Requests each replica logged for `marker` in its access log (Gunicorn's, to stdout). */
-export function answeredBy(ids: string[], marker: string): number[] {
-  return ids.map((id) => run(DOCKER, ['logs', id]).output.split('\n').filter((l) => l.includes(marker)).length);
+/**
+ * Requests through nginx each replica answered at `path` since `since` (RFC 3339): the app's JSON request
+ * lines that carry nginx's request id (the engine's health checks, which come from inside, carry none).
+ */
+export function answeredBy(ids: string[], path: string, since: string): number[] {
+  return ids.map((id) => run(DOCKER, ['logs', '--since', since, id]).output.split('\n')
+    .filter((l) => l.includes(`"path":"${path}"`) && /"request_id":"[0-9a-f]{32}"/.test(l)).length);
 }
 
 /** The newest backup directory ops/backup.sh wrote. */

@@ -14,6 +14,7 @@ import { runHttps } from './https';
 import { runExternalDb } from './external-db';
 import { runMediaS3 } from './media-s3';
 import { runPitr } from './pitr';
+import { runObservability } from './observability';
 import * as smoke from './smoke';
 
 /**
@@ -220,8 +221,9 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       smoke.expect(ids.length === 3, `${ids.length} replicas`);
       await waitAllHealthy(ids);
       await sleep(1500); // nginx looks web up again after at most 1 s
+      const since = new Date().toISOString();
       const spread = await wrkInBackground(`${client.base}/healthz?spread`, 4, 8).result;
-      const counts = answeredBy(ids, '/healthz?spread');
+      const counts = answeredBy(ids, '/healthz', since);
       smoke.expect(counts.every((n) => n > 0) && spread.non2xx === 0 && spread.errors === 0, `requests per replica ${counts.join('/')}, ${spread.non2xx} non-2xx, ${spread.errors} errors`);
       const load = wrkInBackground(`${client.base}/healthz?kill`, 8, 8);
       await sleep(2500);
@@ -437,7 +439,7 @@ async function main(): Promise<void> {
   log(`engine: Docker ${engine} (Debian's docker.io); compose: Docker Compose ${composeVersion}`);
   let passed = 0;
   let failed = 0;
-  // TAU_E2E_ONLY=stacks|development|https|external-db|media-s3|pitr runs one part (while working on it); CI runs them all.
+  // TAU_E2E_ONLY=stacks|development|https|external-db|media-s3|pitr|observability runs one part (while working on it); CI runs them all.
   const only = process.env.TAU_E2E_ONLY;
   const stacks = [
     ['default stack', defaultStack, 18],
@@ -467,6 +469,10 @@ async function main(): Promise<void> {
   if (!only || only === 'pitr') await runPitr(log, checker(pitr, log, () => '')).catch(() => { pitr.failed++; });
   passed += pitr.passed;
   failed += pitr.failed;
+  const obs: Outcome = { passed: 0, failed: 0 };
+  if (!only || only === 'observability') await runObservability(log, checker(obs, log, () => '')).catch(() => { obs.failed++; });
+  passed += obs.passed;
+  failed += obs.failed;
   log(`end to end, ${((Date.now() - started) / 1000).toFixed(0)} s: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

@@ -229,7 +229,7 @@ rollout_under_load() {   # kubectl rollout restart deployment/web while wrk send
   # and why web's health check failed, if it did (Tau/health.py logs the database's error).
   for pod in $(kubectl -n "$ns" get pods -l 'app.kubernetes.io/name in (nginx,web)' -o name); do
     kubectl -n "$ns" logs "$pod" --all-containers --since=5m |
-      grep -E '" [45][0-9][0-9] |health check: the database did not answer' | grep -v '" 499 ' | head -n 5 | sed "s|^|$pod: |"
+      grep -E '"status":[45][0-9][0-9],|health check: the database did not answer' | grep -v '"status":499,' | head -n 5 | sed "s|^|$pod: |"
   done
   return 1
 }
@@ -413,7 +413,7 @@ real_ip_trusted_range_only() {
   # busybox's nc, a request by hand (its wget crashes here), with the shell's read; the status code of each answer.
   # shellcheck disable=SC2016  # expanded by the pod's shell
   # (nc stops when its input ends: the input stays open until the answer has come.)
-  local ask='for i in $2; do { printf "GET /admin/login/?via=pod HTTP/1.0\r\nHost: %s\r\nX-Forwarded-For: %s\r\n\r\n" "$4" "$3"; sleep 1; } |
+  local ask='for i in $2; do { printf "GET /admin/login/ HTTP/1.0\r\nHost: %s\r\nUser-Agent: via-pod\r\nX-Forwarded-For: %s\r\n\r\n" "$4" "$3"; sleep 1; } |
     nc -w 5 "$1" 80 | { read -r _ code _; printf "%s " "$code"; }; done'
   codes_a=$(kubectl -n "$probe" exec proxy -- sh -c "$ask" sh "$nginx_ip" "$(seq -s ' ' 16)" 198.51.100.7 "$host")
   code_b=$(kubectl -n "$probe" exec proxy -- sh -c "$ask" sh "$nginx_ip" 1 198.51.100.8 "$host")
@@ -421,14 +421,16 @@ real_ip_trusted_range_only() {
   echo "from the pod, X-Forwarded-For 198.51.100.7 x16: $codes_a; then 198.51.100.8: $code_b"
   # From outside the range: whatever X-Forwarded-For says, nginx sees the node, and all share one burst.
   codes_node=$(for i in $(seq 12); do curl -s -m 5 --interface "$node_ip" -o /dev/null -w '%{http_code} ' -H "Host: $host" \
-    -H "X-Forwarded-For: 203.0.113.$i" "http://$nginx_ip/admin/login/?via=node"; done)
+    -A via-node -H "X-Forwarded-For: 203.0.113.$i" "http://$nginx_ip/admin/login/"; done)
   echo "from the node ($node_ip), X-Forwarded-For 203.0.113.1..12: $codes_node"
-  seen=$(kubectl -n "$ns" logs "$nginx_pod" -c nginx --since-time="$since" | grep -E '^[0-9a-f.:]+ - .*via=' | awk '{ print $1, $7, $9 }' | sort | uniq -c | sed 's/^ *//' | tr '\n' ';')
-  echo "nginx's access log, client address, path and status (count): $seen"
+  # nginx's JSON access lines of these requests (told apart by their user agent): client address, agent, status.
+  seen=$(kubectl -n "$ns" logs "$nginx_pod" -c nginx --since-time="$since" | grep '"user_agent":"via-' |
+    sed -E 's/.*"remote_addr":"([^"]*)".*"status":([0-9]+),.*"user_agent":"([^"]*)".*/\1 \3 \2/' | sort | uniq -c | sed 's/^ *//' | tr '\n' ';')
+  echo "nginx's access log, client address, user agent and status (count): $seen"
   kubectl delete namespace "$probe" --wait=false >/dev/null
   # The pod's requests are logged as the spoofed clients; the node's as the node, whatever it claimed.
-  grep -q '198.51.100.7 /admin/login/?via=pod 429' <<<"$seen" && grep -q '198.51.100.8 /admin/login/?via=pod 200' <<<"$seen" &&
-    grep -q "$node_ip /admin/login/?via=node 429" <<<"$seen" && ! grep -q '203.0.113' <<<"$seen" &&
+  grep -q '198.51.100.7 via-pod 429' <<<"$seen" && grep -q '198.51.100.8 via-pod 200' <<<"$seen" &&
+    grep -q "$node_ip via-node 429" <<<"$seen" && ! grep -q '203.0.113' <<<"$seen" &&
     [[ $codes_a == *200*429* && $code_b == 200 && $codes_node == *200*429* ]]
 }
 

@@ -37,3 +37,47 @@ build_lock() {
     flock "$build_lock_fd"
   fi
 }
+
+# go_build_start NAME BINARY...: the output folder CACHE_ROOT/NAME (sets cache_root, out_dir, bin_dir and
+# stamp, the file written last). When it already holds its stamp and every BINARY, prints bin_dir and exits
+# the script; otherwise takes the folder's lock (a second run waits, then finds the binaries), sets up Go
+# (go_env) and two folders removed when the script exits: stage (the binaries before they are moved to
+# bin_dir) and work (wrapper modules).
+go_build_start() {
+  local name=$1
+  shift
+  go_build_binaries=("$@")
+  cache_root=$(tau_cache_root)
+  out_dir=$cache_root/$name
+  bin_dir=$out_dir/bin
+  stamp=$out_dir/built
+  if go_build_complete; then printf '%s\n' "$bin_dir"; exit 0; fi
+  mkdir -p "$out_dir"
+  build_lock "$out_dir.lock" "$name"
+  if go_build_complete; then printf '%s\n' "$bin_dir"; exit 0; fi
+  go_env "$cache_root" || { echo "$name: set GO to a Go toolchain" >&2; exit 1; }
+  stage=$out_dir/.stage.$$
+  work=$(mktemp -d)
+  # shellcheck disable=SC2064  # the paths are fixed now
+  trap "rm -rf '$stage' '$work'" EXIT
+  mkdir -p "$stage"
+}
+
+go_build_complete() {
+  [[ -f $stamp ]] || return 1
+  local b
+  for b in "${go_build_binaries[@]}"; do [[ -x $bin_dir/$b ]] || return 1; done
+}
+
+# module_dir MODULE@VERSION: downloads the module (go mod download -json) and prints its directory in the
+# module cache.
+module_dir() {
+  local json dir
+  json=$(cd "$work" && "$go_bin" mod download -json "$1") || true
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  if [[ -z $dir || ! -f $dir/go.mod ]]; then
+    printf 'go mod download %s failed:\n%s\n' "$1" "$json" >&2
+    return 1
+  fi
+  printf '%s\n' "$dir"
+}

@@ -115,8 +115,8 @@ describe('renderNginxConf', () => {
   test('behind a TLS proxy, nginx believes X-Forwarded-Proto and -For from the proxy\'s addresses only', () => {
     const tls = renderNginxConf(site({ behindTlsProxy: true, trustedProxies: ['10.0.0.0/8', '192.0.2.7'] }), 'marker');
     expect(tls).toContain('set_real_ip_from 10.0.0.0/8;\nset_real_ip_from 192.0.2.7;\nreal_ip_header X-Forwarded-For;');
-    expect(tls).toContain('geo $realip_remote_addr $from_tls_proxy {\n    default 0;\n    10.0.0.0/8 1;\n    192.0.2.7 1;\n}');
-    expect(tls).toContain('map $from_tls_proxy:$http_x_forwarded_proto $forwarded_proto {\n    default $scheme;\n    "1:https" https;\n}');
+    expect(tls).toContain('geo $realip_remote_addr $from_trusted_proxy {\n    default 0;\n    10.0.0.0/8 1;\n    192.0.2.7 1;\n}');
+    expect(tls).toContain('map $from_trusted_proxy:$http_x_forwarded_proto $forwarded_proto {\n    default $scheme;\n    "1:https" https;\n}');
     expect(location(tls, '/')).toContain('proxy_set_header X-Forwarded-Proto $forwarded_proto;');
     expect(location(tls, '/')).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
   });
@@ -124,7 +124,7 @@ describe('renderNginxConf', () => {
   test('behind a TLS proxy without its addresses, nginx believes no one', () => {
     const tls = renderNginxConf(site({ behindTlsProxy: true }), 'marker');
     expect(tls).not.toContain('set_real_ip_from');
-    expect(tls).toContain('geo $realip_remote_addr $from_tls_proxy {\n    default 0;\n}');
+    expect(tls).toContain('geo $realip_remote_addr $from_trusted_proxy {\n    default 0;\n}');
   });
 
   test('behind a plain proxy (an ingress controller), X-Forwarded-For from its addresses only, and the scheme nginx sees', () => {
@@ -135,6 +135,37 @@ describe('renderNginxConf', () => {
     // The per-client limits key on the address real_ip gives.
     expect(proxied).toContain('limit_conn_zone $binary_remote_addr zone=per_client:10m;');
     expect(conf).not.toContain('real_ip');
+  });
+
+  test('one JSON line per request, with the request id passed on to the app, and no query, cookie or header that may hold a secret', () => {
+    const format = conf.split('\n').find((l) => l.startsWith('log_format json escape=json '))!;
+    expect(conf).toContain('access_log /var/log/nginx/access.log json;');
+    const fields = JSON.parse(format.replace(/^log_format json escape=json '/, '').replace(/';$/, '').replace(/\$\w+/g, '0'));
+    expect(Object.keys(fields)).toEqual(['time', 'request_id', 'remote_addr', 'host', 'method', 'path', 'status', 'bytes', 'duration', 'upstream_duration', 'user_agent']);
+    expect(format).toContain('"request_id":"$request_id"');
+    for (const secret of ['$request"', '$request_uri', '$args', '$query_string', '$http_cookie', '$http_authorization', '$http_referer', '$cookie_']) {
+      expect(format).not.toContain(secret);
+    }
+    expect(location(conf, '/')).toContain('proxy_set_header X-Request-ID $request_id;');
+    // The main configuration writes no access log of its own: each request is logged once.
+    expect(renderNginxMainConf({ workerConnections: 1024, workerProcesses: 1 }, 'm')).not.toContain('access_log');
+  });
+
+  test('a trusted proxy\'s X-Request-ID is kept when it is plausible; anyone else\'s is replaced', () => {
+    const proxied = renderNginxConf(site({ trustedProxies: ['10.244.0.0/16'] }), 'marker');
+    expect(proxied).toContain('geo $realip_remote_addr $from_trusted_proxy {\n    default 0;\n    10.244.0.0/16 1;\n}');
+    expect(proxied).toContain('map $from_trusted_proxy:$http_x_request_id $trace_request_id {\n    default $request_id;\n' +
+      '    "~^1:(?<proxy_request_id>[A-Za-z0-9._-]{1,128})$" $proxy_request_id;\n}');
+    expect(location(proxied, '/')).toContain('proxy_set_header X-Request-ID $trace_request_id;');
+    expect(proxied).toContain('"request_id":"$trace_request_id"');
+    expect(conf).not.toContain('$http_x_request_id');
+  });
+
+  test('a path kept internal is refused to clients, itself and below it', () => {
+    const internal = renderNginxConf(site().keepInternal('/metrics'), 'marker');
+    expect(location(internal, '= /metrics')).toEqual(['location = /metrics {', 'return 404;']);
+    expect(location(internal, '^~ /metrics/')).toEqual(['location ^~ /metrics/ {', 'return 404;']);
+    expect(conf).not.toContain('/metrics');
   });
 
   test('trusted proxies: addresses or CIDR ranges, IPv4 or IPv6', () => {

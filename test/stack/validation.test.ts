@@ -35,6 +35,13 @@ describe('each kind of bad input is named with its component, field, value and w
     ['a URL prefix without slashes', { ...TAU, staticFiles: { url: 'static' } }, /static files: url = "static"; a URL path that starts and ends with "\/"/],
     ['a relative mount path', { ...TAU, staticFiles: { path: 'staticfiles' } }, /service "web": mount path of volume "static_volume" = "staticfiles"; an absolute path/],
     ['zero workers', { ...TAU, web: { workers: 0 } }, /web: workers = 0; a whole number from 1 to 64/],
+    ['the metrics on the web port', { ...TAU, web: { port: 8000, metricsPort: 8000 } }, /web: metricsPort = 8000; a port from 1 to 65535 other than web's port \(8000\)/],
+    ['an error ratio that is no share', { ...TAU, monitoring: { alerts: { errorRatio: 5 } } }, /monitoring\.alerts: errorRatio = 5; a share between 0 and 1, such as 0\.05/],
+    ['a free-disk share that is no share', { ...TAU, monitoring: { alerts: { databaseDiskFree: 0 } } }, /monitoring\.alerts: databaseDiskFree = 0; a share between 0 and 1/],
+    ['a certificate warning beyond the certificate\'s life', { ...TAU, monitoring: { alerts: { certificateDays: 120 } } }, /monitoring\.alerts: certificateDays = 120; a whole number of days from 1 to 89/],
+    ['a scrape interval of a day', { ...TAU, monitoring: { scrapeInterval: Duration.days(1) } }, /monitoring: scrapeInterval = "1 d"; .*at least 1 s and at most 5 m/],
+    ['a misspelt monitoring option', { ...TAU, monitoring: { retension: Duration.days(1) } as object }, /monitoring: retension/],
+    ['a metrics port outside 1-65535', { ...TAU, web: { metricsPort: 0 } }, /web: metricsPort = 0; a port from 1 to 65535/],
   ])('%s', (_name, options, message) => {
     expect(synthError(options)).toMatch(message);
   });

@@ -2,8 +2,8 @@ import { posix } from 'path';
 import { Project } from 'projen';
 import { checkDurationValue, checkOptionKeys, checkPattern, Duration, ManagedFile, optionKeys, Problem } from '../../core';
 import {
-  DatabasePool, DatabasePoolOptions, DjangoEnvVars, gunicornCommand, MediaOptions, PostgresEnvVars, S3Media, validateMediaOptions, renderEntrypoint,
-  renderRequirements, renderSettingsModule, Requirements,
+  DatabasePool, DatabasePoolOptions, DjangoEnvVars, GUNICORN_CONFIG_FILE, gunicornCommand, MediaOptions, metricsDirectory, PostgresEnvVars, S3Media,
+  validateMediaOptions, renderEntrypoint, renderGunicornConfig, renderRequirements, renderSettingsModule, Requirements,
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
@@ -76,6 +76,13 @@ export interface WebOptions {
    * @default - on: 1 to 2 connections per worker, a request waits at most web.requestTimeout for one
    */
   readonly databasePool?: boolean | DatabasePoolOptions;
+  /**
+   * The port Gunicorn binds besides `port`, where the app answers /metrics (Prometheus' format, summed
+   * across workers) and nothing else. No port is published for it and nginx never proxies to it: only
+   * what runs inside the stack (Prometheus) reaches it.
+   * @default 9000
+   */
+  readonly metricsPort?: number;
 }
 
 export interface FilesOptions {
@@ -92,7 +99,7 @@ export interface FilesOptions {
 }
 
 export const DJANGO_OPTION_KEYS = optionKeys<DjangoOptions>()({ project: true, requirements: true, lock: true, sbom: true, image: true, healthPath: true });
-export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true, databasePool: true });
+export const WEB_OPTION_KEYS = optionKeys<WebOptions>()({ port: true, workers: true, requestTimeout: true, limits: true, databasePool: true, metricsPort: true });
 export const FILES_OPTION_KEYS = optionKeys<FilesOptions>()({ url: true, path: true });
 const LOCK_OPTION_KEYS = optionKeys<RequirementsLockOptions>()({ file: true, python: true });
 const SBOM_OPTION_KEYS = optionKeys<SbomOptions>()({ file: true });
@@ -148,6 +155,10 @@ export class DjangoApp implements StackPart {
   public readonly requestTimeout: Duration;
   /** The connection pool of each worker process; undefined when web opens a connection per request. */
   public readonly databasePool?: DatabasePool;
+  /** Where the app answers /metrics: a second address of Gunicorn, inside the stack only. */
+  public readonly metricsPort: number;
+  /** The path of the metrics on the metrics port; nginx refuses it to clients. */
+  public readonly metricsPath = '/metrics';
   public readonly staticFiles: ServedFiles;
   /** Uploads on a volume, served by nginx; undefined when they are in a bucket (`s3Media`). */
   public readonly mediaFiles?: ServedFiles;
@@ -174,6 +185,7 @@ export class DjangoApp implements StackPart {
     this.requestTimeout = props.web?.requestTimeout ?? Duration.seconds(30);
     const pool = props.web?.databasePool ?? true;
     if (pool !== false) this.databasePool = new DatabasePool(pool === true ? {} : pool, this.requestTimeout);
+    this.metricsPort = props.web?.metricsPort ?? 9000;
     const lower = String(this.project).toLowerCase();
     const workdir = this.image.workdir;
     const port = props.web?.port ?? 8000;
@@ -285,6 +297,7 @@ export class DjangoApp implements StackPart {
       port: this.service.port,
     }));
     this.files = [
+      new ManagedFile(stack, GUNICORN_CONFIG_FILE, { render: (marker) => renderGunicornConfig(metricsDirectory(this.service), marker) }),
       new ManagedFile(stack, this.requirements.file, { render: (marker) => renderRequirements(this.requirements, marker) }),
       entrypoint,
       this.dockerfile,
@@ -300,6 +313,7 @@ export class DjangoApp implements StackPart {
           s3Media: this.s3Media,
           healthPath: this.healthPath,
           databasePool: this.databasePool,
+          metrics: { port: this.metricsPort, path: this.metricsPath },
           tls: this.tls,
           envExample: props.files.envExample,
           otherFiles: [...props.files.others, props.files.envExample],
@@ -323,7 +337,10 @@ export class DjangoApp implements StackPart {
 
   /** The web image's command: Gunicorn with Uvicorn workers on the web port. */
   public get serverCommand(): string[] {
-    return gunicornCommand({ app: `${this.project}.asgi:application`, service: this.service, requestTimeout: this.requestTimeout });
+    return gunicornCommand({
+      app: `${this.project}.asgi:application`, service: this.service, requestTimeout: this.requestTimeout,
+      metricsPort: this.metricsPort, configFile: GUNICORN_CONFIG_FILE,
+    });
   }
 
   /**
@@ -379,6 +396,8 @@ export class DjangoApp implements StackPart {
       ...(web?.databasePool === undefined || typeof web.databasePool === 'boolean' || (typeof web.databasePool === 'object' && web.databasePool !== null && !Array.isArray(web.databasePool))
         ? [] : [{ component: 'web', field: 'databasePool', value: web.databasePool as unknown, allowed: 'true, false or { minSize, maxSize, timeout }' }]),
       ...(this.databasePool?.validate(this.requestTimeout) ?? []),
+      ...(Number.isInteger(this.metricsPort) && this.metricsPort >= 1 && this.metricsPort <= 65535 && this.metricsPort !== this.service.port
+        ? [] : [{ component: 'web', field: 'metricsPort', value: this.metricsPort, allowed: `a port from 1 to 65535 other than web's port (${this.service.port})` }]),
       ...(Number.isInteger(this.workers) && this.workers >= 1 && this.workers <= 64
         ? [] : [{ component: 'web', field: 'workers', value: this.workers, allowed: 'a whole number from 1 to 64' }]),
       ...this.staticFiles.validate(),

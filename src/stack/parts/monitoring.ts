@@ -1,0 +1,123 @@
+import { posix } from 'path';
+import { checkDurationValue, checkOptionKeys, Duration, ManagedFile, optionKeys, Problem } from '../../core';
+import { Healthcheck, Service } from '../../model';
+import { AlertThresholds, alertRules, alertThresholds, prometheusConfig, PrometheusModel, renderYaml } from '../../monitoring';
+import type { PartScope, StackPart } from './stack-part';
+
+export interface MonitoringOptions {
+  /**
+   * Run Prometheus in the stack, as the `monitoring` service, with the generated configuration. Off, the
+   * files are still written, for a Prometheus of your own that reaches the stack's network.
+   * @default true when `monitoring` is given
+   */
+  readonly enabled?: boolean;
+  /**
+   * The Prometheus image.
+   * @default 'prom/prometheus:v3.16.0'
+   */
+  readonly image?: string;
+  /**
+   * How often Prometheus scrapes the app and evaluates the rules.
+   * @default Duration.seconds(15)
+   */
+  readonly scrapeInterval?: Duration;
+  /**
+   * How long Prometheus keeps samples.
+   * @default Duration.days(15)
+   */
+  readonly retention?: Duration;
+  /** When the alerts fire. @default - 5% of 5xx, p99 over 1 s, certificate within 14 days, backup over a day old, under 10% of the database disk free */
+  readonly alerts?: AlertThresholds;
+}
+
+export const MONITORING_OPTION_KEYS = optionKeys<MonitoringOptions>()({ enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true });
+const ALERT_KEYS = optionKeys<AlertThresholds>()({ errorRatio: true, p99Latency: true, certificateDays: true, backupAge: true, databaseDiskFree: true });
+
+export interface MonitoringProps {
+  readonly options?: boolean | MonitoringOptions;
+  /** The service whose metrics are scraped, at its metrics address. */
+  readonly web: Service;
+  readonly metrics: { readonly port: number; readonly path: string };
+  /** The label the app counts its health check's answers under. */
+  readonly healthView: string;
+}
+
+/**
+ * Prometheus' scrape configuration and alert rules, generated from the model (monitoring/), and optionally
+ * Prometheus itself as the `monitoring` service: on the back network, where it reaches the app's metrics
+ * address; no port published (`docker compose exec monitoring ...`, or a tunnel, to look at it).
+ */
+export class Monitoring implements StackPart {
+  public static readonly DIR = 'monitoring';
+  public static readonly CONTAINER_DIR = '/etc/prometheus';
+  public static readonly PORT = 9090;
+  public readonly config: ManagedFile;
+  public readonly rules: ManagedFile;
+  public readonly service?: Service;
+  public readonly model: PrometheusModel;
+  private readonly options: MonitoringOptions;
+
+  constructor(stack: PartScope, props: MonitoringProps) {
+    const options = this.options = typeof props.options === 'object' ? props.options : {};
+    const enabled = props.options === undefined || props.options === false ? false : options.enabled ?? true;
+    const rulesFile = 'alerts.yml';
+    this.model = {
+      scrapeInterval: options.scrapeInterval ?? Duration.seconds(15),
+      web: { job: props.web.name, host: props.web.name, port: props.metrics.port, path: props.metrics.path },
+      healthView: props.healthView,
+      rulesFile,
+      alerts: options.alerts ?? {},
+    };
+    const configPath = posix.join(Monitoring.DIR, 'prometheus.yml');
+    this.config = new ManagedFile(stack, configPath, {
+      render: (marker) => renderYaml(marker, [
+        'Prometheus\' configuration: the app\'s replicas scraped at their metrics address (never published,',
+        'refused by nginx), the alert rules of alerts.yml. Generated from .projenrc.ts.',
+      ], prometheusConfig(this.model)),
+    });
+    this.rules = new ManagedFile(stack, posix.join(Monitoring.DIR, rulesFile), {
+      render: (marker) => renderYaml(marker, [
+        'Alert rules. The app exports tau_http_*; the operations group reads metrics the stack does not export',
+        'yet (certificate expiry, last backup, the database volume\'s disk): each fires once something exports it.',
+      ], alertRules(this.model)),
+    });
+    if (!enabled) return;
+    const retention = options.retention ?? Duration.days(15);
+    this.service = stack.addService('monitoring', {
+      image: options.image ?? 'prom/prometheus:v3.16.0',
+      port: Monitoring.PORT,
+      description: 'Prometheus: scrapes the app\'s metrics and evaluates the alert rules',
+      command: [
+        `--config.file=${Monitoring.CONTAINER_DIR}/prometheus.yml`,
+        '--storage.tsdb.path=/prometheus',
+        `--storage.tsdb.retention.time=${retention.toSeconds()}s`,
+      ],
+      // promtool ships in the image beside prometheus: ready once the configuration is loaded and storage is open.
+      healthcheck: Healthcheck.command('promtool', 'check', 'ready', `--url=http://127.0.0.1:${Monitoring.PORT}`),
+      limits: { memory: '512m' },
+    });
+    const data = stack.addVolume('prometheus_data', { description: 'Prometheus\' samples' });
+    this.service
+      .mount('/prometheus', data)
+      .mountFile(configPath, `${Monitoring.CONTAINER_DIR}/prometheus.yml`)
+      .mountFile(this.rules.path, `${Monitoring.CONTAINER_DIR}/${rulesFile}`);
+  }
+
+  public validate(): Problem[] {
+    const a = alertThresholds(this.options.alerts);
+    const share = (field: string, v: number) => (typeof v === 'number' && v > 0 && v < 1 ? []
+      : [{ component: 'monitoring.alerts', field, value: v, allowed: 'a share between 0 and 1, such as 0.05' }]);
+    return [
+      ...checkOptionKeys('monitoring', this.options, MONITORING_OPTION_KEYS),
+      ...checkOptionKeys('monitoring.alerts', this.options.alerts, ALERT_KEYS),
+      ...checkDurationValue('monitoring', 'scrapeInterval', this.options.scrapeInterval, { min: Duration.seconds(1), max: Duration.minutes(5) }),
+      ...checkDurationValue('monitoring', 'retention', this.options.retention, { min: Duration.hours(2), max: Duration.days(3650) }),
+      ...share('errorRatio', a.errorRatio),
+      ...share('databaseDiskFree', a.databaseDiskFree),
+      ...(Number.isInteger(a.certificateDays) && a.certificateDays >= 1 && a.certificateDays <= 89 ? []
+        : [{ component: 'monitoring.alerts', field: 'certificateDays', value: a.certificateDays, allowed: 'a whole number of days from 1 to 89 (certificates of the ACME CAs last 90 days)' }]),
+      ...checkDurationValue('monitoring.alerts', 'p99Latency', this.options.alerts?.p99Latency, { min: Duration.millis(1), max: Duration.hours(1) }),
+      ...checkDurationValue('monitoring.alerts', 'backupAge', this.options.alerts?.backupAge, { min: Duration.hours(1), max: Duration.days(365) }),
+    ];
+  }
+}

@@ -1,0 +1,152 @@
+import { spawnSync } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parse } from 'yaml';
+import { Duration } from '../../src/internal';
+import { cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
+
+/**
+ * The generated Prometheus files, judged by promtool (built from the Go module proxy by
+ * test/prometheus/build.sh): `check config`, `check rules`, and `test rules`, which evaluates the rules
+ * over series written here and asserts which alerts fire.
+ */
+
+afterAll(cleanTempDirs);
+
+let promtool: string;
+let dir: string;
+
+beforeAll(() => {
+  const built = spawnSync('bash', ['test/prometheus/build.sh'], { encoding: 'utf-8' });
+  if (built.status !== 0) throw new Error(`test/prometheus/build.sh failed:\n${built.stderr.slice(-2000)}`);
+  promtool = join(built.stdout.trim().split('\n').pop()!, 'promtool');
+  dir = mkdtempSync(join(tmpdir(), 'tau-prometheus-'));
+}, 1_200_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(files: Record<string, string>): void {
+  writeFileSync(join(dir, 'prometheus.yml'), files['monitoring/prometheus.yml']);
+  writeFileSync(join(dir, 'alerts.yml'), files['monitoring/alerts.yml']);
+}
+
+function run(...args: string[]): { status: number; output: string } {
+  const r = spawnSync(promtool, args, { cwd: dir, encoding: 'utf-8' });
+  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+}
+
+describe('the scrape configuration and the alert rules', () => {
+  const files = synthFiles();
+
+  test('promtool accepts both', () => {
+    write(files);
+    const config = run('check', 'config', 'prometheus.yml');
+    expect(config.output).toContain('SUCCESS: 1 rule files found');
+    expect(config.status).toBe(0);
+    const rules = run('check', 'rules', 'alerts.yml');
+    expect(rules.output).toContain('SUCCESS: 7 rules found');
+    expect(rules.status).toBe(0);
+  });
+
+  test('every replica of web is scraped at its metrics address, never through nginx', () => {
+    const config = parse(files['monitoring/prometheus.yml']);
+    expect(config.scrape_configs[0]).toEqual({
+      job_name: 'web', metrics_path: '/metrics',
+      dns_sd_configs: [{ names: ['web'], type: 'A', port: 9000, refresh_interval: '15s' }],
+    });
+  });
+
+  test('the rules cover errors, latency, health, the certificate, backups and the database disk', () => {
+    const names = parse(files['monitoring/alerts.yml']).groups.flatMap((g: { rules: { alert: string }[] }) => g.rules.map((r) => r.alert));
+    expect(names).toEqual(['WebDown', 'HealthCheckFailing', 'WebErrorRatio', 'WebLatencyP99', 'CertificateExpiresSoon', 'BackupTooOld', 'DatabaseDiskFilling']);
+  });
+
+  test('the thresholds are options, and a changed one reaches the rules that promtool accepts', () => {
+    const other = synthFiles({ ...TAU, monitoring: { scrapeInterval: Duration.seconds(5), alerts: { errorRatio: 0.01, p99Latency: Duration.millis(250) } } });
+    write(other);
+    expect(run('check', 'config', 'prometheus.yml').status).toBe(0);
+    expect(run('check', 'rules', 'alerts.yml').status).toBe(0);
+    expect(other['monitoring/alerts.yml']).toContain('> 0.01');
+    expect(other['monitoring/alerts.yml']).toContain('> 0.25');
+    expect(parse(other['monitoring/prometheus.yml']).global.scrape_interval).toBe('5s');
+  });
+
+  test('promtool test rules: each alert fires on the series that should fire it, and not on a healthy stack', () => {
+    write(files);
+    // Series by the minute: a healthy replica, then 503s from the health check (the database stopped), 10% 5xx,
+    // slow answers, and the externally exported timestamps.
+    const healthy = 'web:9000';
+    const unit = {
+      rule_files: ['alerts.yml'],
+      evaluation_interval: '15s',
+      tests: [
+        {
+          interval: '15s',
+          input_series: [
+            { series: `up{job="web",instance="${healthy}"}`, values: '1x40' },
+            { series: `tau_http_requests_total{job="web",instance="${healthy}",view="health",method="GET",status="200"}`, values: '0+1x40' },
+            { series: `tau_http_requests_total{job="web",instance="${healthy}",view="graphql",method="POST",status="200"}`, values: '0+100x40' },
+          ],
+          alert_rule_test: ['WebDown', 'HealthCheckFailing', 'WebErrorRatio', 'WebLatencyP99', 'CertificateExpiresSoon', 'BackupTooOld', 'DatabaseDiskFilling']
+            .map((alertname) => ({ eval_time: '10m', alertname, exp_alerts: [] })),
+        },
+        {
+          interval: '15s',
+          input_series: [
+            { series: 'up{job="web",instance="web:9000"}', values: '1x4 0x20' },
+            { series: 'tau_http_requests_total{job="web",instance="web:9000",view="health",method="GET",status="503"}', values: '0+1x20' },
+            { series: 'tau_http_requests_total{job="web",instance="web:9000",view="graphql",method="POST",status="200"}', values: '0+90x80' },
+            { series: 'tau_http_requests_total{job="web",instance="web:9000",view="graphql",method="POST",status="500"}', values: '0+10x80' },
+            { series: 'tau_http_request_duration_seconds_bucket{job="web",instance="web:9000",view="graphql",method="POST",status="200",le="1.0"}', values: '0+10x80' },
+            { series: 'tau_http_request_duration_seconds_bucket{job="web",instance="web:9000",view="graphql",method="POST",status="200",le="2.5"}', values: '0+100x80' },
+            { series: 'tau_http_request_duration_seconds_bucket{job="web",instance="web:9000",view="graphql",method="POST",status="200",le="+Inf"}', values: '0+100x80' },
+            { series: 'tau_certificate_not_after_timestamp_seconds{host="tau.example.com"}', values: `${10 * 86400}x80` },
+            { series: 'tau_backup_last_success_timestamp_seconds', values: '0x80' },
+            { series: 'node_filesystem_avail_bytes{volume="database"}', values: '5x80' },
+            { series: 'node_filesystem_size_bytes{volume="database"}', values: '100x80' },
+          ],
+          alert_rule_test: [
+            { eval_time: '3m', alertname: 'WebDown', exp_alerts: [{ exp_labels: { severity: 'critical', job: 'web', instance: 'web:9000' }, exp_annotations: { summary: 'Prometheus cannot scrape web:9000: the web replica is down or hung.' } }] },
+            { eval_time: '2m', alertname: 'HealthCheckFailing', exp_alerts: [{ exp_labels: { severity: 'critical', instance: 'web:9000' }, exp_annotations: { summary: 'web:9000 answers its health check with an error: the database does not answer it.' } }] },
+            { eval_time: '15m', alertname: 'WebErrorRatio', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: { summary: 'More than 5% of the app\'s answers are 5xx: 10%.' } }] },
+            { eval_time: '18m', alertname: 'WebLatencyP99', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: { summary: 'The app\'s p99 answer time is over 1 s: 2.483s.' } }] },
+            { eval_time: '1m', alertname: 'CertificateExpiresSoon', exp_alerts: [{ exp_labels: { severity: 'warning', host: 'tau.example.com' }, exp_annotations: { summary: 'The certificate expires in less than 14 days: renewal is failing.' } }] },
+            { eval_time: '1m', alertname: 'BackupTooOld', exp_alerts: [] },
+            { eval_time: '15m', alertname: 'DatabaseDiskFilling', exp_alerts: [{ exp_labels: { severity: 'critical', volume: 'database' }, exp_annotations: { summary: 'Less than 10% of the database volume is free.' } }] },
+          ],
+        },
+        {
+          // A backup finished at the start (timestamp 0), none since: a day later the alert fires.
+          interval: '1h',
+          input_series: [{ series: 'tau_backup_last_success_timestamp_seconds', values: '0x30' }],
+          alert_rule_test: [
+            { eval_time: '23h', alertname: 'BackupTooOld', exp_alerts: [] },
+            { eval_time: '25h', alertname: 'BackupTooOld', exp_alerts: [{ exp_labels: { severity: 'warning' }, exp_annotations: { summary: 'The last successful backup is older than 24 hours.' } }] },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify(unit));
+    const r = run('test', 'rules', 'alerts.test.yml');
+    expect(r.output).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('the monitoring service', () => {
+  test('off by default: the files only', () => {
+    const compose = parse(synthFiles()['docker-compose.yml']);
+    expect(compose.services.monitoring).toBeUndefined();
+  });
+
+  test('on: Prometheus on the back network only, no port published, the generated files mounted read-only', () => {
+    const compose = parse(synthFiles({ ...TAU, monitoring: true })['docker-compose.yml']);
+    const m = compose.services.monitoring;
+    expect(m.image).toBe('prom/prometheus:v3.16.0');
+    expect(m.networks).toEqual(['back']);
+    expect(m.ports).toBeUndefined();
+    expect(m.read_only).toBe(true);
+    expect(m.volumes).toEqual(expect.arrayContaining(['prometheus_data:/prometheus', './monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro', './monitoring/alerts.yml:/etc/prometheus/alerts.yml:ro']));
+  });
+});

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Build Prometheus and promtool from the Go module proxy, cache them, and print their bin directory:
+#   prometheus  github.com/prometheus/prometheus  cmd/prometheus
+#   promtool    same module,                      cmd/promtool
+# into ${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}/prometheus-<version>/bin.
+# Nothing is built when that folder is complete (a second run returns at once).
+#
+# Env: TAU_CACHE_DIR, GO (as test/acme/build.sh), PROMETHEUS_VERSION (overrides the pin below; the cache
+# folder is keyed by it). Progress goes to stderr; the last line of stdout is the bin directory.
+#
+# The module is large (some minutes on two cores the first time): run it under nice. The binaries are
+# static (CGO_ENABLED=0). Built without the builtinassets tag: the web UI is not embedded, which the
+# tests do not need (they use the HTTP API and promtool).
+set -euo pipefail
+
+# Prometheus 3.x is published on the proxy as module versions v0.3xx.y (v0.316.0 is Prometheus 3.16.0).
+readonly PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
+readonly PROMETHEUS_MODULE=github.com/prometheus/prometheus
+
+# shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
+go_build_start "prometheus-$PROMETHEUS_VERSION" prometheus promtool
+
+say() { printf 'build-prometheus: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+started=$SECONDS
+say "building prometheus $PROMETHEUS_VERSION into $bin_dir"
+
+# A throw-away wrapper module that requires Prometheus alone, so the build list is the module's own (as
+# with `go install pkg@version`, which refuses modules with replace directives).
+dir=$(module_dir "$PROMETHEUS_MODULE@$PROMETHEUS_VERSION")
+{
+  echo "module tau.local/prometheus-build"
+  echo
+  grep -m1 '^go ' "$dir/go.mod"
+  echo
+  echo "require $PROMETHEUS_MODULE $PROMETHEUS_VERSION"
+} >"$work/go.mod"
+(
+  cd "$work"
+  "$go_bin" get "$PROMETHEUS_MODULE/cmd/prometheus@$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE/cmd/promtool@$PROMETHEUS_VERSION" >&2
+  "$go_bin" build -trimpath \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
+    -o "$stage/" "$PROMETHEUS_MODULE/cmd/prometheus" "$PROMETHEUS_MODULE/cmd/promtool" >&2
+)
+
+for b in prometheus promtool; do
+  [[ -x $stage/$b ]] || die "$b was not built"
+done
+mkdir -p "$bin_dir"
+for f in "$stage"/*; do mv -f "$f" "$bin_dir/"; done
+printf 'prometheus %s\n' "$PROMETHEUS_VERSION" >"$stamp"
+say "done in $((SECONDS - started)) s: $(cd "$bin_dir" && echo *)"
+printf '%s\n' "$bin_dir"
