@@ -52,6 +52,7 @@ export function kubernetesSite(plan: KubernetesPlan): NginxSite {
     trustedProxies: [...plan.trustedProxies],
   }).proxyTo(upstream);
   for (const files of site.served) k8s.serve(files);
+  for (const path of site.internalPaths) k8s.keepInternal(path);
   return k8s;
 }
 

@@ -112,11 +112,15 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(site).not.toContain('$forwarded_proto');
     // Everything else is the compose site's, line for line.
     const compose = readFileSync(join(outdir, 'nginx/default.conf'), 'utf-8').split('\n');
-    const start = site.split('\n').findIndex((l) => l.startsWith('# A proxy in front.'));
-    const k8s = site.split('\n').filter((_, i) => i < start - 1 || i > start + 1 + realIp.length);
+    // The proxy's block: its comment, real_ip, and the request id taken from it (the geo and the map that end it).
+    const lines = site.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('# A proxy in front.'));
+    const end = lines.findIndex((l, i) => i > start && l.startsWith('map $from_trusted_proxy')) + 3;
+    const k8s = lines.filter((_, i) => i < start - 1 || i > end);
     const differing = compose.filter((line, i) => line !== k8s[i]);
-    // and the Ingress's host among the names the site answers, and where the client's address comes from.
-    expect(differing.every((l) => /resolver|upstream|address is looked up|server_name|# The client's address/.test(l))).toBe(true);
+    // and the Ingress's host among the names the site answers, where the client's address comes from, and the
+    // request id the logs and the app get (the proxy's, when it sent one).
+    expect(differing.filter((l) => !/resolver|upstream|address is looked up|server_name|# The client's address|request_id/.test(l))).toEqual([]);
 
     const nginx = find(objects, 'Deployment', 'nginx');
     const pod = nginx.spec.template.spec;
