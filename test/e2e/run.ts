@@ -222,8 +222,9 @@ async function runStack(label: string, dir: string, log: (line: string) => void,
       await waitAllHealthy(ids);
       await sleep(1500); // nginx looks web up again after at most 1 s
       const since = new Date().toISOString();
-      const spread = await wrkInBackground(`${client.base}/healthz?spread`, 4, 8).result;
-      const counts = answeredBy(ids, '/healthz', since);
+      // A view of Django's, which logs each request it answers (health is answered before Django, unlogged).
+      const spread = await wrkInBackground(`${client.base}/e2e/client/?spread`, 4, 8).result;
+      const counts = answeredBy(ids, '/e2e/client/', since);
       smoke.expect(counts.every((n) => n > 0) && spread.non2xx === 0 && spread.errors === 0, `requests per replica ${counts.join('/')}, ${spread.non2xx} non-2xx, ${spread.errors} errors`);
       const load = wrkInBackground(`${client.base}/healthz?kill`, 8, 8);
       await sleep(2500);
