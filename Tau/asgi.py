@@ -14,6 +14,7 @@ handler does not take them: startup starts the health check, shutdown stops it.
 """
 import asyncio
 import os
+from time import perf_counter
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
@@ -27,6 +28,7 @@ django_application = get_asgi_application()
 from django.conf import settings  # noqa: E402
 
 from library.websocket import websocket_application  # noqa: E402  (needs the app registry loaded above)
+from Tau import metrics  # noqa: E402
 from Tau.metrics import metrics_application  # noqa: E402
 
 from . import health  # noqa: E402
@@ -91,7 +93,10 @@ async def application(scope, receive, send):
     if scope["type"] == "http" and on_metrics_port(scope):
         await metrics_application(scope, receive, send)
     elif health.is_health_request(scope):
-        await health.asgi_answer(scope, send)
+        # Counted as Django counts its views: the health alert reads these answers.
+        started = perf_counter()
+        status = await health.asgi_answer(scope, send)
+        metrics.record("health", scope["method"], status, perf_counter() - started)
     elif scope["type"] == "http":
         await django_http(scope, receive, send)
     elif scope["type"] == "websocket":

@@ -137,13 +137,14 @@ def is_health_request(scope):
 
 
 async def asgi_answer(scope, send):
-    """The whole answer to a health request, sent on the event loop."""
+    """The whole answer to a health request, sent on the event loop; returns its status."""
     status, body = answer(scope["method"], await probe.is_up() if scope["method"] in ("GET", "HEAD") else False)
     content = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()), (b"cache-control", b"no-store"),
     ]})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else content})
+    return status
 
 
 # ---- under WSGI and Django's test client: a middleware placed first

@@ -194,6 +194,17 @@ class AsgiHealthTests(SimpleTestCase):
         # 51 requests in well under CHECK_INTERVAL: the first check only.
         self.assertEqual(self.checks, 1)
 
+    def test_answers_are_counted_in_the_metrics_as_the_health_view(self):
+        from Tau import metrics
+
+        def count(status):
+            return metrics.REGISTRY.get_sample_value(
+                "tau_http_requests_total", {"view": "health", "method": "GET", "status": status}) or 0
+
+        before = count("200")
+        self.run_loop(lambda: self.get())
+        self.assertEqual(count("200"), before + 1)
+
     def test_only_reads(self):
         status, _, body = self.run_loop(lambda: self.get("POST"))
         self.assertEqual((status, json.loads(body)), (405, {"error": "method not allowed"}))
