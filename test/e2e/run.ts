@@ -454,26 +454,22 @@ async function main(): Promise<void> {
   const development = only && only !== 'development' ? { passed: 0, failed: 0 } : await runDevelopment(defaultStack(), log);
   passed += development.passed;
   failed += development.failed;
-  const https: Outcome = { passed: 0, failed: 0 };
-  if (!only || only === 'https') await runHttps(log, checker(https, log, () => '')).catch(() => { https.failed++; });
-  passed += https.passed;
-  failed += https.failed;
-  const external: Outcome = { passed: 0, failed: 0 };
-  if (!only || only === 'external-db') await runExternalDb(log, checker(external, log, () => ''), external);
-  passed += external.passed;
-  failed += external.failed;
-  const mediaS3: Outcome = { passed: 0, failed: 0 };
-  if (!only || only === 'media-s3') await runMediaS3(log, checker(mediaS3, log, () => '')).catch(() => { mediaS3.failed++; });
-  passed += mediaS3.passed;
-  failed += mediaS3.failed;
-  const pitr: Outcome = { passed: 0, failed: 0 };
-  if (!only || only === 'pitr') await runPitr(log, checker(pitr, log, () => '')).catch(() => { pitr.failed++; });
-  passed += pitr.passed;
-  failed += pitr.failed;
-  const obs: Outcome = { passed: 0, failed: 0 };
-  if (!only || only === 'observability') await runObservability(log, checker(obs, log, () => '')).catch(() => { obs.failed++; });
-  passed += obs.passed;
-  failed += obs.failed;
+  // The parts that bring up stacks of their own: each counts into an outcome of its own, and an error that
+  // escapes its checks counts as one failure.
+  const parts: [string, (check: ReturnType<typeof checker>, outcome: Outcome) => Promise<unknown>][] = [
+    ['https', (check) => runHttps(log, check)],
+    ['external-db', (check, outcome) => runExternalDb(log, check, outcome)],
+    ['media-s3', (check) => runMediaS3(log, check)],
+    ['pitr', (check) => runPitr(log, check)],
+    ['observability', (check) => runObservability(log, check)],
+  ];
+  for (const [name, body] of parts) {
+    if (only && only !== name) continue;
+    const outcome: Outcome = { passed: 0, failed: 0 };
+    await body(checker(outcome, log, () => ''), outcome).catch(() => { outcome.failed++; });
+    passed += outcome.passed;
+    failed += outcome.failed;
+  }
   log(`end to end, ${((Date.now() - started) / 1000).toFixed(0)} s: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
