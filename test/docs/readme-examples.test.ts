@@ -1,11 +1,6 @@
-import { readdirSync, readFileSync } from 'fs';
-import { join } from 'path';
-import { transformSync } from 'esbuild';
-import { Project } from 'projen';
 import { parse } from 'yaml';
-import * as tau from '../../src';
-import { cleanTempDirs, readTree, TAU, tempDir } from '../helpers/synth';
-import { writeTestCa } from '../lib/test-ca';
+import { cleanTempDirs } from '../helpers/synth';
+import { blocksOf, declaresStack, runExample } from './examples';
 
 /**
  * The `.projenrc.ts` examples of the README and the pages it links to, run as a user would paste them: a block
@@ -13,31 +8,8 @@ import { writeTestCa } from '../lib/test-ca';
  * example that no longer synthesizes fails here, not in a user's hands.
  */
 
-const ROOT = join(__dirname, '..', '..');
-/** The hand-written pages (docs/ARCHITECTURE.md and docs/ENVIRONMENT.md are synthesized, and hold no example). */
-const PAGES = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-
-/** The TypeScript blocks of every page, in order. */
-const examples = PAGES.flatMap((page) => [...readFileSync(join(ROOT, page), 'utf-8').matchAll(/```ts\n([^]*?)```/g)]
-  .map((m, i) => ({ page, n: i + 1, code: m[1] })));
+const examples = blocksOf('ts');
 const blocks = examples.map((e) => e.code);
-
-/** Runs `code` (TypeScript) with every export of src/ in scope, `project`, and `stack` when given one; returns the files it synthesized. */
-function runExample(code: string, withStack: boolean): Record<string, string> {
-  const outdir = tempDir();
-  // An external database's CA file is the user's: the example's path gets a CA certificate made for the test.
-  for (const m of code.matchAll(/caFile: '([^']+)'/g)) writeTestCa(outdir, m[1]);
-  const project = new Project({ name: 'tau', outdir });
-  const stack = withStack ? new tau.DjangoStack(project, TAU) : undefined;
-  // The imports name src/, whose exports are in scope already; `...,` stands for the rest of the stack's options.
-  const body = code.replace(/^import .* from '\.\/src';$/gm, '').replace(/^(\s*)\.\.\.,$/gm, '$1...TAU,');
-  const js = transformSync(body, { loader: 'ts', format: 'cjs' }).code;
-  const names = Object.keys(tau);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  new Function('project', 'stack', 'TAU', ...names, `{\n${js}\n}`)(project, stack, TAU, ...names.map((n) => (tau as Record<string, unknown>)[n]));
-  project.synth();
-  return Object.fromEntries([...readTree(outdir)].map(([path, state]) => [path, state.content]));
-}
 
 afterAll(cleanTempDirs);
 
@@ -49,8 +21,7 @@ test('the pages have the examples this test runs', () => {
 describe.each(examples.map((e) => [e.page, e.n, e.code.split('\n').find((l) => l.trim() && !l.startsWith('import'))!.trim(), e.code]))(
   '%s, example %i (%s)', (_page, _n, _first, code) => {
     test('synthesizes', () => {
-      const declaresStack = /new DjangoStack\(project/.test(code);
-      const files = runExample(code, !declaresStack);
+      const files = runExample(code, !declaresStack(code));
       expect(files['docker-compose.yml']).toBeDefined();
     });
   });
