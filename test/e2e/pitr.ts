@@ -5,6 +5,8 @@ import { synthesizedCopy } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { backupModes, newestBackup, script } from './operations';
 import * as smoke from './smoke';
+import { Check } from './checks';
+import { docsCommand, opsSaid, runDocsCommand } from './docs';
 
 /**
  * Point-in-time recovery on one host, with the generated files as they are: PostgreSQL archiving its WAL
@@ -12,7 +14,7 @@ import * as smoke from './smoke';
  * between two writes, its refusal of a moment before any backup, and ops/restore-drill.sh into a scratch
  * cluster. One stack (the default one), checks P1-P4.
  */
-export async function runPitr(log: (line: string) => void, check: (name: string, body: () => Promise<string>) => Promise<void>): Promise<void> {
+export async function runPitr(log: (line: string) => void, check: Check): Promise<void> {
   const dir = synthesizedCopy('tau-e2e-pitr-');
   const stack = new ComposeStack(dir, 'tau-e2e-pitr');
   const db = stack.db;
@@ -35,7 +37,7 @@ export async function runPitr(log: (line: string) => void, check: (name: string,
 
     await check('P1. WAL archived by pgBackRest; ops/backup.sh takes a base backup beside the dump; backups and repository for the owner only', async () => {
       const settings = psql("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('archive_mode', 'wal_level', 'archive_timeout')");
-      const backedUp = script(stack, 'backup.sh');
+      const backedUp = opsSaid(runDocsCommand(stack, docsCommand('docs/OPERATIONS.md', 'ops/backup.sh --full')), 'backup');
       const modes = backupModes(join(dir, newestBackup(dir)));
       smoke.expect(modes.every(([, mode]) => mode === '700' || mode === '600'), `the dump's modes: ${modes.map(([n, m]) => `${n} ${m}`).join(', ')}`);
       const archived = stack.exec(db, ['psql', '-X', '-U', env.POSTGRES_USER, '-d', 'postgres', '-tAc', 'SELECT archived_count, failed_count FROM pg_stat_archiver']).output.trim();
@@ -68,7 +70,7 @@ export async function runPitr(log: (line: string) => void, check: (name: string,
       insert('pitr row B');
       smoke.expect(rows('pitr row A') === 1 && rows('pitr row B') === 1, 'A and B were not both written');
       const started = Date.now();
-      const restored = script(stack, 'restore.sh', ['--to-time', noted]);
+      const restored = opsSaid(runDocsCommand(stack, docsCommand('docs/OPERATIONS.md', 'ops/restore.sh --to-time'), { '2026-11-27 14:05:00+00': noted }), 'restore');
       const took = ((Date.now() - started) / 1000).toFixed(1);
       await stack.waitHealthy(stack.built);
       const a = rows('pitr row A');
@@ -81,7 +83,7 @@ export async function runPitr(log: (line: string) => void, check: (name: string,
     });
 
     await check('P4. restore drill: the newest backup and the WAL restored into a scratch cluster; manage.py check, migrate --check, every table\'s rows as live', async () => {
-      const drilled = script(stack, 'restore-drill.sh');
+      const drilled = opsSaid(runDocsCommand(stack, docsCommand('docs/OPERATIONS.md', 'ops/restore-drill.sh')), 'restore-drill');
       const m = /(\d+) tables, (\d+) rows/.exec(drilled);
       smoke.expect(m && Number(m[1]) > 10 && Number(m[2]) > 0, `the drill said: ${drilled}`);
       // The restored rows include those written after the base backup (C, after the restore above): WAL replayed.
