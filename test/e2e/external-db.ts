@@ -8,6 +8,7 @@ import { readEnvFile } from '../lib/env-file';
 import { copyRepository } from '../lib/repository-copy';
 import { makeCa, makeServerCertificate } from '../lib/test-ca';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
+import { Check } from './checks';
 import * as smoke from './smoke';
 
 /**
@@ -25,7 +26,6 @@ const IMAGE = 'postgres:17';
 const POSTGRES_UID = 999;
 
 export interface Outcome { passed: number; failed: number }
-type Check = (name: string, body: () => Promise<string>) => Promise<void>;
 
 export async function runExternalDb(log: (line: string) => void, check: Check, outcome: Outcome): Promise<void> {
   const dir = copyRepository('tau-e2e-extdb-');

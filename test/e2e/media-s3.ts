@@ -7,6 +7,7 @@ import { DjangoStack } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository, ROOT } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
+import { Check } from './checks';
 import { addTestViews, newestBackup, opsEnv, replicas, script, waitAllHealthy } from './operations';
 import * as smoke from './smoke';
 
@@ -27,7 +28,6 @@ const BUCKET = 'tau-media';
 const ACCESS_KEY = 'tau-e2e-web';
 const SECRET_KEY = `e2e-${Math.random().toString(36).slice(2)}-s3-secret`;
 
-type Check = (name: string, body: () => Promise<string>) => Promise<void>;
 
 /** The copy of the repository with the stack re-synthesized for s3 media, its lock resolved and .env filled. */
 function s3Stack(log: (line: string) => void): string {
