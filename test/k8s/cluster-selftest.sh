@@ -277,28 +277,31 @@ ingress_controller_ready() {
       -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase}, IP {.status.podIP}, image {.spec.containers[0].image}, runAsUser {.spec.securityContext.runAsUser}{end}')" \
     "$(k get ingressclass nginx -o jsonpath='{.spec.controller}')"
 }
-# Two Ingresses: web by HOST with the generated base's annotations, and a backend that never answers
-# (nc runs `sleep` for each connection) by SLOW_HOST with a read timeout of 2 s.
-apply_ingress() {
-  k apply --server-side -f - <<EOF
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  namespace: $NS
-  annotations:
-    nginx.ingress.kubernetes.io/proxy-body-size: 25m
-    nginx.ingress.kubernetes.io/proxy-read-timeout: "30"
+# An Ingress NAME for HOST to the Service NAME's http port, with nginx's ANNOTATIONS ("key: value").
+ingress() {
+  local name=$1 host=$2 annotation
+  shift 2
+  printf 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: %s\n  namespace: %s\n  annotations:\n' "$name" "$NS"
+  for annotation; do printf '    nginx.ingress.kubernetes.io/%s\n' "$annotation"; done
+  cat <<EOF
 spec:
   ingressClassName: nginx
   rules:
-  - host: $HOST
+  - host: $host
     http:
       paths:
       - path: /
         pathType: Prefix
-        backend: {service: {name: web, port: {name: http}}}
+        backend: {service: {name: $name, port: {name: http}}}
 ---
+EOF
+}
+# Two Ingresses: web by HOST with the generated base's annotations, and a backend that never answers
+# (nc runs `sleep` for each connection) by SLOW_HOST with a read timeout of 2 s.
+apply_ingress() {
+  { ingress web "$HOST" 'proxy-body-size: 25m' 'proxy-read-timeout: "30"'
+    ingress slow "$SLOW_HOST" 'proxy-read-timeout: "2"'
+    cat <<EOF
 apiVersion: v1
 kind: Pod
 metadata:
@@ -332,24 +335,8 @@ metadata:
 spec:
   selector: {app: slow}
   ports: [{name: http, port: 80, targetPort: http}]
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: slow
-  namespace: $NS
-  annotations:
-    nginx.ingress.kubernetes.io/proxy-read-timeout: "2"
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: $SLOW_HOST
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend: {service: {name: slow, port: {name: http}}}
 EOF
+  } | k apply --server-side -f -
 }
 # The controller writes its address into the Ingress's status (within 30 s).
 ingress_status() {

@@ -419,6 +419,27 @@ EOF
   say "PV provisioner ready after $((SECONDS - t0)) s"
 }
 
+# The probes, resources and confinement of a system pod's container, as its manifest's lines (8 spaces in):
+# READY and LIVE (PATH:PORT each), the CPU and memory requests, the memory limit.
+node_container_basics() {
+  cat <<EOF
+        readinessProbe:
+          httpGet: {path: ${1%%:*}, port: ${1#*:}}
+          periodSeconds: 2
+        livenessProbe:
+          httpGet: {path: ${2%%:*}, port: ${2#*:}}
+          periodSeconds: 10
+          failureThreshold: 5
+        resources:
+          requests: {cpu: $3, memory: $4}
+          limits: {memory: $5}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities: {drop: [ALL]}
+EOF
+}
+
 # CoreDNS as kubeadm deploys it (ServiceAccount, ClusterRole, Deployment, kube-dns Service at DNS_IP),
 # except: it runs as a non-root user with no capabilities and binds 53 through the pod's (safe) sysctl
 # net.ipv4.ip_unprivileged_port_start=0, as upstream's non-root CoreDNS does: a NetworkPolicy matches the
@@ -498,20 +519,7 @@ spec:
         ports:
         - {name: dns, containerPort: 53, protocol: UDP}
         - {name: dns-tcp, containerPort: 53, protocol: TCP}
-        readinessProbe:
-          httpGet: {path: /ready, port: 8181}
-          periodSeconds: 2
-        livenessProbe:
-          httpGet: {path: /health, port: 8080}
-          periodSeconds: 10
-          failureThreshold: 5
-        resources:
-          requests: {cpu: 50m, memory: 32Mi}
-          limits: {memory: 128Mi}
-        securityContext:
-          allowPrivilegeEscalation: false
-          readOnlyRootFilesystem: true
-          capabilities: {drop: [ALL]}
+$(node_container_basics /ready:8181 /health:8080 50m 32Mi 128Mi)
         volumeMounts:
         - {name: config, mountPath: /etc/coredns, readOnly: true}
       volumes:
@@ -642,20 +650,7 @@ spec:
         ports:
         - {name: web, containerPort: 8000, protocol: TCP}
         - {name: admin, containerPort: 8080, protocol: TCP}
-        readinessProbe:
-          httpGet: {path: /ping, port: admin}
-          periodSeconds: 2
-        livenessProbe:
-          httpGet: {path: /ping, port: admin}
-          periodSeconds: 10
-          failureThreshold: 5
-        resources:
-          requests: {cpu: 50m, memory: 64Mi}
-          limits: {memory: 256Mi}
-        securityContext:
-          allowPrivilegeEscalation: false
-          readOnlyRootFilesystem: true
-          capabilities: {drop: [ALL]}
+$(node_container_basics /ping:admin /ping:admin 50m 64Mi 256Mi)
         volumeMounts:
         - {name: tmp, mountPath: /tmp}
       volumes:
