@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { dockerCompose } from '../lib/docker-compose';
@@ -28,7 +28,9 @@ let dockerConfig: string | undefined;
 /** A Docker client configuration whose plugins are this run's Compose (as `docker compose`). */
 function configWithCompose(): string {
   if (!dockerConfig) {
-    dockerConfig = mkdtempSync(join(tmpdir(), 'tau-e2e-docker-config-'));
+    const made = mkdtempSync(join(tmpdir(), 'tau-e2e-docker-config-'));
+    dockerConfig = made;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
     mkdirSync(join(dockerConfig, 'cli-plugins'));
     symlinkSync(dockerCompose(), join(dockerConfig, 'cli-plugins', 'docker-compose'));
   }
