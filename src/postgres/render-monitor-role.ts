@@ -1,3 +1,5 @@
+import { psqlAsSuperuser, requireVars } from './render-app-role';
+
 /** The names of the variables the monitoring role script reads, as the db container has them. */
 export interface MonitorRoleModel {
   /** The image's superuser (POSTGRES_USER): the script connects as it. */
@@ -27,18 +29,13 @@ export function renderMonitorRoleScript(m: MonitorRoleModel, marker: string): st
 # Running it again changes nothing but the password.
 set -euo pipefail
 
-: "\${${m.user}:?${m.user} must be set (see .env.example)}"
-: "\${${m.password}:?${m.password} must be set (see .env.example)}"
+${requireVars(m.user, m.password)}
 if [ "\$${m.user}" = "\$${m.superuser}" ] || [ "\$${m.user}" = "\$${m.appUser}" ]; then
     echo "create-monitor-role: ${m.user} (\\"\$${m.user}\\") must be another role than ${m.superuser} and ${m.appUser}" >&2
     exit 1
 fi
 
-# The values reach psql through its environment (\\getenv), never on a command line.
-psql -v ON_ERROR_STOP=1 --no-psqlrc --username "\$${m.superuser}" --dbname "\$${m.database}" <<'SQL'
-\\getenv monitor_user ${m.user}
-\\getenv monitor_password ${m.password}
-\\getenv app_database ${m.database}
+${psqlAsSuperuser(m.superuser, m.database, { monitor_user: m.user, monitor_password: m.password, app_database: m.database })}
 SELECT format('CREATE ROLE %I', :'monitor_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'monitor_user') \\gexec
 ALTER ROLE :"monitor_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'monitor_password';
 -- Its sessions start read-only: even a table granted to PUBLIC by mistake cannot be written through it.

@@ -223,12 +223,34 @@ export async function runObservability(log: (line: string) => void, check: (name
         `on its socket: "${inside.output.split('\n')[0]}"; neither exporter publishes a port`;
     });
 
+    // nginx stopped now, its alert awaited after O4: the two alerts' waits overlap.
+    const nginxStopped = Date.now();
+    stack.composeOrThrow(['stop', 'nginx']);
     await check('O4. a stopped database fires HealthCheckFailing in Prometheus', async () => {
       const stopped = Date.now();
       stack.composeOrThrow(['stop', stack.db]);
       await waitFor('HealthCheckFailing firing', 150_000,
         () => (query(stack, 'ALERTS{alertname="HealthCheckFailing",alertstate="firing"}').length > 0 ? true : undefined));
       return `firing ${((Date.now() - stopped) / 1000).toFixed(0)} s after \`docker compose stop ${stack.db}\` (health check every 10 s, rule: 30 s of errors)`;
+    });
+
+    await check('O8. a stopped nginx fires NginxDown; started again over the socket a killed one leaves, it serves its status again', async () => {
+      await waitFor('NginxDown firing', 150_000,
+        () => (query(stack, 'ALERTS{alertname="NginxDown",alertstate="firing"}').length > 0 ? true : undefined));
+      const fired = (Date.now() - nginxStopped) / 1000;
+      // A killed nginx leaves its socket file behind (a stopped one deletes it): one is bound here and left.
+      const volume = `${stack.project}_nginx_status`;
+      const left = run(DOCKER, ['run', '--rm', '-v', `${volume}:/status`, 'python:3.12-slim', 'python3', '-c',
+        'import os, socket; socket.socket(socket.AF_UNIX).bind("/status/status.sock"); print(oct(os.stat("/status/status.sock").st_mode))']);
+      expect(left.code === 0, `a socket left in ${volume}: ${left.output}`);
+      // The engine's start, not compose's: compose would wait for web, unhealthy since O4 stopped the database.
+      const id = stack.compose(['ps', '--all', '--quiet', 'nginx']).output.trim();
+      const started = run(DOCKER, ['start', id]);
+      expect(started.code === 0, `docker start nginx: ${started.output}`);
+      const healthy = await stack.waitHealthy('nginx', 60_000);
+      await waitFor('nginx_up 1 again', 30_000, () => (query(stack, 'nginx_up{job="nginx"}')[0] === 1 ? true : undefined));
+      return `firing ${fired.toFixed(0)} s after \`docker compose stop nginx\` (rule: a minute without the status page); ` +
+        `started over a left socket (mode ${left.output.trim()}): healthy in ${(healthy / 1000).toFixed(1)} s, nginx_up 1 again`;
     });
   } catch (e) {
     log(`  ✗ observability: ${(e as Error).message}`);

@@ -1,10 +1,7 @@
-import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { parse } from 'yaml';
 import { EXPORTER_IMAGES } from '../../src/internal';
 import { cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
+import { usePromtool } from './promtool';
 
 /**
  * nginx's and PostgreSQL's exporters: the services, the status page on a Unix socket only, the monitoring
@@ -13,23 +10,11 @@ import { cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);
 
-let promtool: string;
-let dir: string;
-
-beforeAll(() => {
-  const built = spawnSync('bash', ['test/prometheus/build.sh'], { encoding: 'utf-8' });
-  if (built.status !== 0) throw new Error(`test/prometheus/build.sh failed:\n${built.stderr.slice(-2000)}`);
-  promtool = join(built.stdout.trim().split('\n').pop()!, 'promtool');
-  dir = mkdtempSync(join(tmpdir(), 'tau-exporters-'));
-}, 1_200_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const promtool = usePromtool('tau-exporters-');
 
 function promtoolOn(files: Record<string, string>, ...args: string[]): { status: number; output: string } {
-  writeFileSync(join(dir, 'prometheus.yml'), files['monitoring/prometheus.yml']);
-  writeFileSync(join(dir, 'alerts.yml'), files['monitoring/alerts.yml']);
-  const r = spawnSync(promtool, args, { cwd: dir, encoding: 'utf-8' });
-  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+  promtool.write(files);
+  return promtool.run(...args);
 }
 
 const alertNames = (files: Record<string, string>) =>
@@ -136,7 +121,7 @@ describe('with monitoring on', () => {
         },
       ],
     };
-    writeFileSync(join(dir, 'exporters.test.yml'), JSON.stringify(unit));
+    promtool.writeFile('exporters.test.yml', JSON.stringify(unit));
     const r = promtoolOn(files, 'test', 'rules', 'exporters.test.yml');
     expect(r.output).toContain('SUCCESS');
     expect(r.status).toBe(0);
