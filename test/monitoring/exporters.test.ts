@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { EXPORTER_IMAGES } from '../../src/internal';
-import { cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
+import { cleanTempDirs, newStack, synthFiles, TAU } from '../helpers/synth';
+import { validateWithRealTools } from '../validators';
 import { usePromtool } from './promtool';
 
 /**
@@ -127,6 +128,12 @@ describe('with monitoring on', () => {
     expect(r.status).toBe(0);
   });
 });
+
+test('the real tools accept the stack with both exporters: nginx -t with the status socket, compose config, shellcheck of the new scripts, yamllint', () => {
+  const { project, stack, outdir } = newStack({ ...TAU, monitoring: true });
+  project.synth();
+  expect(validateWithRealTools(outdir, stack)).toEqual([]);
+}, 120_000);
 
 describe('which exporters run', () => {
   test('none without monitoring: no service, no volume, no status page, no monitoring role', () => {

@@ -106,9 +106,9 @@ export function addPostgresExporter(stack: PartScope, db: ExportedDatabase, opti
     // database. The shell of the image sets one from the other, so the password is on no command line.
     entrypoint: ['/bin/sh', '-c', [
       `export DATA_SOURCE_URI="${env.host.shellRef}:${env.port.shellRef}/${env.name.shellRef}?sslmode=disable"`,
-      `DATA_SOURCE_USER="${user.shellRef}" DATA_SOURCE_PASS="${password.shellRef}"`,
-      `&& exec /bin/postgres_exporter --web.listen-address=:${port}`,
-    ].join(' ')],
+      `export DATA_SOURCE_USER="${user.shellRef}" DATA_SOURCE_PASS="${password.shellRef}"`,
+      `exec /bin/postgres_exporter --web.listen-address=:${port}`,
+    ].join('\n')],
     limits: { memory: '128m', pids: 32 },
   });
   exporter.reads(env.host, env.port, env.name, user, password).dependsOn(db.service, { healthy: true });

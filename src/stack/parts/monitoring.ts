@@ -3,7 +3,7 @@ import { checkDurationValue, checkOptionKeys, Duration, ManagedFile, optionKeys,
 import { Healthcheck, Service } from '../../model';
 import { AlertThresholds, alertRules, alertThresholds, ExporterTargets, prometheusConfig, PrometheusModel, renderYaml } from '../../monitoring';
 import { NginxSite } from '../../nginx';
-import { addNginxExporter, addPostgresExporter, ExportedDatabase, ExporterOptions } from './exporters';
+import { addNginxExporter, addPostgresExporter, EXPORTER_IMAGES, ExportedDatabase, ExporterOptions } from './exporters';
 import type { PartScope, StackPart } from './stack-part';
 
 export interface MonitoringOptions {
@@ -151,7 +151,7 @@ export class Monitoring implements StackPart {
       return [
         ...checkOptionKeys(`monitoring.${field}`, value, EXPORTER_KEYS),
         ...(value.image === undefined || (typeof value.image === 'string' && value.image.trim() !== '') ? []
-          : [{ component: `monitoring.${field}`, field: 'image', value: value.image, allowed: 'an image reference with a tag, such as nginx/nginx-prometheus-exporter:1.5.1' }]),
+          : [{ component: `monitoring.${field}`, field: 'image', value: value.image, allowed: `an image reference with a tag, such as ${EXPORTER_IMAGES[field === 'nginxExporter' ? 'nginx' : 'postgres']}` }]),
       ];
     });
   }
