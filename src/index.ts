@@ -19,6 +19,7 @@ export type { PythonImageOptions } from './docker/python-image';
 export type { SbomOptions } from './sbom/image-sbom';
 export type { MonitoringOptions } from './stack/parts/monitoring';
 export type { AlertThresholds } from './monitoring/prometheus-config';
+export type { ExporterOptions } from './stack/parts/exporters';
 
 // What a user adds to it, or reaches through it (stack.web, stack.addService, stack.env, ...)
 export { EnvVar, Healthcheck, Image, Network, Service, Volume } from './model';

@@ -14,7 +14,7 @@ const VALUES = [
 const TYPES = [
   'AccessMode', 'AlertThresholds', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'ComposeFile', 'DatabasePoolOptions', 'Dependency',
   'DependsOnOptions', 'DevelopmentOverride', 'DjangoOptions', 'DjangoStackOptions', 'DockerIgnore', 'EgressRule',
-  'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExternalDatabaseOptions', 'ExternalPostgresOptions', 'FileMount', 'FilesOptions',
+  'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExporterOptions', 'ExternalDatabaseOptions', 'ExternalPostgresOptions', 'FileMount', 'FilesOptions',
   'HealthcheckOptions', 'HealthProbe', 'IgnoreGroup', 'IngressOptions', 'KubernetesServiceOptions',
   'KubernetesTargetOptions', 'MediaOptions', 'MediaStorageKind', 'MonitoringOptions', 'MountOptions', 'NetworkOptions', 'NginxOptions', 'PostgresOptions', 'Problem',
   'PublishedPort', 'PythonImageOptions', 'ResourceLimits', 'ResourceOptions', 'SbomOptions', 'SecretKind',

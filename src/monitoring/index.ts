@@ -1,1 +1,2 @@
 export * from './prometheus-config';
+export * from './exporters';

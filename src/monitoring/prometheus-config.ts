@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { Duration } from '../core';
+import { exporterAlertGroups, exporterScrapeConfigs, ExporterTargets } from './exporters';
 
 /** What Prometheus scrapes: one job per service that serves metrics. */
 export interface ScrapeTarget {
@@ -21,6 +22,8 @@ export interface PrometheusModel {
   /** The rules file, as Prometheus finds it (relative to its configuration file). */
   readonly rulesFile: string;
   readonly alerts: AlertThresholds;
+  /** nginx's and PostgreSQL's exporters, when the stack runs them. */
+  readonly exporters?: ExporterTargets;
 }
 
 export interface AlertThresholds {
@@ -49,6 +52,11 @@ export interface AlertThresholds {
    * @default 0.1
    */
   readonly databaseDiskFree?: number;
+  /**
+   * The share of PostgreSQL's max_connections in use above which the alert fires (postgres_exporter).
+   * @default 0.8
+   */
+  readonly databaseConnections?: number;
 }
 
 /** The thresholds with their defaults. */
@@ -59,6 +67,7 @@ export function alertThresholds(a: AlertThresholds = {}): Required<AlertThreshol
     certificateDays: a.certificateDays ?? 14,
     backupAge: a.backupAge ?? Duration.hours(24),
     databaseDiskFree: a.databaseDiskFree ?? 0.1,
+    databaseConnections: a.databaseConnections ?? 0.8,
   };
 }
 
@@ -87,6 +96,7 @@ export function prometheusConfig(m: PrometheusModel): Record<string, unknown> {
         // Every replica: the platform's DNS answers the service's name with each container's address.
         dns_sd_configs: [{ names: [m.web.host], type: 'A', port: m.web.port, refresh_interval: seconds(m.scrapeInterval) }],
       },
+      ...exporterScrapeConfigs(m.exporters ?? {}),
       { job_name: 'prometheus', static_configs: [{ targets: ['127.0.0.1:9090'] }] },
     ],
   };
@@ -156,6 +166,7 @@ export function alertRules(m: PrometheusModel): Record<string, unknown> {
           },
         ],
       },
+      ...exporterAlertGroups(m.exporters ?? {}, a.databaseConnections, m.scrapeInterval),
     ],
   };
 }

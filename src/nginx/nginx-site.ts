@@ -143,6 +143,8 @@ export class NginxSite {
    * workers accept and serve. Nothing outside the container reaches it, and it depends on no other service.
    */
   public static readonly HEALTH_SOCKET = '/var/run/nginx-health.sock';
+  /** The path of the status page on its socket (`serveStatus`). */
+  public static readonly STATUS_PATH = '/stub_status';
 
   public readonly maxUploadSize: string;
   public readonly behindTlsProxy: boolean;
@@ -161,6 +163,7 @@ export class NginxSite {
   private _upstream?: Service;
   private readonly _served: ServedFiles[] = [];
   private readonly _internal: string[] = [];
+  private _statusSocket?: string;
 
   constructor(public readonly service: Service, public readonly options: NginxSiteOptions = {}) {
     this.maxUploadSize = options.maxUploadSize ?? '25m';
@@ -202,6 +205,20 @@ export class NginxSite {
   public keepInternal(path: string): this {
     if (!this._internal.includes(path)) this._internal.push(path);
     return this;
+  }
+
+  /**
+   * Serves nginx's connection counts (stub_status) at STATUS_PATH on a Unix socket at `socket`, for an
+   * exporter that shares the socket's directory: never on a port, so no client and no other service reaches it.
+   */
+  public serveStatus(socket: string): this {
+    this._statusSocket = socket;
+    return this;
+  }
+
+  /** The Unix socket of the status page (`serveStatus`); undefined when nginx serves none. */
+  public get statusSocket(): string | undefined {
+    return this._statusSocket;
   }
 
   /** The paths clients are refused (`keepInternal`). */

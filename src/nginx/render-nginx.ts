@@ -273,6 +273,17 @@ export function renderNginxConf(site: NginxSite, marker: string): string {
       ...block('location = /', ['default_type text/plain;', 'return 200 "ok\\n";']),
       ...block('location /', ['return 404;']),
     ]),
+    ...(site.statusSocket ? [
+      '',
+      '# nginx\'s connection and request counts, for the exporter that shares this socket\'s volume: on no port,',
+      '# so neither clients nor the other services can read them.',
+      ...block('server', [
+        `listen unix:${site.statusSocket};`,
+        'access_log off;',
+        ...block(`location = ${NginxSite.STATUS_PATH}`, ['stub_status;']),
+        ...block('location /', ['return 404;']),
+      ]),
+    ] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -34,10 +34,7 @@ export function renderAppRoleScript(m: AppRoleModel, marker: string): string {
 # runs it in the db container. Running it again changes nothing but the passwords.
 set -euo pipefail
 
-: "\${${m.user}:?${m.user} must be set (see .env.example)}"
-: "\${${m.password}:?${m.password} must be set (see .env.example)}"
-: "\${${m.webUser}:?${m.webUser} must be set (see .env.example)}"
-: "\${${m.webPassword}:?${m.webPassword} must be set (see .env.example)}"
+${requireVars(m.user, m.password, m.webUser, m.webPassword)}
 if [ "\$${m.user}" = "\$${m.superuser}" ]; then
     echo "create-app-role: ${m.user} and ${m.superuser} are both \\"\$${m.user}\\"; the app's role must be another role than the superuser" >&2
     exit 1
@@ -47,13 +44,7 @@ if [ "\$${m.webUser}" = "\$${m.user}" ] || [ "\$${m.webUser}" = "\$${m.superuser
     exit 1
 fi
 
-# The values reach psql through its environment (\\getenv), never on a command line.
-psql -v ON_ERROR_STOP=1 --no-psqlrc --username "\$${m.superuser}" --dbname "\$${m.database}" <<'SQL'
-\\getenv app_user ${m.user}
-\\getenv app_password ${m.password}
-\\getenv web_user ${m.webUser}
-\\getenv web_password ${m.webPassword}
-\\getenv app_database ${m.database}
+${psqlAsSuperuser(m.superuser, m.database, { app_user: m.user, app_password: m.password, web_user: m.webUser, web_password: m.webPassword, app_database: m.database })}
 SELECT format('CREATE ROLE %I', :'app_user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \\gexec
 ALTER ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'app_password';
 ALTER DATABASE :"app_database" OWNER TO :"app_user";
@@ -84,4 +75,21 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"app_user" IN SCHEMA public GRANT USAGE, SELE
 SQL
 echo "create-app-role: \$${m.user} owns \$${m.database}; \$${m.webUser} reads and writes its rows; neither is a superuser"
 `;
+}
+
+/** Shell lines that stop a script whose variables are unset or empty. */
+export function requireVars(...names: string[]): string {
+  return names.map((n) => `: "\${${n}:?${n} must be set (see .env.example)}"`).join('\n');
+}
+
+/**
+ * psql as the image's superuser on the app's database, reading the here-document that follows (up to a
+ * line SQL), with each of `vars` (psql variable: environment variable) set from the environment.
+ */
+export function psqlAsSuperuser(superuser: string, database: string, vars: Record<string, string>): string {
+  return [
+    '# The values reach psql through its environment (\\getenv), never on a command line.',
+    `psql -v ON_ERROR_STOP=1 --no-psqlrc --username "\$${superuser}" --dbname "\$${database}" <<'SQL'`,
+    ...Object.entries(vars).map(([v, env]) => `\\getenv ${v} ${env}`),
+  ].join('\n');
 }

@@ -188,6 +188,10 @@ export class DjangoStack extends Component {
     // Prometheus on the back network: it reaches the app's metrics address, nginx cannot reach it, no route out.
     this.monitoring = this.addPart(new Monitoring(this, {
       options: options.monitoring, web: this.app.service, metrics: { port: this.app.metricsPort, path: this.app.metricsPath }, healthView: 'health',
+      nginx: { service: this.proxy.service, site: this.proxy.site },
+      database: this.postgres.service && this.postgres.superuserEnv ? {
+        service: this.postgres.service, superuser: this.postgres.superuserEnv.user, env: this.postgres.env, maxConnections: this.postgres.maxConnections,
+      } : undefined,
     }));
 
     this.composeFile = new ComposeFile(this, () => ({

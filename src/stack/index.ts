@@ -5,3 +5,4 @@ export * from './parts/nginx-proxy';
 export * from './parts/monitoring';
 export * from './django-stack';
 export * from './validate';
+export * from './parts/exporters';

@@ -1,9 +1,9 @@
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { request as httpRequest } from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, Duration } from '../../src/internal';
+import { DjangoStack, Duration, EXPORTER_IMAGES } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
@@ -19,34 +19,58 @@ import { expect } from './smoke';
 
 const PROMETHEUS_IMAGE = 'prom/prometheus:v3.16.0';
 const SECRET = 'tau-obs-secret-4f9c1e';
+/** The stack's max_connections, other than the default: the alert and O5 must take the model's. */
+const MAX_CONNECTIONS = 90;
+/** The app's database: the project's name, as the model derives it. */
+const DATABASE = String(TAU.django!.project).toLowerCase();
 
 export interface Outcome { passed: number; failed: number }
 
-function prometheusImage(): void {
-  const built = run('bash', [join(__dirname, '..', 'prometheus', 'build.sh')], { timeoutMs: 1_800_000 });
-  expect(built.code === 0, `test/prometheus/build.sh: ${built.output.slice(-2000)}`);
-  const bin = built.output.trim().split('\n').pop()!;
+/** The last line a build script prints: the folder of its binaries. */
+function built(script: string): string {
+  const r = run('bash', [join(__dirname, '..', 'prometheus', script)], { timeoutMs: 1_800_000 });
+  expect(r.code === 0, `test/prometheus/${script}: ${r.output.slice(-2000)}`);
+  return r.output.trim().split('\n').pop()!;
+}
+
+/**
+ * An image of static binaries on the python stand-in (a Debian base with /bin/sh, as the upstream
+ * busybox-based images have), laid out as the upstream image: `binaries` from `bin` to their paths, then
+ * the Dockerfile's `lines`.
+ */
+function binaryImage(tag: string, bin: string, binaries: Record<string, string>, lines: string[]): void {
   const base = 'python:3.12-slim';
   const r = run('bash', [join(__dirname, '..', 'engine', 'standin-images.sh'), base], { timeoutMs: 900_000 });
   expect(r.code === 0, `stand-in ${base}: ${r.output}`);
   const context = mkdtempSync(join(tmpdir(), 'tau-e2e-image-'));
   try {
-    for (const b of ['prometheus', 'promtool']) copyFileSync(join(bin, b), join(context, b));
+    for (const b of Object.keys(binaries)) copyFileSync(join(bin, b), join(context, b));
     writeFileSync(join(context, 'Dockerfile'), [
-      `# Stand-in for ${PROMETHEUS_IMAGE}: the same two static binaries, where the official image has them.`,
+      `# Stand-in for ${tag}: the same static binaries, where the upstream image has them.`,
       `FROM ${base}`,
-      'COPY prometheus promtool /bin/',
-      'RUN mkdir -p /prometheus /etc/prometheus && chown nobody:nogroup /prometheus',
-      'USER nobody',
-      'WORKDIR /prometheus',
-      'ENTRYPOINT ["/bin/prometheus"]',
+      ...Object.entries(binaries).map(([b, path]) => `COPY ${b} ${path}`),
+      ...lines,
       '',
     ].join('\n'));
-    const b = run(DOCKER, ['build', '--tag', PROMETHEUS_IMAGE, context], { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 600_000 });
-    expect(b.code === 0, `docker build ${PROMETHEUS_IMAGE}: ${b.output.slice(-2000)}`);
+    const b = run(DOCKER, ['build', '--tag', tag, context], { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 600_000 });
+    expect(b.code === 0, `docker build ${tag}: ${b.output.slice(-2000)}`);
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
+}
+
+function images(): void {
+  binaryImage(PROMETHEUS_IMAGE, built('build.sh'), { prometheus: '/bin/', promtool: '/bin/' }, [
+    'RUN mkdir -p /prometheus /etc/prometheus && chown nobody:nogroup /prometheus',
+    'USER nobody',
+    'WORKDIR /prometheus',
+    'ENTRYPOINT ["/bin/prometheus"]',
+  ]);
+  const exporters = built('build-exporters.sh');
+  // The upstream image is FROM scratch, run as 1001:1001.
+  binaryImage(EXPORTER_IMAGES.nginx, exporters, { 'nginx-prometheus-exporter': '/usr/bin/' }, ['USER 1001:1001', 'ENTRYPOINT ["/usr/bin/nginx-prometheus-exporter"]']);
+  // The upstream image is busybox's, run as nobody.
+  binaryImage(EXPORTER_IMAGES.postgres, exporters, { postgres_exporter: '/bin/' }, ['USER nobody', 'ENTRYPOINT ["/bin/postgres_exporter"]']);
 }
 
 /** One request through nginx: its status. */
@@ -78,19 +102,19 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | unde
 }
 
 export async function runObservability(log: (line: string) => void, check: (name: string, body: () => Promise<string>) => Promise<void>): Promise<void> {
-  prometheusImage();
+  images();
   const dir = copyRepository('tau-e2e-obs-');
   // Prometheus runs as nobody and reads its mounted configuration through this directory.
   chmodSync(dir, 0o755);
   const project = new Project({ name: 'tau-obs', outdir: dir, logging: { level: LogLevel.OFF } });
   // Scraped every 2 s, so that the checks wait seconds, not minutes.
-  new DjangoStack(project, { ...TAU, monitoring: { scrapeInterval: Duration.seconds(2) } });
+  new DjangoStack(project, { ...TAU, postgres: { ...TAU.postgres, maxConnections: MAX_CONNECTIONS }, monitoring: { scrapeInterval: Duration.seconds(2) } });
   project.synth();
   const stack = new ComposeStack(dir, 'tau-e2e-obs');
   const port = stack.front.port;
   log(`observability stack: ${stack.services.join(', ')}`);
   try {
-    stack.standIns([PROMETHEUS_IMAGE]);
+    stack.standIns([PROMETHEUS_IMAGE, ...Object.values(EXPORTER_IMAGES)]);
     stack.build();
     await stack.up();
     await waitFor('Prometheus scrapes web', 60_000, () => (query(stack, 'up{job="web"}')[0] === 1 ? true : undefined));
@@ -141,12 +165,92 @@ export async function runObservability(log: (line: string) => void, check: (name
         `request ${nginxLine.request_id}: nginx ${nginxLine.status} in ${nginxLine.duration} s, web view ${webLine.view} ${webLine.status} in ${webLine.duration} s`;
     });
 
+    // (O5-O7 run before O4, which stops the database.)
+    await waitFor('Prometheus scrapes both exporters', 60_000, () => (query(stack, 'up{job=~"nginx|postgres"} == 1').length === 2 ? true : undefined));
+    await check('O5. Prometheus has nginx\'s series (through its exporter and stub_status) and PostgreSQL\'s (through postgres_exporter)', async () => {
+      const one = (expr: string) => { const v = query(stack, expr); expect(v.length === 1, `${expr}: ${v.length} series`); return v[0]; };
+      const requests = one('nginx_http_requests_total{job="nginx"}');
+      const accepted = one('nginx_connections_accepted{job="nginx"}');
+      const active = one('nginx_connections_active{job="nginx"}');
+      // O2 sent 400 requests through nginx, each on a connection of its own.
+      expect(requests >= 400 && accepted >= 400, `nginx_http_requests_total ${requests}, nginx_connections_accepted ${accepted}: fewer than the 400 requests of O2`);
+      const pgUp = one('pg_up{job="postgres"}');
+      const maxConnections = one('pg_settings_max_connections{job="postgres"}');
+      const backends = one('sum(pg_stat_database_numbackends{job="postgres"})');
+      const commits = one(`pg_stat_database_xact_commit{job="postgres",datname="${DATABASE}"}`);
+      expect(pgUp === 1 && backends >= 1 && commits > 0, `pg_up ${pgUp}, backends ${backends}, commits ${commits}`);
+      expect(maxConnections === MAX_CONNECTIONS, `the server's max_connections ${maxConnections}, the model's ${MAX_CONNECTIONS}`);
+      const firing = query(stack, 'ALERTS{alertname=~"NginxDown|PostgresDown|PostgresConnectionsNearLimit"}').length;
+      expect(firing === 0, `${firing} of NginxDown, PostgresDown, PostgresConnectionsNearLimit pending or firing`);
+      return `nginx: ${requests} requests, ${accepted} connections accepted, ${active} active; PostgreSQL: pg_up ${pgUp}, ${backends} backends, ` +
+        `max_connections ${maxConnections} (the model's), ${commits} commits in ${DATABASE}; none of the 3 exporter alerts pending`;
+    });
+
+    await check('O6. the monitoring role reads statistics and cannot write: INSERT refused, even out of its read-only default; its password in no log', async () => {
+      const psql = (sql: string, options = '') => stack.exec(stack.db, ['sh', '-c',
+        `PGOPTIONS='${options}' PGPASSWORD="$POSTGRES_MONITOR_PASSWORD" psql -h 127.0.0.1 -U "$POSTGRES_MONITOR_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -At -c "${sql}"`]);
+      const reads = psql('SELECT pg_has_role(current_user, \'pg_monitor\', \'member\'), rolsuper, (SELECT count(*) FROM pg_stat_activity) FROM pg_roles WHERE rolname = current_user');
+      expect(reads.code === 0 && reads.output.trim().startsWith('t|f|'), `reading as the monitoring role: ${reads.output}`);
+      const insert = 'INSERT INTO django_migrations (app, name, applied) VALUES (\'tau\', \'o6\', now())';
+      const readOnly = psql(insert);
+      expect(readOnly.code !== 0 && readOnly.output.includes('read-only transaction'), `INSERT: exit ${readOnly.code}: ${readOnly.output}`);
+      const granted = psql(insert, '-c default_transaction_read_only=off');
+      expect(granted.code !== 0 && granted.output.includes('permission denied'), `INSERT out of read-only: exit ${granted.code}: ${granted.output}`);
+      const password = /^POSTGRES_MONITOR_PASSWORD='?([^'\n]+)'?$/m.exec(readFileSync(join(dir, '.env'), 'utf-8'))?.[1];
+      expect(password && password.length >= 16, 'POSTGRES_MONITOR_PASSWORD in .env');
+      const all = stack.compose(['logs', '--no-color', '--no-log-prefix']).output;
+      expect(!all.includes(password!), 'the monitoring role\'s password is in the logs');
+      const line = (r: { output: string }) => r.output.trim().split('\n').find((l) => l.startsWith('ERROR')) ?? r.output.trim();
+      return `member of pg_monitor, not a superuser, reads pg_stat_activity (${reads.output.trim()}); INSERT -> ${line(readOnly)}; ` +
+        `in a session with default_transaction_read_only off -> ${line(granted)}; its password (${password!.length} characters) in none of ${all.split('\n').length} log lines`;
+    });
+
+    await check('O7. stub_status is on no port: refused through nginx\'s published port, nginx listens on TCP on that port alone, its socket answers inside', async () => {
+      const statuses = [await send(port, '/stub_status'), await send(port, '/nginx_status'), await send(port, '/stub_status?auto')];
+      expect(statuses.every((x) => x === 404), `through nginx: ${statuses.join(', ')}`);
+      const tcp = stack.exec('nginx', ['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+      // Listening sockets (state 0A): their local port, in hex after the address; but Docker's embedded DNS,
+      // which listens in every container on 127.0.0.11 (0B00007F) at a port of its own.
+      const listening = [...new Set(tcp.output.split('\n').map((l) => l.trim().split(/\s+/))
+        .filter((f) => f[3] === '0A' && !f[1].startsWith('0B00007F:')).map((f) => parseInt(f[1].split(':').pop()!, 16)))];
+      const container = stack.config.services.nginx.ports?.map((p) => Number(p.target)) ?? [];
+      expect(listening.length > 0 && listening.every((p) => container.includes(p)), `nginx listens on ${listening.join(', ')}; publishes ${container.join(', ')}`);
+      const inside = stack.exec('nginx', ['curl', '-s', '--unix-socket', '/var/run/nginx-status/status.sock', 'http://nginx/stub_status']);
+      expect(inside.output.startsWith('Active connections:'), `stub_status on its socket: ${inside.output.slice(0, 200)}`);
+      const published = ['nginx-exporter', 'postgres-exporter'].filter((x) => (stack.config.services[x].ports ?? []).length > 0);
+      expect(published.length === 0, `published: ${published.join(', ')}`);
+      return `/stub_status, /nginx_status, /stub_status?auto through nginx -> ${statuses.join(', ')}; nginx listens on TCP ${listening.join(', ')} (published: ${container.join(', ')}); ` +
+        `on its socket: "${inside.output.split('\n')[0]}"; neither exporter publishes a port`;
+    });
+
+    // nginx stopped now, its alert awaited after O4: the two alerts' waits overlap.
+    const nginxStopped = Date.now();
+    stack.composeOrThrow(['stop', 'nginx']);
     await check('O4. a stopped database fires HealthCheckFailing in Prometheus', async () => {
       const stopped = Date.now();
       stack.composeOrThrow(['stop', stack.db]);
       await waitFor('HealthCheckFailing firing', 150_000,
         () => (query(stack, 'ALERTS{alertname="HealthCheckFailing",alertstate="firing"}').length > 0 ? true : undefined));
       return `firing ${((Date.now() - stopped) / 1000).toFixed(0)} s after \`docker compose stop ${stack.db}\` (health check every 10 s, rule: 30 s of errors)`;
+    });
+
+    await check('O8. a stopped nginx fires NginxDown; started again over the socket a killed one leaves, it serves its status again', async () => {
+      await waitFor('NginxDown firing', 150_000,
+        () => (query(stack, 'ALERTS{alertname="NginxDown",alertstate="firing"}').length > 0 ? true : undefined));
+      const fired = (Date.now() - nginxStopped) / 1000;
+      // A killed nginx leaves its socket file behind (a stopped one deletes it): one is bound here and left.
+      const volume = `${stack.project}_nginx_status`;
+      const left = run(DOCKER, ['run', '--rm', '-v', `${volume}:/status`, 'python:3.12-slim', 'python3', '-c',
+        'import os, socket; socket.socket(socket.AF_UNIX).bind("/status/status.sock"); print(oct(os.stat("/status/status.sock").st_mode))']);
+      expect(left.code === 0, `a socket left in ${volume}: ${left.output}`);
+      // The engine's start, not compose's: compose would wait for web, unhealthy since O4 stopped the database.
+      const id = stack.compose(['ps', '--all', '--quiet', 'nginx']).output.trim();
+      const started = run(DOCKER, ['start', id]);
+      expect(started.code === 0, `docker start nginx: ${started.output}`);
+      const healthy = await stack.waitHealthy('nginx', 60_000);
+      await waitFor('nginx_up 1 again', 30_000, () => (query(stack, 'nginx_up{job="nginx"}')[0] === 1 ? true : undefined));
+      return `firing ${fired.toFixed(0)} s after \`docker compose stop nginx\` (rule: a minute without the status page); ` +
+        `started over a left socket (mode ${left.output.trim()}): healthy in ${(healthy / 1000).toFixed(1)} s, nginx_up 1 again`;
     });
   } catch (e) {
     log(`  ✗ observability: ${(e as Error).message}`);

@@ -1,10 +1,7 @@
-import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { parse } from 'yaml';
 import { Duration } from '../../src/internal';
 import { cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
+import { usePromtool } from './promtool';
 
 /**
  * The generated Prometheus files, judged by promtool (built from the Go module proxy by
@@ -14,27 +11,7 @@ import { cleanTempDirs, synthFiles, TAU } from '../helpers/synth';
 
 afterAll(cleanTempDirs);
 
-let promtool: string;
-let dir: string;
-
-beforeAll(() => {
-  const built = spawnSync('bash', ['test/prometheus/build.sh'], { encoding: 'utf-8' });
-  if (built.status !== 0) throw new Error(`test/prometheus/build.sh failed:\n${built.stderr.slice(-2000)}`);
-  promtool = join(built.stdout.trim().split('\n').pop()!, 'promtool');
-  dir = mkdtempSync(join(tmpdir(), 'tau-prometheus-'));
-}, 1_200_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function write(files: Record<string, string>): void {
-  writeFileSync(join(dir, 'prometheus.yml'), files['monitoring/prometheus.yml']);
-  writeFileSync(join(dir, 'alerts.yml'), files['monitoring/alerts.yml']);
-}
-
-function run(...args: string[]): { status: number; output: string } {
-  const r = spawnSync(promtool, args, { cwd: dir, encoding: 'utf-8' });
-  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
-}
+const { write, writeFile, run } = usePromtool('tau-prometheus-');
 
 describe('the scrape configuration and the alert rules', () => {
   const files = synthFiles();
@@ -127,7 +104,7 @@ describe('the scrape configuration and the alert rules', () => {
         },
       ],
     };
-    writeFileSync(join(dir, 'alerts.test.yml'), JSON.stringify(unit));
+    writeFile('alerts.test.yml', JSON.stringify(unit));
     const r = run('test', 'rules', 'alerts.test.yml');
     expect(r.output).toContain('SUCCESS');
     expect(r.status).toBe(0);

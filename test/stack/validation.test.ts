@@ -42,6 +42,13 @@ describe('each kind of bad input is named with its component, field, value and w
     ['a scrape interval of a day', { ...TAU, monitoring: { scrapeInterval: Duration.days(1) } }, /monitoring: scrapeInterval = "1 d"; .*at least 1 s and at most 5 m/],
     ['a misspelt monitoring option', { ...TAU, monitoring: { retension: Duration.days(1) } as object }, /monitoring: retension/],
     ['a metrics port outside 1-65535', { ...TAU, web: { metricsPort: 0 } }, /web: metricsPort = 0; a port from 1 to 65535/],
+    ['a connections share that is no share', { ...TAU, monitoring: { alerts: { databaseConnections: 1.5 } } }, /monitoring\.alerts: databaseConnections = 1\.5; a share between 0 and 1/],
+    ['an exporter option that is neither a flag nor an object', { ...TAU, monitoring: { nginxExporter: 'yes' as never } }, /monitoring: nginxExporter = "yes"; true, false or \{ image \}/],
+    ['an empty exporter image', { ...TAU, monitoring: { postgresExporter: { image: ' ' } } }, /monitoring\.postgresExporter: image = " "; an image reference with a tag, such as quay\.io\/prometheuscommunity\/postgres-exporter:v0\.17\.1/],
+    ['an untagged exporter image', { ...TAU, monitoring: { nginxExporter: { image: 'nginx/nginx-prometheus-exporter' } } }, /service "nginx-exporter": image = "nginx\/nginx-prometheus-exporter"; an image reference with an explicit tag/],
+    ['a misspelt exporter option', { ...TAU, monitoring: { nginxExporter: { imgae: 'x:1' } as object } }, /monitoring\.nginxExporter: imgae/],
+    ['postgres_exporter asked for an external database', { ...TAU, postgres: { external: { host: 'db.example.com', sslMode: 'require' as const } }, monitoring: { postgresExporter: true } },
+      /monitoring: postgresExporter = true; false, or left out, with an external database: the stack runs postgres_exporter for its own database only/],
   ])('%s', (_name, options, message) => {
     expect(synthError(options)).toMatch(message);
   });

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { join, posix } from 'path';
 import { requireTool, run } from './tools';
 
 /**
@@ -39,6 +39,10 @@ export function nginxTest(siteConf: string, hostNames: readonly string[], mainCo
       // The container's tmpfs for nginx's temporary files (the compose file's), here over /var/cache in this namespace only.
       'mount -t tmpfs tmpfs /var/cache',
       'mkdir -p /var/cache/nginx',
+      // The container's /var/run is a tmpfs too, and a volume holds a socket's directory (the status page's):
+      // here a tmpfs over /run in this namespace, with each Unix socket's directory made in it.
+      'mount -t tmpfs tmpfs /run',
+      ...[...new Set([...siteConf.matchAll(/^\s*listen unix:(\S+);/gm)].map((m) => posix.dirname(m[1])))].map((d) => `mkdir -p ${d}`),
       `exec nginx -t -q -e stderr -c ${dir}/nginx.conf`,
     );
     const result = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script.join('\n')]);

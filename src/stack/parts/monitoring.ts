@@ -1,7 +1,9 @@
 import { posix } from 'path';
 import { checkDurationValue, checkOptionKeys, Duration, ManagedFile, optionKeys, Problem } from '../../core';
 import { Healthcheck, Service } from '../../model';
-import { AlertThresholds, alertRules, alertThresholds, prometheusConfig, PrometheusModel, renderYaml } from '../../monitoring';
+import { AlertThresholds, alertRules, alertThresholds, ExporterTargets, prometheusConfig, PrometheusModel, renderYaml } from '../../monitoring';
+import { NginxSite } from '../../nginx';
+import { addNginxExporter, addPostgresExporter, EXPORTER_IMAGES, ExportedDatabase, ExporterOptions } from './exporters';
 import type { PartScope, StackPart } from './stack-part';
 
 export interface MonitoringOptions {
@@ -28,10 +30,25 @@ export interface MonitoringOptions {
   readonly retention?: Duration;
   /** When the alerts fire. @default - 5% of 5xx, p99 over 1 s, certificate within 14 days, backup over a day old, under 10% of the database disk free */
   readonly alerts?: AlertThresholds;
+  /**
+   * nginx-prometheus-exporter, reading nginx's stub_status on a Unix socket (never on a port), scraped as
+   * job `nginx`; `false` for none.
+   * @default true
+   */
+  readonly nginxExporter?: boolean | ExporterOptions;
+  /**
+   * postgres_exporter, connected as a read-only monitoring role of its own (pg_monitor), scraped as job
+   * `postgres`; `false` for none. The stack's own database only: an external one is not exported.
+   * @default - true with the stack's own database
+   */
+  readonly postgresExporter?: boolean | ExporterOptions;
 }
 
-export const MONITORING_OPTION_KEYS = optionKeys<MonitoringOptions>()({ enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true });
-const ALERT_KEYS = optionKeys<AlertThresholds>()({ errorRatio: true, p99Latency: true, certificateDays: true, backupAge: true, databaseDiskFree: true });
+export const MONITORING_OPTION_KEYS = optionKeys<MonitoringOptions>()({
+  enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true, nginxExporter: true, postgresExporter: true,
+});
+const ALERT_KEYS = optionKeys<AlertThresholds>()({ errorRatio: true, p99Latency: true, certificateDays: true, backupAge: true, databaseDiskFree: true, databaseConnections: true });
+const EXPORTER_KEYS = optionKeys<ExporterOptions>()({ image: true });
 
 export interface MonitoringProps {
   readonly options?: boolean | MonitoringOptions;
@@ -40,6 +57,10 @@ export interface MonitoringProps {
   readonly metrics: { readonly port: number; readonly path: string };
   /** The label the app counts its health check's answers under. */
   readonly healthView: string;
+  /** nginx, whose status page its exporter reads. */
+  readonly nginx: { readonly service: Service; readonly site: NginxSite };
+  /** The stack's own database; undefined when it is external. */
+  readonly database?: ExportedDatabase;
 }
 
 /**
@@ -56,9 +77,11 @@ export class Monitoring implements StackPart {
   public readonly service?: Service;
   public readonly model: PrometheusModel;
   private readonly options: MonitoringOptions;
+  private readonly hasDatabase: boolean;
 
   constructor(stack: PartScope, props: MonitoringProps) {
     const options = this.options = typeof props.options === 'object' ? props.options : {};
+    this.hasDatabase = props.database !== undefined;
     const enabled = props.options === undefined || props.options === false ? false : options.enabled ?? true;
     const rulesFile = 'alerts.yml';
     this.model = {
@@ -67,6 +90,7 @@ export class Monitoring implements StackPart {
       healthView: props.healthView,
       rulesFile,
       alerts: options.alerts ?? {},
+      exporters: props.options === undefined || props.options === false ? {} : this.addExporters(stack, props),
     };
     const configPath = posix.join(Monitoring.DIR, 'prometheus.yml');
     this.config = new ManagedFile(stack, configPath, {
@@ -103,6 +127,35 @@ export class Monitoring implements StackPart {
       .mountFile(this.rules.path, `${Monitoring.CONTAINER_DIR}/${rulesFile}`);
   }
 
+  /**
+   * The exporters, whenever `monitoring` is given: with Prometheus in the stack, or for one of your own
+   * that reaches the back network.
+   */
+  private addExporters(stack: PartScope, props: MonitoringProps): ExporterTargets {
+    const { nginxExporter, postgresExporter } = this.options;
+    const options = (o: unknown): ExporterOptions => (typeof o === 'object' && o !== null ? o : {});
+    return {
+      nginx: nginxExporter === false ? undefined : addNginxExporter(stack, props.nginx, options(nginxExporter)),
+      postgres: postgresExporter === false || !props.database ? undefined : addPostgresExporter(stack, props.database, options(postgresExporter)),
+    };
+  }
+
+  /** The exporter options: each true, false or an object of known keys; postgres_exporter needs the stack's own database. */
+  private validateExporters(): Problem[] {
+    return (['nginxExporter', 'postgresExporter'] as const).flatMap((field) => {
+      const value = this.options[field];
+      if (value === undefined || typeof value === 'boolean') return [];
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return [{ component: 'monitoring', field, value, allowed: 'true, false or { image }' }];
+      }
+      return [
+        ...checkOptionKeys(`monitoring.${field}`, value, EXPORTER_KEYS),
+        ...(value.image === undefined || (typeof value.image === 'string' && value.image.trim() !== '') ? []
+          : [{ component: `monitoring.${field}`, field: 'image', value: value.image, allowed: `an image reference with a tag, such as ${EXPORTER_IMAGES[field === 'nginxExporter' ? 'nginx' : 'postgres']}` }]),
+      ];
+    });
+  }
+
   public validate(): Problem[] {
     const a = alertThresholds(this.options.alerts);
     const share = (field: string, v: number) => (typeof v === 'number' && v > 0 && v < 1 ? []
@@ -114,6 +167,11 @@ export class Monitoring implements StackPart {
       ...checkDurationValue('monitoring', 'retention', this.options.retention, { min: Duration.hours(2), max: Duration.days(3650) }),
       ...share('errorRatio', a.errorRatio),
       ...share('databaseDiskFree', a.databaseDiskFree),
+      ...share('databaseConnections', a.databaseConnections),
+      ...this.validateExporters(),
+      ...(this.options.postgresExporter !== undefined && this.options.postgresExporter !== false && !this.hasDatabase
+        ? [{ component: 'monitoring', field: 'postgresExporter', value: this.options.postgresExporter, allowed: 'false, or left out, with an external database: the stack runs postgres_exporter for its own database only (docs/OPERATIONS.md)' }]
+        : []),
       ...(Number.isInteger(a.certificateDays) && a.certificateDays >= 1 && a.certificateDays <= 89 ? []
         : [{ component: 'monitoring.alerts', field: 'certificateDays', value: a.certificateDays, allowed: 'a whole number of days from 1 to 89 (certificates of the ACME CAs last 90 days)' }]),
       ...checkDurationValue('monitoring.alerts', 'p99Latency', this.options.alerts?.p99Latency, { min: Duration.millis(1), max: Duration.hours(1) }),
