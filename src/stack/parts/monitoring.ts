@@ -1,6 +1,6 @@
 import { posix } from 'path';
 import { checkDurationValue, checkOptionKeys, Duration, ManagedFile, optionKeys, Problem } from '../../core';
-import { Healthcheck, Service } from '../../model';
+import { Healthcheck, Service, Volume } from '../../model';
 import { AlertThresholds, alertRules, alertThresholds, prometheusConfig, PrometheusModel, renderYaml } from '../../monitoring';
 import type { PartScope, StackPart } from './stack-part';
 
@@ -28,9 +28,15 @@ export interface MonitoringOptions {
   readonly retention?: Duration;
   /** When the alerts fire. @default - 5% of 5xx, p99 over 1 s, certificate within 14 days, backup over a day old, under 10% of the database disk free */
   readonly alerts?: AlertThresholds;
+  /**
+   * The node_exporter image: the `node-exporter` service reports the database volume's free space and the
+   * metrics the stack's scripts write (the last backup, the certificate), and nothing else of the host.
+   * @default 'prom/node-exporter:v1.12.1'
+   */
+  readonly nodeExporterImage?: string;
 }
 
-export const MONITORING_OPTION_KEYS = optionKeys<MonitoringOptions>()({ enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true });
+export const MONITORING_OPTION_KEYS = optionKeys<MonitoringOptions>()({ enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true, nodeExporterImage: true });
 const ALERT_KEYS = optionKeys<AlertThresholds>()({ errorRatio: true, p99Latency: true, certificateDays: true, backupAge: true, databaseDiskFree: true });
 
 export interface MonitoringProps {
@@ -40,6 +46,8 @@ export interface MonitoringProps {
   readonly metrics: { readonly port: number; readonly path: string };
   /** The label the app counts its health check's answers under. */
   readonly healthView: string;
+  /** The database's data volume, when the stack runs the database: its file system's space is reported. */
+  readonly database?: Volume;
 }
 
 /**
@@ -51,6 +59,18 @@ export class Monitoring implements StackPart {
   public static readonly DIR = 'monitoring';
   public static readonly CONTAINER_DIR = '/etc/prometheus';
   public static readonly PORT = 9090;
+  public static readonly NODE_EXPORTER_PORT = 9100;
+  /**
+   * Where node_exporter reads the `*.prom` files of its textfile collector, and where the services that write
+   * them (the ACME client, the db container for ops/backup.sh) mount the same volume.
+   */
+  public static readonly TEXTFILE_DIR = '/metrics';
+  /** Where node_exporter mounts each volume it reports on: `/volumes/<label>`, the series' `volume` label. */
+  public static readonly VOLUMES_DIR = '/volumes';
+  /** node_exporter, when `monitoring` is given and the stack runs its database. */
+  public readonly nodeExporter?: Service;
+  /** The textfile collector's directory, shared with the services that write metrics into it. */
+  public readonly textfiles?: Volume;
   public readonly config: ManagedFile;
   public readonly rules: ManagedFile;
   public readonly service?: Service;
@@ -67,6 +87,7 @@ export class Monitoring implements StackPart {
       healthView: props.healthView,
       rulesFile,
       alerts: options.alerts ?? {},
+      node: enabled && props.database ? { job: 'node', host: 'node-exporter', port: Monitoring.NODE_EXPORTER_PORT, volumesDir: Monitoring.VOLUMES_DIR } : undefined,
     };
     const configPath = posix.join(Monitoring.DIR, 'prometheus.yml');
     this.config = new ManagedFile(stack, configPath, {
@@ -77,8 +98,8 @@ export class Monitoring implements StackPart {
     });
     this.rules = new ManagedFile(stack, posix.join(Monitoring.DIR, rulesFile), {
       render: (marker) => renderYaml(marker, [
-        'Alert rules. The app exports tau_http_*; the operations group reads metrics the stack does not export',
-        'yet (certificate expiry, last backup, the database volume\'s disk): each fires once something exports it.',
+        'Alert rules. The app exports tau_http_*; the operations group reads what node_exporter reports with',
+        '`monitoring` on: the database volume\'s disk, and the textfiles of ops/backup.sh and the ACME client.',
       ], alertRules(this.model)),
     });
     if (!enabled) return;
@@ -101,6 +122,43 @@ export class Monitoring implements StackPart {
       .mount('/prometheus', data)
       .mountFile(configPath, `${Monitoring.CONTAINER_DIR}/prometheus.yml`)
       .mountFile(this.rules.path, `${Monitoring.CONTAINER_DIR}/${rulesFile}`);
+    if (!this.model.node || !props.database) return;
+
+    // node_exporter with every collector off but two: the file systems of what it mounts (the database volume,
+    // read-only; the series labelled volume="database" by the scrape's relabelling of the mount point) and the
+    // textfile collector (what ops/backup.sh and the ACME client write). Nothing of the host is mounted.
+    this.textfiles = stack.addVolume('metrics_textfiles', { description: 'Metrics written by the stack\'s scripts (the last backup, the certificate), read by node_exporter' });
+    const databaseAt = `${Monitoring.VOLUMES_DIR}/database`;
+    this.nodeExporter = stack.addService(this.model.node.host, {
+      image: options.nodeExporterImage ?? 'prom/node-exporter:v1.12.1',
+      port: Monitoring.NODE_EXPORTER_PORT,
+      description: 'node_exporter: the database volume\'s free space, and the metrics the stack\'s scripts write',
+      command: [
+        '--collector.disable-defaults',
+        '--collector.filesystem',
+        // Its own root, /etc's bind mounts and the kernel's file systems are not what anyone asks about.
+        `--collector.filesystem.mount-points-include=^${Monitoring.VOLUMES_DIR}/`,
+        '--collector.textfile',
+        `--collector.textfile.directory=${Monitoring.TEXTFILE_DIR}`,
+        `--web.listen-address=:${Monitoring.NODE_EXPORTER_PORT}`,
+      ],
+      // The image's user; it reads the textfiles (written world-readable) and stats the mounts, nothing more.
+      user: 'nobody',
+      limits: { memory: '64m', cpus: 0.25, pids: 32 },
+    });
+    this.nodeExporter
+      .mount(databaseAt, props.database, { readOnly: true, note: 'Only its file system\'s size and free space are read' })
+      .mount(Monitoring.TEXTFILE_DIR, this.textfiles, { readOnly: true });
+  }
+
+  /**
+   * Lets `service` write textfile metrics: mounts the shared directory at TEXTFILE_DIR and returns that path,
+   * or undefined when no node_exporter reads them.
+   */
+  public writeMetricsFrom(service: Service): string | undefined {
+    if (!this.textfiles) return undefined;
+    service.mount(Monitoring.TEXTFILE_DIR, this.textfiles);
+    return Monitoring.TEXTFILE_DIR;
   }
 
   public validate(): Problem[] {
