@@ -7,6 +7,7 @@ import { DjangoStack, Duration } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
+import { NODE_EXPORTER_IMAGE, nodeExporterImage, nodeMetricsChecks } from './node-metrics';
 import { expect } from './smoke';
 
 /**
@@ -17,12 +18,12 @@ import { expect } from './smoke';
  * Prometheus must count it, the logs must never hold the secret, and a stopped database must fire its alert.
  */
 
-const PROMETHEUS_IMAGE = 'prom/prometheus:v3.16.0';
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.16.0';
 const SECRET = 'tau-obs-secret-4f9c1e';
 
 export interface Outcome { passed: number; failed: number }
 
-function prometheusImage(): void {
+export function prometheusImage(): void {
   const built = run('bash', [join(__dirname, '..', 'prometheus', 'build.sh')], { timeoutMs: 1_800_000 });
   expect(built.code === 0, `test/prometheus/build.sh: ${built.output.slice(-2000)}`);
   const bin = built.output.trim().split('\n').pop()!;
@@ -79,6 +80,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | unde
 
 export async function runObservability(log: (line: string) => void, check: (name: string, body: () => Promise<string>) => Promise<void>): Promise<void> {
   prometheusImage();
+  nodeExporterImage();
   const dir = copyRepository('tau-e2e-obs-');
   // Prometheus runs as nobody and reads its mounted configuration through this directory.
   chmodSync(dir, 0o755);
@@ -90,7 +92,7 @@ export async function runObservability(log: (line: string) => void, check: (name
   const port = stack.front.port;
   log(`observability stack: ${stack.services.join(', ')}`);
   try {
-    stack.standIns([PROMETHEUS_IMAGE]);
+    stack.standIns([PROMETHEUS_IMAGE, NODE_EXPORTER_IMAGE]);
     stack.build();
     await stack.up();
     await waitFor('Prometheus scrapes web', 60_000, () => (query(stack, 'up{job="web"}')[0] === 1 ? true : undefined));
@@ -140,6 +142,9 @@ export async function runObservability(log: (line: string) => void, check: (name
       return `${all.split('\n').length} log lines of ${stack.services.length} services, none with the secret (sent in a cookie, Authorization, a query and a password); ` +
         `request ${nginxLine.request_id}: nginx ${nginxLine.status} in ${nginxLine.duration} s, web view ${webLine.view} ${webLine.status} in ${webLine.duration} s`;
     });
+
+    // The database volume's disk and the last backup, while the database runs.
+    await nodeMetricsChecks(stack, check);
 
     await check('O4. a stopped database fires HealthCheckFailing in Prometheus', async () => {
       const stopped = Date.now();
