@@ -56,6 +56,8 @@ bash test/s3/build.sh >/dev/null
 # Prometheus and promtool: promtool checks the generated scrape configuration and alert rules (a first build
 # of Prometheus' module takes about 10 minutes on two cores).
 nice -n 10 bash test/prometheus/build.sh >/dev/null
+# node_exporter: the database volume's disk and the textfiles of the stack's scripts, in the observability checks.
+nice -n 10 bash test/prometheus/build-node-exporter.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end, on the Docker
