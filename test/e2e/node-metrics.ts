@@ -17,29 +17,30 @@ export const NODE_EXPORTER_IMAGE = 'prom/node-exporter:v1.12.1';
 
 type Check = (name: string, body: () => Promise<string>) => Promise<void>;
 
-export function nodeExporterImage(): void {
-  const built = run('bash', [join(__dirname, '..', 'prometheus', 'build-node-exporter.sh')], { timeoutMs: 1_800_000 });
-  expect(built.code === 0, `test/prometheus/build-node-exporter.sh: ${built.output.slice(-2000)}`);
+/**
+ * A stand-in image for `tag`: the binaries a test/prometheus script builds from the Go module proxy, copied
+ * onto the Debian python stand-in; `lines` are the Dockerfile's after its FROM (the official image's layout).
+ */
+export function imageFromGoBuild(script: string, tag: string, binaries: readonly string[], lines: readonly string[]): void {
+  const built = run('bash', [join(__dirname, '..', 'prometheus', script)], { timeoutMs: 1_800_000 });
+  expect(built.code === 0, `test/prometheus/${script}: ${built.output.slice(-2000)}`);
   const bin = built.output.trim().split('\n').pop()!;
   const base = 'python:3.12-slim';
   const r = run('bash', [join(__dirname, '..', 'engine', 'standin-images.sh'), base], { timeoutMs: 900_000 });
   expect(r.code === 0, `stand-in ${base}: ${r.output}`);
   const context = mkdtempSync(join(tmpdir(), 'tau-e2e-image-'));
   try {
-    copyFileSync(join(bin, 'node_exporter'), join(context, 'node_exporter'));
-    writeFileSync(join(context, 'Dockerfile'), [
-      `# Stand-in for ${NODE_EXPORTER_IMAGE}: the same static binary, where the official image has it, as its user.`,
-      `FROM ${base}`,
-      'COPY node_exporter /bin/node_exporter',
-      'USER nobody',
-      'ENTRYPOINT ["/bin/node_exporter"]',
-      '',
-    ].join('\n'));
-    const b = run(DOCKER, ['build', '--tag', NODE_EXPORTER_IMAGE, context], { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 600_000 });
-    expect(b.code === 0, `docker build ${NODE_EXPORTER_IMAGE}: ${b.output.slice(-2000)}`);
+    for (const b of binaries) copyFileSync(join(bin, b), join(context, b));
+    writeFileSync(join(context, 'Dockerfile'), [`# Stand-in for ${tag}: the same static binaries, where the official image has them.`, `FROM ${base}`, ...lines, ''].join('\n'));
+    const b = run(DOCKER, ['build', '--tag', tag, context], { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 600_000 });
+    expect(b.code === 0, `docker build ${tag}: ${b.output.slice(-2000)}`);
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
+}
+
+export function nodeExporterImage(): void {
+  imageFromGoBuild('build-node-exporter.sh', NODE_EXPORTER_IMAGE, ['node_exporter'], ['COPY node_exporter /bin/node_exporter', 'USER nobody', 'ENTRYPOINT ["/bin/node_exporter"]']);
 }
 
 /** An instant query, asked with promtool inside the monitoring container: each series' labels and value. */
@@ -122,5 +123,17 @@ export async function certificateExpiryCheck(stack: ComposeStack, check: Check, 
     expect(success?.value === 1 && attempt?.value > 0, `last attempt: success ${JSON.stringify(success)}, at ${JSON.stringify(attempt)}`);
     const days = (got!.value - Date.now() / 1000) / 86400;
     return `${got!.labels} = ${got!.value} (${new Date(got!.value * 1000).toISOString()}, ${days.toFixed(1)} days left), the served certificate's notAfter; last attempt ${new Date(attempt.value * 1000).toISOString()}, success ${success.value}`;
+  });
+}
+
+/** M5, after an attempt of the ACME client failed and the next one succeeded: Prometheus saw both outcomes. */
+export async function renewalOutcomeCheck(stack: ComposeStack, check: Check): Promise<void> {
+  await check('M5. acme: the failed attempt reached Prometheus as success 0, and the successful retry as 1', async () => {
+    const started = Date.now();
+    let now: number | undefined;
+    while ((now = series(stack, 'tau_certificate_renewal_last_attempt_success')[0]?.value) !== 1 && Date.now() - started < 30_000) await sleep(1000);
+    const lowest = series(stack, 'min_over_time(tau_certificate_renewal_last_attempt_success[10m])')[0]?.value;
+    expect(lowest === 0 && now === 1, `over the last 10 minutes the lowest outcome was ${lowest}; now ${now}`);
+    return `lowest outcome over the last 10 minutes ${lowest} (the failed attempt), now ${now}; the CertificateRenewalFailing rule waits 30 minutes of 0 before it fires`;
   });
 }

@@ -1,13 +1,11 @@
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, rmSync } from 'fs';
 import { request as httpRequest } from 'http';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { LogLevel, Project } from 'projen';
 import { DjangoStack, Duration } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository } from '../lib/repository-copy';
-import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
-import { NODE_EXPORTER_IMAGE, nodeExporterImage, nodeMetricsChecks } from './node-metrics';
+import { ComposeStack, sleep } from './compose-stack';
+import { imageFromGoBuild, NODE_EXPORTER_IMAGE, nodeExporterImage, nodeMetricsChecks } from './node-metrics';
 import { expect } from './smoke';
 
 /**
@@ -24,30 +22,13 @@ const SECRET = 'tau-obs-secret-4f9c1e';
 export interface Outcome { passed: number; failed: number }
 
 export function prometheusImage(): void {
-  const built = run('bash', [join(__dirname, '..', 'prometheus', 'build.sh')], { timeoutMs: 1_800_000 });
-  expect(built.code === 0, `test/prometheus/build.sh: ${built.output.slice(-2000)}`);
-  const bin = built.output.trim().split('\n').pop()!;
-  const base = 'python:3.12-slim';
-  const r = run('bash', [join(__dirname, '..', 'engine', 'standin-images.sh'), base], { timeoutMs: 900_000 });
-  expect(r.code === 0, `stand-in ${base}: ${r.output}`);
-  const context = mkdtempSync(join(tmpdir(), 'tau-e2e-image-'));
-  try {
-    for (const b of ['prometheus', 'promtool']) copyFileSync(join(bin, b), join(context, b));
-    writeFileSync(join(context, 'Dockerfile'), [
-      `# Stand-in for ${PROMETHEUS_IMAGE}: the same two static binaries, where the official image has them.`,
-      `FROM ${base}`,
-      'COPY prometheus promtool /bin/',
-      'RUN mkdir -p /prometheus /etc/prometheus && chown nobody:nogroup /prometheus',
-      'USER nobody',
-      'WORKDIR /prometheus',
-      'ENTRYPOINT ["/bin/prometheus"]',
-      '',
-    ].join('\n'));
-    const b = run(DOCKER, ['build', '--tag', PROMETHEUS_IMAGE, context], { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 600_000 });
-    expect(b.code === 0, `docker build ${PROMETHEUS_IMAGE}: ${b.output.slice(-2000)}`);
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
+  imageFromGoBuild('build.sh', PROMETHEUS_IMAGE, ['prometheus', 'promtool'], [
+    'COPY prometheus promtool /bin/',
+    'RUN mkdir -p /prometheus /etc/prometheus && chown nobody:nogroup /prometheus',
+    'USER nobody',
+    'WORKDIR /prometheus',
+    'ENTRYPOINT ["/bin/prometheus"]',
+  ]);
 }
 
 /** One request through nginx: its status. */
