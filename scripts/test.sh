@@ -58,6 +58,8 @@ bash test/s3/build.sh >/dev/null
 nice -n 10 bash test/prometheus/build.sh >/dev/null
 # nginx-prometheus-exporter and postgres_exporter, for the observability checks (about 30 s the first time).
 nice -n 10 bash test/prometheus/build-exporters.sh >/dev/null
+# node_exporter: the database volume's disk and the textfiles of the stack's scripts, in the observability checks.
+nice -n 10 bash test/prometheus/build-node-exporter.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end, on the Docker

@@ -14,6 +14,11 @@ export interface AcmeScriptModel {
   readonly retryAfter: Duration;
   /** The names of the variables holding the settings (values come from the compose file). */
   readonly vars: { readonly server: string; readonly email: string; readonly domains: string; readonly renewDays: string; readonly checkEvery: string; readonly keyGroup: string };
+  /**
+   * Where (a directory node_exporter's textfile collector reads) each attempt writes the certificate's expiry
+   * and its own time and outcome, under these metric names; nothing is written when undefined.
+   */
+  readonly metrics?: { readonly dir: string; readonly notAfter: string; readonly attempt: string; readonly success: string };
 }
 
 /**
@@ -27,6 +32,11 @@ export interface AcmeScriptModel {
 export function renderAcmeScript(m: AcmeScriptModel, marker: string): string {
   const v = m.vars;
   const retry = m.retryAfter.toSeconds();
+  // With metrics, each attempt's outcome is reported (1 or 0) after it.
+  const report = (outcome: 0 | 1, indent: string) => (m.metrics ? `${indent}report ${outcome}\n` : '');
+  const once = (args: string, failed: string) => (m.metrics
+    ? `if once ${args}; then report 1; else report 0; echo "acme: ${failed}" >&2; exit 1; fi`
+    : `once ${args} || { echo "acme: ${failed}" >&2; exit 1; }`);
   return `#!/bin/sh
 # ${marker}
 # The ACME client (lego) of the stack: obtains the site's certificate over HTTP-01 and renews it.
@@ -93,21 +103,52 @@ once() {
     fi
 }
 
-case \${1:-loop} in
+${m.metrics ? metricsFunction(m, m.metrics) : ''}case \${1:-loop} in
     loop)
         while :; do
             if once "\$${v.renewDays}"; then
-                echo "acme: next check in \$${v.checkEvery} s"
+${report(1, '                ')}                echo "acme: next check in \$${v.checkEvery} s"
                 sleep "\$${v.checkEvery}"
             else
-                echo "acme: the attempt failed; trying again in \$retry_after s" >&2
+${report(0, '                ')}                echo "acme: the attempt failed; trying again in \$retry_after s" >&2
                 sleep "\$retry_after"
             fi
         done ;;
-    now) once "\$${v.renewDays}" || { echo "acme: the attempt failed" >&2; exit 1; } ;;
-    renew) once 36500 --ari-disable || { echo "acme: the renewal failed" >&2; exit 1; } ;;
+    now) ${once(`"\$${v.renewDays}"`, 'the attempt failed')} ;;
+    renew) ${once('36500 --ari-disable', 'the renewal failed')} ;;
     status) /lego --path ${m.statePath} list ;;
     *) echo "usage: lego.sh [now|renew|status]" >&2; exit 2 ;;
 esac
+`;
+}
+
+/** The script's `report` function: the textfile metrics of the attempt just made and of the certificate lego holds. */
+function metricsFunction(m: AcmeScriptModel, x: NonNullable<AcmeScriptModel['metrics']>): string {
+  return `# For node_exporter's textfile collector: this attempt's time and outcome ($1: 1 or 0), and the expiry of
+# the certificate lego holds (lego list prints it as "2026-03-06 12:00:00 +0000 UTC"). Written beside and
+# renamed over the old file, so that a scrape never reads half of one; readable by node_exporter's user (it
+# holds times, nothing secret). A failure to write is reported and does not stop the loop.
+report() {
+    not_after=$(/lego --path ${m.statePath} list 2>/dev/null | awk -v name="$first" '
+        $1 == "Certificate" && $2 == "Name:" { this = ($3 == name) }
+        this && $1 == "Expiry" { print $3 " " $4; exit }')
+    (
+        umask 022
+        {
+            echo "# HELP ${x.attempt} When the ACME client last tried to obtain or renew the certificate."
+            echo "# TYPE ${x.attempt} gauge"
+            echo "${x.attempt} $(date +%s)"
+            echo "# HELP ${x.success} Whether that attempt succeeded (1) or failed (0)."
+            echo "# TYPE ${x.success} gauge"
+            echo "${x.success} $1"
+            if [ -n "$not_after" ]; then
+                echo "# HELP ${x.notAfter} When the certificate lego holds for $first expires."
+                echo "# TYPE ${x.notAfter} gauge"
+                echo "${x.notAfter} $(date -u -d "$not_after" +%s)"
+            fi
+        } > ${x.dir}/certificate.prom.new && mv ${x.dir}/certificate.prom.new ${x.dir}/certificate.prom
+    ) || echo "acme: could not write the metrics into ${x.dir}" >&2
+}
+
 `;
 }

@@ -237,10 +237,18 @@ export interface Ingress extends Obj<'networking.k8s.io/v1', 'Ingress'> {
   };
 }
 
+/** The Prometheus Operator's PodMonitor (a CustomResourceDefinition, not in kubernetes-types): the fields the base uses. */
+export interface PodMonitor extends Obj<'monitoring.coreos.com/v1', 'PodMonitor'> {
+  spec: {
+    selector: LabelSelector;
+    podMetricsEndpoints: { port: string; path: string; interval?: string }[];
+  };
+}
+
 /** Every object the target writes. */
 export type KubernetesObject =
   | Namespace | ConfigMap | PersistentVolumeClaim | Service | Deployment | StatefulSet | Job
-  | PodDisruptionBudget | HorizontalPodAutoscaler | NetworkPolicy | Ingress;
+  | PodDisruptionBudget | HorizontalPodAutoscaler | NetworkPolicy | Ingress | PodMonitor;
 
 /** `kustomization.yaml` (kustomize.config.k8s.io/v1beta1), the fields the base uses. */
 export interface Kustomization {

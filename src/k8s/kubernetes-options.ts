@@ -274,10 +274,42 @@ export interface KubernetesTargetOptions {
   readonly resources?: { readonly [service: string]: ResourceOptions };
   /** Options of the services added with `stack.addService`, by name. */
   readonly services?: { readonly [service: string]: KubernetesServiceOptions };
+  /**
+   * How the cluster's Prometheus finds web's metrics, and whether it may reach them. Web's pods carry the
+   * `prometheus.io/scrape`, `port` and `path` annotations in any case; nothing may connect to the metrics port
+   * until `scraperNamespace` names where the scraper runs.
+   * @default - the annotations only: no NetworkPolicy lets a scraper in
+   */
+  readonly metrics?: KubernetesMetricsOptions;
 }
+
+/** Web's metrics, scraped in the cluster. */
+export interface KubernetesMetricsOptions {
+  /**
+   * The namespace of the Prometheus that scrapes web's pods: a NetworkPolicy lets its pods (and theirs only)
+   * connect to web's metrics port, and to no other port of the stack.
+   * @default - none: the default-deny policy keeps every scraper out
+   * @example 'monitoring'
+   */
+  readonly scraperNamespace?: string;
+  /**
+   * Labels of the scraper's pods in that namespace, to let in those pods only.
+   * @default - every pod of `scraperNamespace`
+   * @example { 'app.kubernetes.io/name': 'prometheus' }
+   */
+  readonly scraperPodLabels?: { readonly [label: string]: string };
+  /**
+   * Also write a PodMonitor (monitoring.coreos.com/v1) for the Prometheus Operator, which selects web's pods
+   * and their metrics port. Its CustomResourceDefinition must be installed in the cluster, or the apply fails.
+   * @default false
+   */
+  readonly podMonitor?: boolean;
+}
+
+export const METRICS_OPTION_KEYS = optionKeys<KubernetesMetricsOptions>()({ scraperNamespace: true, scraperPodLabels: true, podMonitor: true });
 
 export const KUBERNETES_TARGET_OPTION_KEYS = optionKeys<KubernetesTargetOptions>()({
   namespace: true, createNamespace: true, clusterDomain: true, dnsResolver: true, webImage: true, webImageByTag: true, replicas: true,
   autoscaling: true, proxyReplicas: true, ingress: true, storage: true, externalDatabase: true, environment: true,
-  resources: true, services: true, trustedProxies: true, egress: true,
+  resources: true, services: true, trustedProxies: true, egress: true, metrics: true,
 });

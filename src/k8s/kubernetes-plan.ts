@@ -32,6 +32,8 @@ export interface KubernetesStackView {
   /** Undefined when uploads are in a bucket: then there is no media claim. */
   readonly mediaFiles?: ServedFiles;
   readonly healthPath: string;
+  /** Where web's pods serve their metrics (Prometheus' format), never through nginx. */
+  readonly metrics: { readonly port: number; readonly path: string };
   /** TLS ends in front of the stack (the stack's `tls`). */
   readonly tls: boolean;
   /** nginx serves HTTPS itself (tls mode files or acme): a single host's setup, not a cluster's. */
@@ -121,6 +123,14 @@ export class KubernetesPlan {
   public readonly trustedProxies: readonly string[];
   /** Connections out of the namespace beyond the wiring, each with the services whose pods may make it. */
   public readonly egress: readonly { readonly to: string; readonly ports: readonly number[]; readonly from: readonly string[] }[];
+  /**
+   * Web's metrics: its port (named `metrics` on the container), path, and who may scrape them (the pods of
+   * `scraperNamespace`, those with `scraperPodLabels` if given; nobody without it).
+   */
+  public readonly metrics: {
+    readonly port: number; readonly portName: string; readonly path: string;
+    readonly scraperNamespace?: string; readonly scraperPodLabels?: { readonly [label: string]: string }; readonly podMonitor: boolean;
+  };
   /** The Secret `npx projen k8s:secret` makes from `.env`; pods read their secret variables from it. */
   public readonly secretName: string;
   /** The ConfigMap of the non-secret variables. */
@@ -162,6 +172,10 @@ export class KubernetesPlan {
       // By default the pods of the code of this repository: they are the ones that send mail and call APIs.
       from: Array.isArray(e?.from) ? [...e.from] : stack.services.filter((s) => s.image === stack.web.image).map((s) => s.name),
     }));
+    this.metrics = {
+      ...stack.metrics, portName: 'metrics',
+      scraperNamespace: options.metrics?.scraperNamespace, scraperPodLabels: options.metrics?.scraperPodLabels, podMonitor: options.metrics?.podMonitor === true,
+    };
     this.secretName = `${dnsLabel(name)}-secrets`;
     this.configMapName = `${dnsLabel(name)}-environment`;
     this.nginxConfigMapName = `${k8sName(stack.nginx.name)}-site`;

@@ -78,6 +78,7 @@ export class KubernetesTarget extends Component {
       staticFiles: s.staticFiles,
       mediaFiles: s.mediaFiles,
       healthPath: s.healthPath,
+      metrics: { port: s.app.metricsPort, path: s.app.metricsPath },
       tls: s.tls !== undefined,
       tlsAtNginx: s.tls?.terminatesAtNginx ?? false,
       workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),

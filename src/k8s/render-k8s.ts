@@ -2,7 +2,7 @@ import { Document, isMap, isScalar, Scalar, YAMLMap } from 'yaml';
 import { Service } from '../model';
 import { NginxConfFile, NginxSite, renderNginxConf } from '../nginx';
 import {
-  ConfigMap, HorizontalPodAutoscaler, Ingress, KubernetesObject, Kustomization, Namespace, NetworkPolicy,
+  ConfigMap, HorizontalPodAutoscaler, Ingress, KubernetesObject, Kustomization, Namespace, NetworkPolicy, PodMonitor,
   PersistentVolumeClaim, PodDisruptionBudget, Service as K8sService,
 } from './k8s-types';
 import { k8sName, KubernetesPlan, shortHash } from './kubernetes-plan';
@@ -252,7 +252,46 @@ function networkPolicies(plan: KubernetesPlan): ManifestObject[] {
       } satisfies NetworkPolicy,
     });
   }
+  const m = plan.metrics;
+  if (m.scraperNamespace) {
+    const web = plan.stack.web;
+    policies.push({
+      comment: ` The scraper's pods (namespace ${m.scraperNamespace}) reach ${web.name}'s metrics port, and no other port of the stack.`,
+      object: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: `${k8sName(web.name)}-metrics-ingress`, namespace: plan.namespace, labels: plan.labels(web) },
+        spec: {
+          podSelector: { matchLabels: plan.selector(web) },
+          policyTypes: ['Ingress'],
+          ingress: [{
+            from: [{
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': m.scraperNamespace } },
+              ...(m.scraperPodLabels ? { podSelector: { matchLabels: { ...m.scraperPodLabels } } } : {}),
+            }],
+            ports: [{ port: m.port, protocol: 'TCP' }],
+          }],
+        },
+      } satisfies NetworkPolicy,
+    });
+  }
   return [...policies, ...egressPolicies(plan)];
+}
+
+/** The Prometheus Operator's way to find web's pods: their metrics port, by name, on every pod of web. */
+function podMonitor(plan: KubernetesPlan): ManifestObject {
+  const web = plan.stack.web;
+  return {
+    object: {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name: k8sName(web.name), namespace: plan.namespace, labels: plan.labels(web) },
+      spec: {
+        selector: { matchLabels: plan.selector(web) },
+        podMetricsEndpoints: [{ port: plan.metrics.portName, path: plan.metrics.path }],
+      },
+    } satisfies PodMonitor,
+  };
 }
 
 /**
@@ -363,6 +402,9 @@ export function renderKubernetes(plan: KubernetesPlan, marker: string): Kubernet
   for (const s of plan.services) manifests.push(workload(plan, s, checksums, marker));
   manifests.push({ path: 'network-policies.yaml', about: 'Who may connect to whom, in and out: nothing but what the stack\'s wiring needs, and DNS.', objects: networkPolicies(plan) });
   if (plan.ingress) manifests.push({ path: 'ingress.yaml', about: 'The Ingress in front of nginx.', objects: [ingress(plan)] });
+  if (plan.metrics.podMonitor) {
+    manifests.push({ path: 'pod-monitor.yaml', about: 'Web\'s metrics for the Prometheus Operator (needs its CustomResourceDefinitions).', objects: [podMonitor(plan)] });
+  }
   return {
     manifests,
     kustomization: { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: manifests.map((m) => m.path) },

@@ -182,7 +182,11 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     // The model's command replaces the image's CMD, as compose's does; the image's ENTRYPOINT stays.
     ...(service.entrypoint ? { command: [...service.entrypoint] } : {}),
     ...(plan.args(service) ? { args: [...plan.args(service)!] } : {}),
-    ...(service.port !== undefined ? { ports: [{ name: plan.portName(service), containerPort: service.port, protocol: 'TCP' as const }] } : {}),
+    ...(service.port !== undefined ? { ports: [
+      { name: plan.portName(service), containerPort: service.port, protocol: 'TCP' as const },
+      // Web's second port: its metrics, which no Service exposes; a scraper connects to each pod.
+      ...(service === plan.stack.web ? [{ name: plan.metrics.portName, containerPort: plan.metrics.port, protocol: 'TCP' as const }] : []),
+    ] } : {}),
     ...(env.length > 0 ? { env } : {}),
     ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
     resources: resources(plan.resources(service)),
@@ -331,7 +335,7 @@ function metadata(plan: KubernetesPlan, service: Service, annotations: Record<st
   };
 }
 
-/** Pod template annotations: a hash of each ConfigMap the pods read, so that a change rolls them. */
+/** Pod template annotations: a hash of each ConfigMap the pods read, so that a change rolls them (and web's scrape annotations). */
 function withChecksums(template: PodTemplateSpec, checksums: Record<string, string>): PodTemplateSpec {
   return Object.keys(checksums).length === 0 ? template : { ...template, metadata: { ...template.metadata, annotations: checksums } };
 }
@@ -354,9 +358,17 @@ export function renderDeployment(plan: KubernetesPlan, service: Service, checksu
         ? { type: 'Recreate' }
         // A new pod is ready before an old one goes: never fewer than the wanted number serve.
         : { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template: withChecksums(podTemplate(plan, service), checksums),
+      template: withChecksums(podTemplate(plan, service), { ...checksums, ...(service === plan.stack.web ? scrapeAnnotations(plan) : {}) }),
     },
   };
+}
+
+/**
+ * The annotations by which a Prometheus with the usual Kubernetes pod discovery (the community Helm chart's,
+ * and most examples') finds web's pods and scrapes each at its metrics address.
+ */
+function scrapeAnnotations(plan: KubernetesPlan): Record<string, string> {
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(plan.metrics.port), 'prometheus.io/path': plan.metrics.path };
 }
 
 /** PostgreSQL as a StatefulSet of one, its data on a claim made from the template (retained when the set is deleted). */

@@ -3,7 +3,7 @@ import { Image } from '../model';
 import { checkConnectionBudget } from '../postgres';
 import {
   AUTOSCALING_OPTION_KEYS, EGRESS_RULE_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS, KUBERNETES_SERVICE_OPTION_KEYS,
-  KUBERNETES_TARGET_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
+  KUBERNETES_TARGET_OPTION_KEYS, METRICS_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
 } from './kubernetes-options';
 import { k8sName, KubernetesPlan } from './kubernetes-plan';
 import { kubernetesSite } from './render-k8s';
@@ -117,6 +117,7 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
       if (!isCidr(cidr, 'optional')) problems.push({ component: COMPONENT, field: `trustedProxies[${i}]`, value: cidr, allowed: `an address or CIDR range: ${POD_NETWORKS}` });
     });
   }
+  problems.push(...validateMetrics(plan));
   if (o.egress !== undefined && !Array.isArray(o.egress)) {
     problems.push({ component: COMPONENT, field: 'egress', value: o.egress, allowed: 'a list of { to: \'203.0.113.25/32\', ports: [587] }' });
   } else {
@@ -263,6 +264,42 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
     } else {
       claimNames.set(k8sName(v.name), v.name);
     }
+  }
+  return problems;
+}
+
+/** A label's key (an optional DNS-subdomain prefix and a name) and value, as the API accepts them. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function validateMetrics(plan: KubernetesPlan): Problem[] {
+  const m = plan.options.metrics;
+  if (m === undefined) return [];
+  if (m === null || typeof m !== 'object') return [{ component: COMPONENT, field: 'metrics', value: m, allowed: '{ scraperNamespace: \'monitoring\' }' }];
+  const problems = checkOptionKeys(`${COMPONENT} metrics`, m, METRICS_OPTION_KEYS);
+  if (m.scraperNamespace !== undefined) {
+    problems.push(...matches('metrics.scraperNamespace', m.scraperNamespace, DNS_LABEL, 'the name of the namespace Prometheus runs in, a DNS label such as monitoring'));
+  }
+  if (m.scraperPodLabels !== undefined) {
+    const labels = m.scraperPodLabels;
+    if (m.scraperNamespace === undefined) {
+      problems.push({ component: COMPONENT, field: 'metrics.scraperPodLabels', value: labels, allowed: 'labels of the pods of metrics.scraperNamespace: give that namespace too' });
+    }
+    if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || Object.keys(labels).length === 0) {
+      problems.push({ component: COMPONENT, field: 'metrics.scraperPodLabels', value: labels, allowed: 'one or more labels, such as { \'app.kubernetes.io/name\': \'prometheus\' }' });
+    } else {
+      for (const [key, value] of Object.entries(labels)) {
+        const slash = key.lastIndexOf('/');
+        const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+        if ((prefix !== undefined && !DNS_SUBDOMAIN.test(prefix)) || !LABEL_NAME.test(name) || typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+          problems.push({ component: COMPONENT, field: `metrics.scraperPodLabels["${key}"]`, value,
+            allowed: 'a label: a key of letters, digits, "-", "_" and "." (an optional DNS prefix and "/" before it), a value of at most 63 of those characters' });
+        }
+      }
+    }
+  }
+  if (m.podMonitor !== undefined && typeof m.podMonitor !== 'boolean') {
+    problems.push({ component: COMPONENT, field: 'metrics.podMonitor', value: m.podMonitor, allowed: 'true or false' });
   }
   return problems;
 }

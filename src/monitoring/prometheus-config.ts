@@ -24,6 +24,8 @@ export interface PrometheusModel {
   readonly alerts: AlertThresholds;
   /** nginx's and PostgreSQL's exporters, when the stack runs them. */
   readonly exporters?: ExporterTargets;
+  /** node_exporter, when the stack runs it: the volumes it mounts under `volumesDir/<name>` are labelled volume="<name>". */
+  readonly node?: { readonly job: string; readonly host: string; readonly port: number; readonly volumesDir: string };
 }
 
 export interface AlertThresholds {
@@ -80,6 +82,9 @@ export const EXTERNAL_METRICS = {
   /** node_exporter's free and total bytes of the file system holding the database volume. */
   diskAvailable: 'node_filesystem_avail_bytes',
   diskSize: 'node_filesystem_size_bytes',
+  /** The ACME client's last attempt to obtain or renew the certificate: when, and whether it succeeded (1) or not (0). */
+  renewalAttempt: 'tau_certificate_renewal_last_attempt_timestamp_seconds',
+  renewalSuccess: 'tau_certificate_renewal_last_attempt_success',
 } as const;
 
 const seconds = (d: Duration) => `${d.toSeconds()}s`;
@@ -97,6 +102,13 @@ export function prometheusConfig(m: PrometheusModel): Record<string, unknown> {
         dns_sd_configs: [{ names: [m.web.host], type: 'A', port: m.web.port, refresh_interval: seconds(m.scrapeInterval) }],
       },
       ...exporterScrapeConfigs(m.exporters ?? {}),
+      ...(m.node ? [{
+        job_name: m.node.job,
+        static_configs: [{ targets: [`${m.node.host}:${m.node.port}`] }],
+        // node_exporter names a file system by where it mounts it: /volumes/database becomes volume="database",
+        // what the rules select, whatever the volume is called on the host.
+        metric_relabel_configs: [{ source_labels: ['mountpoint'], regex: `${m.node.volumesDir}/(.+)`, target_label: 'volume', replacement: '$1' }],
+      }] : []),
       { job_name: 'prometheus', static_configs: [{ targets: ['127.0.0.1:9090'] }] },
     ],
   };
@@ -150,6 +162,14 @@ export function alertRules(m: PrometheusModel): Record<string, unknown> {
             expr: `${EXTERNAL_METRICS.certificateNotAfter} - time() < ${a.certificateDays} * 86400`,
             labels: { severity: 'warning' },
             annotations: { summary: `The certificate expires in less than ${a.certificateDays} days: renewal is failing.` },
+          },
+          {
+            alert: 'CertificateRenewalFailing',
+            // The ACME client tries again a minute after a failure: one that lasts half an hour is not a blip.
+            expr: `${EXTERNAL_METRICS.renewalSuccess} == 0`,
+            for: '30m',
+            labels: { severity: 'warning' },
+            annotations: { summary: 'The ACME client\'s attempts to obtain or renew the certificate fail: `docker compose logs acme` says why.' },
           },
           {
             alert: 'BackupTooOld',

@@ -54,6 +54,11 @@ export interface StackOpsModel {
   readonly backups: { readonly dir: string; readonly keep: number };
   /** pgBackRest's WAL archiving in the db container; undefined when turned off. */
   readonly archive?: WalArchiveModel;
+  /**
+   * Where, in the db container, backup.sh writes the time of its last success for node_exporter's textfile
+   * collector, and the metric's name; undefined without monitoring.
+   */
+  readonly metrics?: { readonly dir: string; readonly name: string };
 }
 
 /** The lines every script starts with: where it runs, and how it calls docker and compose. */
@@ -150,7 +155,20 @@ mv "$dir.partial" "$dir"
 
 # Keep the newest ${m.backups.keep}.
 find "${m.backups.dir}" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T*Z' | sort | head -n -${m.backups.keep} | xargs -r rm -rf
-${m.archive ? archiveBackup(m, m.archive) : ''}echo "backup: $dir ($(du -sh "$dir" | cut -f1))"
+${m.archive ? archiveBackup(m, m.archive) : ''}${m.metrics ? backupMetric(m, m.metrics) : ''}echo "backup: $dir ($(du -sh "$dir" | cut -f1))"
+`;
+}
+
+/** backup.sh's last step: the time of this success, for node_exporter's textfile collector. */
+function backupMetric(m: OpsModel, x: NonNullable<StackOpsModel['metrics']>): string {
+  return `
+# The time of this success, for node_exporter's textfile collector (the BackupTooOld alert reads it), written
+# into the collector's directory as the db container mounts it: beside, then renamed over the old file, so that
+# a scrape never reads half of one. As root there (the directory's owner; the server's user cannot write it);
+# readable by node_exporter's user, unlike the backups: it holds a time, nothing of the data.
+# shellcheck disable=SC2086,SC2016  # COMPOSE is a command; the quoted variables are the container's
+$COMPOSE exec -T --user 0 ${m.db.service} sh -c 'umask 022 && printf "# HELP %s When ops/backup.sh last finished a backup.\\n# TYPE %s gauge\\n%s %s\\n" "$1" "$1" "$1" "$2" > "$3.new" && mv "$3.new" "$3"' \\
+  sh ${x.name} "$(date -u +%s)" ${x.dir}/backup.prom
 `;
 }
 

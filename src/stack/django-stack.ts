@@ -12,6 +12,7 @@ import { EnvContract, Network, NetworkOptions, Service, ServiceOptions, Volume, 
 import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
 import { Monitoring, MonitoringOptions } from './parts/monitoring';
+import { EXTERNAL_METRICS } from '../monitoring';
 import { NginxOptions, NginxProxy } from './parts/nginx-proxy';
 import { OpsScripts } from '../ops';
 import { checkConnectionBudget } from '../postgres';
@@ -192,7 +193,12 @@ export class DjangoStack extends Component {
       database: this.postgres.service && this.postgres.superuserEnv ? {
         service: this.postgres.service, superuser: this.postgres.superuserEnv.user, env: this.postgres.env, maxConnections: this.postgres.maxConnections,
       } : undefined,
+      databaseVolume: this.postgres.data,
     }));
+    // What node_exporter's textfile collector reads: the ACME client's certificate, and ops/backup.sh's last
+    // success, which it writes through the db container (it runs there already).
+    if (this.https?.acme) this.https.writeMetricsTo(this.monitoring.writeMetricsFrom(this.https.acme));
+    const backupMetrics = this.postgres.service && this.monitoring.writeMetricsFrom(this.postgres.service);
 
     this.composeFile = new ComposeFile(this, () => ({
       services: this.services, volumes: this.volumes, networks: this.networks, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs,
@@ -225,6 +231,7 @@ export class DjangoStack extends Component {
       },
       backups,
       archive: this.postgres.archive?.model,
+      metrics: backupMetrics ? { dir: backupMetrics, name: EXTERNAL_METRICS.backupLastSuccess } : undefined,
     }), { database: this.postgres.service !== undefined, drill: this.postgres.archive !== undefined });
     new EnvExampleFile(this, this.env, FILES);
     this.dockerIgnore = new DockerIgnore(this, [

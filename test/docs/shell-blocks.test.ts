@@ -26,14 +26,32 @@ export function words(command: string): string[] {
   return out;
 }
 
+/** A line's simple commands: split at && and | outside quotes. */
+function pipeline(line: string): string[] {
+  const parts = [''];
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quote) quote = ch === quote ? '' : quote;
+    else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '|' || (ch === '&' && line[i + 1] === '&')) {
+      if (ch === '&') i++;
+      parts.push('');
+      continue;
+    }
+    parts[parts.length - 1] += ch;
+  }
+  return parts.map((p) => p.trim());
+}
+
 /** The simple commands of a block's lines: comments, crontab schedules and redirections taken off, split at && and |. */
 export function commands(code: string): string[][] {
-  return code.split('\n')
+  return code.replace(/\\\n\s*/g, ' ').split('\n')
     .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
     .filter((line) => line)
     // A crontab line: five schedule fields, then the command.
     .map((line) => line.replace(/^(\S+\s+){5}(?=cd )/, ''))
-    .flatMap((line) => line.split(/\s*(?:&&|\|)\s*/))
+    .flatMap(pipeline)
     .map((c) => words(c.replace(/\s*\d?>>?\s*\S+/g, '')))
     .filter((w) => w.length > 0);
 }
@@ -48,17 +66,26 @@ interface Context {
   objects: Set<string>;
   labels: Set<string>;
   namespaces: Set<string>;
+  /** The files the services mount: the path in the container, and the file of the stack's it is. */
+  mounts: Map<string, string>;
 }
 
 function contextOf(page: string): Context {
   const examples = blocksOf('ts').filter((b) => b.page === page).map((b) => runExample(b.code, !declaresStack(b.code)));
-  const c: Context = { services: new Set(), tasks: new Set(), files: new Map(), objects: new Set(), labels: new Set(), namespaces: new Set() };
+  const c: Context = { services: new Set(), tasks: new Set(), files: new Map(), objects: new Set(), labels: new Set(), namespaces: new Set(), mounts: new Map() };
   const trees: Array<(path: string) => string | undefined> = [
     (path) => (existsSync(join(ROOT, path)) && statSync(join(ROOT, path)).isFile() ? readFileSync(join(ROOT, path), 'utf-8') : undefined),
     ...examples.map((files) => (path: string) => files[path]),
   ];
   for (const read of trees) {
-    for (const name of Object.keys(parse(read('docker-compose.yml') ?? '{}').services ?? {})) c.services.add(name);
+    const services: Record<string, { volumes?: Array<string | { source?: string; target: string }> }> = parse(read('docker-compose.yml') ?? '{}').services ?? {};
+    for (const [name, service] of Object.entries(services)) {
+      c.services.add(name);
+      for (const v of service.volumes ?? []) {
+        const [source, target] = typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target];
+        if (source.startsWith('./') && !c.mounts.has(target)) c.mounts.set(target, source.slice(2));
+      }
+    }
     for (const name of Object.keys(JSON.parse(read('.projen/tasks.json') ?? '{"tasks":{}}').tasks)) c.tasks.add(name);
   }
   for (const files of [Object.fromEntries(listK8s().map((p) => [p, readFileSync(join(ROOT, p), 'utf-8')])), ...examples]) {
@@ -123,11 +150,12 @@ function checkCompose(args: string[], c: Context, flagsIn: (path: string, flags:
       // A script of the repository run in the container: it must be one the stack writes, with the subcommand it takes.
       const script = operands.find((a) => /\.sh$/.test(a));
       if (script) {
-        const path = [...c.files.keys()].find((p) => script === p || script.endsWith(`/${p}`));
-        if (!path) problems.push(`no stack writes ${script}`);
+        const path = c.mounts.get(script);
+        const text = path === undefined ? undefined : c.files.get(path) ?? (existsSync(join(ROOT, path)) ? readFileSync(join(ROOT, path), 'utf-8') : undefined);
+        if (text === undefined) problems.push(`no stack mounts a file of its own at ${script}`);
         else {
           const sub2 = operands[operands.indexOf(script) + 1];
-          if (sub2 && !c.files.get(path)!.includes(`${sub2})`)) problems.push(`${path} has no subcommand ${sub2}`);
+          if (sub2 && !text.includes(`${sub2})`)) problems.push(`${path} has no subcommand ${sub2}`);
         }
       }
       break;
@@ -189,7 +217,7 @@ describe('the checker', () => {
     ['kubectl -n tau rollout status deployment/api', 'no deployment/api'],
     ['kubectl -n tau-prod get pods', 'no namespace tau-prod'],
     ['curl http://localhost', 'a command this test does not know'],
-    ['docker compose exec nginx /bin/sh /nginx/renew.sh now', 'no stack writes /nginx/renew.sh'],
+    ['docker compose exec nginx /bin/sh /nginx/renew.sh now', 'no stack mounts a file of its own at /nginx/renew.sh'],
   ])('refuses %s', (line, problem) => {
     expect(commands(line).flatMap((argv) => check(argv, c)).join('\n')).toContain(problem);
   });

@@ -6,10 +6,12 @@ import { tmpdir } from 'os';
 import { basename, dirname, join, resolve } from 'path';
 import { connect as tlsConnect } from 'tls';
 import { LogLevel, Project } from 'projen';
-import { DjangoStack, DjangoStackOptions } from '../../src/internal';
+import { DjangoStack, DjangoStackOptions, Duration } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
+import { certificateExpiryCheck, renewalOutcomeCheck } from './node-metrics';
+import { images as monitoringImages, MONITORING_IMAGES } from './observability';
 import { expect } from './smoke';
 
 /**
@@ -95,7 +97,8 @@ function images(tools: { bin: string; pebbleTest: string }): void {
 /** The stack in a copy of the repository, synthesized with `tls`. */
 function synthesize(dir: string, tls: DjangoStackOptions['tls']): void {
   const project = new Project({ name: 'tau-https', outdir: dir, logging: { level: LogLevel.OFF } });
-  new DjangoStack(project, { ...TAU, hosts: [DOMAIN], tls });
+  // With monitoring (scraped every 2 s): the certificate's expiry reaches Prometheus (M4).
+  new DjangoStack(project, { ...TAU, hosts: [DOMAIN], tls, monitoring: { scrapeInterval: Duration.seconds(2) } });
   project.synth();
 }
 
@@ -205,6 +208,7 @@ function testssl(port: number): { lines: string[]; vulnerable: string[] } {
 export async function runHttps(log: (line: string) => void, check: (name: string, body: () => Promise<string>) => Promise<void>): Promise<void> {
   const tools = acmeTools();
   images(tools);
+  monitoringImages();
   const dir = copyRepository('tau-e2e-https-');
   chmodSync(dir, 0o755);
   // checkEvery left at its default (12 h): a certificate that comes sooner after a failed attempt comes from the retry.
@@ -215,7 +219,7 @@ export async function runHttps(log: (line: string) => void, check: (name: string
   const httpsPort = Number(stack.config.services[stack.front.service].ports!.find((p) => String(p.target) === '443')!.published);
   log(`https stack (tls: acme, hosts: ${DOMAIN}; pebble ${basename(dirname(tools.bin))}): ${stack.services.join(', ')}`);
   try {
-    stack.standIns([LEGO_IMAGE, PEBBLE_IMAGE]);
+    stack.standIns([LEGO_IMAGE, PEBBLE_IMAGE, ...MONITORING_IMAGES]);
     stack.build();
     await stack.up();
     let roots = '';
@@ -233,6 +237,7 @@ export async function runHttps(log: (line: string) => void, check: (name: string
       expect(challenges.length > 0, 'nginx served no ACME challenge');
       return `serial ${firstSerial} served ${took} s after up; nginx served ${challenges.length} challenge request(s); https://${DOMAIN}/healthz -> 200 trusting only pebble's root, HSTS ${r.headers['strict-transport-security']}`;
     });
+    await certificateExpiryCheck(stack, check, httpsPort, DOMAIN);
     await check('H2. http redirects to https, except the ACME challenge path', async () => {
       const plain = await new Promise<{ status: number; location: string }>((ok, fail) => {
         const req = httpRequest({ host: '127.0.0.1', port: stack.front.port, path: '/graphql/?x=1', headers: { Host: DOMAIN }, agent: false }, (res) => {
@@ -314,6 +319,7 @@ export async function runHttps(log: (line: string) => void, check: (name: string
       expect(published.length === 1 && lines.indexOf(published[0]) > failed, `"published" before the failed attempt's retry, or more than once:\n${said.join('\n')}`);
       return `lego failed ${(failedAfter / 1000).toFixed(0)} s after the client started (pebble stopped), nothing published, HTTPS down; serial ${serial} served ${took} s after pebble came up (the retry 60 s after the failure). The ACME client said:\n${said.map((l) => `      ${l}`).join('\n')}`;
     });
+    await renewalOutcomeCheck(stack, check);
     await check('H5. files mode: a certificate made with openssl, served', async () => {
       const certs = join(dir, 'certs');
       mkdirSync(certs, { recursive: true });

@@ -1,12 +1,12 @@
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { request as httpRequest } from 'http';
-import { tmpdir } from 'os';
+import { chmodSync, readFileSync, rmSync } from 'fs';
 import { join } from 'path';
+import { request as httpRequest } from 'http';
 import { LogLevel, Project } from 'projen';
 import { DjangoStack, Duration, EXPORTER_IMAGES } from '../../src/internal';
 import { TAU } from '../helpers/synth';
 import { copyRepository } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
+import { imageFromGoBuild, NODE_EXPORTER_IMAGE, nodeExporterImage, nodeMetricsChecks } from './node-metrics';
 import { expect } from './smoke';
 
 /**
@@ -17,61 +17,33 @@ import { expect } from './smoke';
  * Prometheus must count it, the logs must never hold the secret, and a stopped database must fire its alert.
  */
 
-const PROMETHEUS_IMAGE = 'prom/prometheus:v3.16.0';
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.16.0';
 const SECRET = 'tau-obs-secret-4f9c1e';
 /** The stack's max_connections, other than the default: the alert and O5 must take the model's. */
 const MAX_CONNECTIONS = 90;
 /** The app's database: the project's name, as the model derives it. */
 const DATABASE = String(TAU.django!.project).toLowerCase();
 
-export interface Outcome { passed: number; failed: number }
-
-/** The last line a build script prints: the folder of its binaries. */
-function built(script: string): string {
-  const r = run('bash', [join(__dirname, '..', 'prometheus', script)], { timeoutMs: 1_800_000 });
-  expect(r.code === 0, `test/prometheus/${script}: ${r.output.slice(-2000)}`);
-  return r.output.trim().split('\n').pop()!;
-}
-
-/**
- * An image of static binaries on the python stand-in (a Debian base with /bin/sh, as the upstream
- * busybox-based images have), laid out as the upstream image: `binaries` from `bin` to their paths, then
- * the Dockerfile's `lines`.
- */
-function binaryImage(tag: string, bin: string, binaries: Record<string, string>, lines: string[]): void {
-  const base = 'python:3.12-slim';
-  const r = run('bash', [join(__dirname, '..', 'engine', 'standin-images.sh'), base], { timeoutMs: 900_000 });
-  expect(r.code === 0, `stand-in ${base}: ${r.output}`);
-  const context = mkdtempSync(join(tmpdir(), 'tau-e2e-image-'));
-  try {
-    for (const b of Object.keys(binaries)) copyFileSync(join(bin, b), join(context, b));
-    writeFileSync(join(context, 'Dockerfile'), [
-      `# Stand-in for ${tag}: the same static binaries, where the upstream image has them.`,
-      `FROM ${base}`,
-      ...Object.entries(binaries).map(([b, path]) => `COPY ${b} ${path}`),
-      ...lines,
-      '',
-    ].join('\n'));
-    const b = run(DOCKER, ['build', '--tag', tag, context], { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: 600_000 });
-    expect(b.code === 0, `docker build ${tag}: ${b.output.slice(-2000)}`);
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
-}
-
-function images(): void {
-  binaryImage(PROMETHEUS_IMAGE, built('build.sh'), { prometheus: '/bin/', promtool: '/bin/' }, [
+/** The images of Prometheus and of nginx's and PostgreSQL's exporters, made from the binaries built here. */
+export function images(): void {
+  imageFromGoBuild('build.sh', PROMETHEUS_IMAGE, ['prometheus', 'promtool'], [
+    'COPY prometheus promtool /bin/',
     'RUN mkdir -p /prometheus /etc/prometheus && chown nobody:nogroup /prometheus',
     'USER nobody',
     'WORKDIR /prometheus',
     'ENTRYPOINT ["/bin/prometheus"]',
   ]);
-  const exporters = built('build-exporters.sh');
   // The upstream image is FROM scratch, run as 1001:1001.
-  binaryImage(EXPORTER_IMAGES.nginx, exporters, { 'nginx-prometheus-exporter': '/usr/bin/' }, ['USER 1001:1001', 'ENTRYPOINT ["/usr/bin/nginx-prometheus-exporter"]']);
+  imageFromGoBuild('build-exporters.sh', EXPORTER_IMAGES.nginx, ['nginx-prometheus-exporter'],
+    ['COPY nginx-prometheus-exporter /usr/bin/', 'USER 1001:1001', 'ENTRYPOINT ["/usr/bin/nginx-prometheus-exporter"]']);
   // The upstream image is busybox's, run as nobody.
-  binaryImage(EXPORTER_IMAGES.postgres, exporters, { postgres_exporter: '/bin/' }, ['USER nobody', 'ENTRYPOINT ["/bin/postgres_exporter"]']);
+  imageFromGoBuild('build-exporters.sh', EXPORTER_IMAGES.postgres, ['postgres_exporter'],
+    ['COPY postgres_exporter /bin/', 'USER nobody', 'ENTRYPOINT ["/bin/postgres_exporter"]']);
+  nodeExporterImage();
 }
+
+/** Every image `images()` makes. */
+export const MONITORING_IMAGES = [PROMETHEUS_IMAGE, ...Object.values(EXPORTER_IMAGES), NODE_EXPORTER_IMAGE];
 
 /** One request through nginx: its status. */
 function send(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<number> {
@@ -114,7 +86,7 @@ export async function runObservability(log: (line: string) => void, check: (name
   const port = stack.front.port;
   log(`observability stack: ${stack.services.join(', ')}`);
   try {
-    stack.standIns([PROMETHEUS_IMAGE, ...Object.values(EXPORTER_IMAGES)]);
+    stack.standIns(MONITORING_IMAGES);
     stack.build();
     await stack.up();
     await waitFor('Prometheus scrapes web', 60_000, () => (query(stack, 'up{job="web"}')[0] === 1 ? true : undefined));
@@ -164,6 +136,9 @@ export async function runObservability(log: (line: string) => void, check: (name
       return `${all.split('\n').length} log lines of ${stack.services.length} services, none with the secret (sent in a cookie, Authorization, a query and a password); ` +
         `request ${nginxLine.request_id}: nginx ${nginxLine.status} in ${nginxLine.duration} s, web view ${webLine.view} ${webLine.status} in ${webLine.duration} s`;
     });
+
+    // The database volume's disk and the last backup, while the database runs.
+    await nodeMetricsChecks(stack, check);
 
     // (O5-O7 run before O4, which stops the database.)
     await waitFor('Prometheus scrapes both exporters', 60_000, () => (query(stack, 'up{job=~"nginx|postgres"} == 1').length === 2 ? true : undefined));

@@ -61,7 +61,7 @@ describe('the kustomize base, rendered from the stack model', () => {
     // No command or args: the image's entrypoint and CMD (Gunicorn), as compose runs it.
     expect(c.command).toBeUndefined();
     expect(c.args).toBeUndefined();
-    expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }, { name: 'metrics', containerPort: 9000, protocol: 'TCP' }]);
     expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 5 });
     expect(c.livenessProbe).toMatchObject({ tcpSocket: { port: 'http' } });
     expect(c.securityContext).toEqual({
@@ -313,6 +313,46 @@ describe('one value in the model, every manifest that depends on it', () => {
     expect(rules('nginx')).toEqual([expect.anything(), { to: [{ ipBlock: { cidr: '198.51.100.0/24' } }], ports: [{ port: 443, protocol: 'TCP' }] }]);
   });
 
+  test('web\'s metrics: scrape annotations and a named port on its pods, no Service; by default no policy lets a scraper in', () => {
+    const objects = baseObjects(synthWithTarget().outdir);
+    const web = find(objects, 'Deployment', 'web');
+    expect(web.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9000', 'prometheus.io/path': '/metrics' });
+    expect(container(web).ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }, { name: 'metrics', containerPort: 9000, protocol: 'TCP' }]);
+    expect(find(objects, 'Deployment', 'nginx').spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    expect(objects.filter((o) => o.kind === 'NetworkPolicy' && JSON.stringify(o.spec).includes('9000'))).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'PodMonitor')).toEqual([]);
+  });
+
+  test('metrics.scraperNamespace: the scraper\'s pods reach web\'s metrics port only; podMonitor writes a PodMonitor on that port', () => {
+    const { outdir } = synthWithTarget(TAU, { ...TAU_K8S, metrics: { scraperNamespace: 'monitoring', scraperPodLabels: { 'app.kubernetes.io/name': 'prometheus' }, podMonitor: true } });
+    const objects = baseObjects(outdir);
+    const selector = { matchLabels: { 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/part-of': 'tau' } };
+    expect(find(objects, 'NetworkPolicy', 'web-metrics-ingress').spec).toEqual({
+      podSelector: selector, policyTypes: ['Ingress'],
+      ingress: [{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+        ports: [{ port: 9000, protocol: 'TCP' }],
+      }],
+    });
+    // No other policy names the scraper's namespace.
+    expect(objects.filter((o) => JSON.stringify(o).includes('"monitoring"')).map((o) => o.metadata.name)).toEqual(['web-metrics-ingress']);
+    expect(find(objects, 'PodMonitor', 'web')).toMatchObject({
+      apiVersion: 'monitoring.coreos.com/v1', metadata: { namespace: 'tau' },
+      spec: { selector, podMetricsEndpoints: [{ port: 'metrics', path: '/metrics' }] },
+    });
+    expect(parse(readFileSync(join(outdir, 'k8s/kustomization.yaml'), 'utf-8')).resources).toContain('pod-monitor.yaml');
+  });
+
+  test('a changed metrics port reaches the container, the annotations and the scrape policy', () => {
+    const objects = baseObjects(synthWithTarget({ ...TAU, web: { port: 8000, metricsPort: 9102 } }, { ...TAU_K8S, metrics: { scraperNamespace: 'monitoring' } }).outdir);
+    const web = find(objects, 'Deployment', 'web');
+    expect(web.spec.template.metadata.annotations['prometheus.io/port']).toBe('9102');
+    expect(container(web).ports[1]).toEqual({ name: 'metrics', containerPort: 9102, protocol: 'TCP' });
+    expect(find(objects, 'NetworkPolicy', 'web-metrics-ingress').spec.ingress).toEqual([{
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9102, protocol: 'TCP' }],
+    }]);
+  });
+
   test('an external database is reached on its port, at whatever address its name has', () => {
     const objects = baseObjects(synthWithTarget(TAU, { ...TAU_K8S, externalDatabase: { host: 'tau.cluster-1.db.example.com', port: 6432 } }).outdir);
     for (const name of ['web', 'migrate']) {
@@ -431,6 +471,17 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
     refuse(() => ({ egress: [{ to: '203.0.113.25', ports: [0, 587], from: ['wbe'] }, { to: '::/0', ports: [], port: 25 }] }), new RegExp([
       'has 5 problems', 'egress\\[0\\]\\.to = "203.0.113.25"; an IPv4 or IPv6 range in CIDR notation', 'egress\\[0\\]\\.ports\\[0\\] = 0; a whole number from 1 to 65535',
       'egress\\[0\\]\\.from = "wbe"; a service of the cluster: db, migrate, web, nginx', 'egress\\[1\\]: port = 25; not an option', 'egress\\[1\\]\\.ports = \\[\\]; one or more TCP ports',
+    ].join('[^]*')));
+  });
+
+  test('metrics: a namespace by its name, labels of the scraper\'s pods with it, podMonitor a boolean', () => {
+    refuse(() => ({ metrics: { scraperNamespace: 'Monitoring', podMonitor: 'yes', scrapper: true } }), new RegExp([
+      'has 3 problems', 'kubernetes metrics: scrapper = true; not an option', 'metrics\\.scraperNamespace = "Monitoring"; the name of the namespace Prometheus runs in',
+      'metrics\\.podMonitor = "yes"; true or false',
+    ].join('[^]*')));
+    refuse(() => ({ metrics: { scraperPodLabels: { 'app/name/x': 'prometheus', ok: 'a b' } } }), new RegExp([
+      'has 3 problems', 'metrics\\.scraperPodLabels = [^;]*; labels of the pods of metrics\\.scraperNamespace: give that namespace too', 'metrics\\.scraperPodLabels\\["app/name/x"\\] = "prometheus"; a label',
+      'metrics\\.scraperPodLabels\\["ok"\\] = "a b"; a label',
     ].join('[^]*')));
   });
 

@@ -44,7 +44,7 @@ describe('with monitoring on', () => {
     expect(config.output).toContain('SUCCESS: 1 rule files found');
     expect(config.status).toBe(0);
     const rules = promtoolOn(files, 'check', 'rules', 'alerts.yml');
-    expect(rules.output).toContain('SUCCESS: 10 rules found');
+    expect(rules.output).toContain('SUCCESS: 11 rules found');
     expect(rules.status).toBe(0);
     expect(alertNames(files).slice(-3)).toEqual(['NginxDown', 'PostgresDown', 'PostgresConnectionsNearLimit']);
   });

@@ -4,6 +4,7 @@ import { checkDurationValue, Duration, ManagedFile, Problem } from '../../core';
 import { AcmeScriptModel, renderAcmeScript } from '../../acme';
 import { TLS_MODE_OPTIONS, Tls, TlsMode } from '../../django';
 import { Network, Service } from '../../model';
+import { EXTERNAL_METRICS } from '../../monitoring';
 import { HOST_NAME, HttpsSiteOptions } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
 
@@ -44,6 +45,7 @@ export class Https implements StackPart {
   public readonly siteOptions: HttpsSiteOptions;
   /** The ACME client, in `acme` mode. */
   public readonly acme?: Service;
+  private metrics?: AcmeScriptModel['metrics'];
 
   constructor(stack: PartScope, props: HttpsProps) {
     const { tls, nginx } = props;
@@ -87,7 +89,7 @@ export class Https implements StackPart {
       ...paths, certificateFile: ACME_CERTIFICATE, keyFile: ACME_KEY, retryAfter: ACME_RETRY_AFTER,
       vars: { server: vars.server.name, email: vars.email.name, domains: vars.domains.name, renewDays: vars.renewDays.name, checkEvery: vars.checkEvery.name, keyGroup: vars.keyGroup.name },
     };
-    new ManagedFile(stack, Https.ACME_SCRIPT, { executable: true, render: (marker) => renderAcmeScript(model, marker) });
+    new ManagedFile(stack, Https.ACME_SCRIPT, { executable: true, render: (marker) => renderAcmeScript({ ...model, metrics: this.metrics }, marker) });
     this.acme = stack.addService('acme', {
       image: tls.acmeImage,
       description: 'ACME client (lego): obtains the HTTPS certificate through nginx\'s port 80, renews it',
@@ -106,6 +108,16 @@ export class Https implements StackPart {
       // It reaches the ACME server (the internet), and the server reaches nginx on port 80.
       .joins(props.network)
       .dependsOn(nginx);
+  }
+
+  /**
+   * Has the ACME client write the certificate's expiry and its last attempt's outcome as textfile metrics into
+   * `dir` (a directory of its container that node_exporter reads); nothing when undefined.
+   */
+  public writeMetricsTo(dir: string | undefined): void {
+    this.metrics = dir === undefined ? undefined : {
+      dir, notAfter: EXTERNAL_METRICS.certificateNotAfter, attempt: EXTERNAL_METRICS.renewalAttempt, success: EXTERNAL_METRICS.renewalSuccess,
+    };
   }
 
   public validate(): Problem[] {

@@ -1,6 +1,6 @@
 import { posix } from 'path';
 import { checkDurationValue, checkOptionKeys, Duration, ManagedFile, optionKeys, Problem } from '../../core';
-import { Healthcheck, Service } from '../../model';
+import { Healthcheck, Service, Volume } from '../../model';
 import { AlertThresholds, alertRules, alertThresholds, ExporterTargets, prometheusConfig, PrometheusModel, renderYaml } from '../../monitoring';
 import { NginxSite } from '../../nginx';
 import { addNginxExporter, addPostgresExporter, EXPORTER_IMAGES, ExportedDatabase, ExporterOptions } from './exporters';
@@ -42,10 +42,16 @@ export interface MonitoringOptions {
    * @default - true with the stack's own database
    */
   readonly postgresExporter?: boolean | ExporterOptions;
+  /**
+   * The node_exporter image: the `node-exporter` service reports the database volume's free space and the
+   * metrics the stack's scripts write (the last backup, the certificate), and nothing else of the host.
+   * @default 'prom/node-exporter:v1.12.1'
+   */
+  readonly nodeExporterImage?: string;
 }
 
 export const MONITORING_OPTION_KEYS = optionKeys<MonitoringOptions>()({
-  enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true, nginxExporter: true, postgresExporter: true,
+  enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true, nginxExporter: true, postgresExporter: true, nodeExporterImage: true,
 });
 const ALERT_KEYS = optionKeys<AlertThresholds>()({ errorRatio: true, p99Latency: true, certificateDays: true, backupAge: true, databaseDiskFree: true, databaseConnections: true });
 const EXPORTER_KEYS = optionKeys<ExporterOptions>()({ image: true });
@@ -61,6 +67,8 @@ export interface MonitoringProps {
   readonly nginx: { readonly service: Service; readonly site: NginxSite };
   /** The stack's own database; undefined when it is external. */
   readonly database?: ExportedDatabase;
+  /** The database's data volume, when the stack runs the database: node_exporter reports its file system's space. */
+  readonly databaseVolume?: Volume;
 }
 
 /**
@@ -72,6 +80,18 @@ export class Monitoring implements StackPart {
   public static readonly DIR = 'monitoring';
   public static readonly CONTAINER_DIR = '/etc/prometheus';
   public static readonly PORT = 9090;
+  public static readonly NODE_EXPORTER_PORT = 9100;
+  /**
+   * Where node_exporter reads the `*.prom` files of its textfile collector, and where the services that write
+   * them (the ACME client, the db container for ops/backup.sh) mount the same volume.
+   */
+  public static readonly TEXTFILE_DIR = '/metrics';
+  /** Where node_exporter mounts each volume it reports on: `/volumes/<label>`, the series' `volume` label. */
+  public static readonly VOLUMES_DIR = '/volumes';
+  /** node_exporter, when `monitoring` is given and the stack runs its database. */
+  public readonly nodeExporter?: Service;
+  /** The textfile collector's directory, shared with the services that write metrics into it. */
+  public readonly textfiles?: Volume;
   public readonly config: ManagedFile;
   public readonly rules: ManagedFile;
   public readonly service?: Service;
@@ -91,6 +111,7 @@ export class Monitoring implements StackPart {
       rulesFile,
       alerts: options.alerts ?? {},
       exporters: props.options === undefined || props.options === false ? {} : this.addExporters(stack, props),
+      node: enabled && props.databaseVolume ? { job: 'node', host: 'node-exporter', port: Monitoring.NODE_EXPORTER_PORT, volumesDir: Monitoring.VOLUMES_DIR } : undefined,
     };
     const configPath = posix.join(Monitoring.DIR, 'prometheus.yml');
     this.config = new ManagedFile(stack, configPath, {
@@ -101,8 +122,8 @@ export class Monitoring implements StackPart {
     });
     this.rules = new ManagedFile(stack, posix.join(Monitoring.DIR, rulesFile), {
       render: (marker) => renderYaml(marker, [
-        'Alert rules. The app exports tau_http_*; the operations group reads metrics the stack does not export',
-        'yet (certificate expiry, last backup, the database volume\'s disk): each fires once something exports it.',
+        'Alert rules. The app exports tau_http_*; the operations group reads what node_exporter reports with',
+        '`monitoring` on: the database volume\'s disk, and the textfiles of ops/backup.sh and the ACME client.',
       ], alertRules(this.model)),
     });
     if (!enabled) return;
@@ -125,6 +146,43 @@ export class Monitoring implements StackPart {
       .mount('/prometheus', data)
       .mountFile(configPath, `${Monitoring.CONTAINER_DIR}/prometheus.yml`)
       .mountFile(this.rules.path, `${Monitoring.CONTAINER_DIR}/${rulesFile}`);
+    if (!this.model.node || !props.databaseVolume) return;
+
+    // node_exporter with every collector off but two: the file systems of what it mounts (the database volume,
+    // read-only; the series labelled volume="database" by the scrape's relabelling of the mount point) and the
+    // textfile collector (what ops/backup.sh and the ACME client write). Nothing of the host is mounted.
+    this.textfiles = stack.addVolume('metrics_textfiles', { description: 'Metrics written by the stack\'s scripts (the last backup, the certificate), read by node_exporter' });
+    const databaseAt = `${Monitoring.VOLUMES_DIR}/database`;
+    this.nodeExporter = stack.addService(this.model.node.host, {
+      image: options.nodeExporterImage ?? 'prom/node-exporter:v1.12.1',
+      port: Monitoring.NODE_EXPORTER_PORT,
+      description: 'node_exporter: the database volume\'s free space, and the metrics the stack\'s scripts write',
+      command: [
+        '--collector.disable-defaults',
+        '--collector.filesystem',
+        // Its own root, /etc's bind mounts and the kernel's file systems are not what anyone asks about.
+        `--collector.filesystem.mount-points-include=^${Monitoring.VOLUMES_DIR}/`,
+        '--collector.textfile',
+        `--collector.textfile.directory=${Monitoring.TEXTFILE_DIR}`,
+        `--web.listen-address=:${Monitoring.NODE_EXPORTER_PORT}`,
+      ],
+      // The image's user; it reads the textfiles (written world-readable) and stats the mounts, nothing more.
+      user: 'nobody',
+      limits: { memory: '64m', cpus: 0.25, pids: 32 },
+    });
+    this.nodeExporter
+      .mount(databaseAt, props.databaseVolume, { readOnly: true, note: 'Only its file system\'s size and free space are read' })
+      .mount(Monitoring.TEXTFILE_DIR, this.textfiles, { readOnly: true });
+  }
+
+  /**
+   * Lets `service` write textfile metrics: mounts the shared directory at TEXTFILE_DIR and returns that path,
+   * or undefined when no node_exporter reads them.
+   */
+  public writeMetricsFrom(service: Service): string | undefined {
+    if (!this.textfiles) return undefined;
+    service.mount(Monitoring.TEXTFILE_DIR, this.textfiles);
+    return Monitoring.TEXTFILE_DIR;
   }
 
   /**
