@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { connect as tlsConnect } from 'tls';
+import { EXPORTER_IMAGES } from '../../src/internal';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { script } from './operations';
 import { expect } from './smoke';
@@ -13,7 +14,7 @@ import { expect } from './smoke';
  * that ops/backup.sh and the ACME client write; the stack's own Prometheus scrapes it. Checks M1-M4.
  */
 
-export const NODE_EXPORTER_IMAGE = 'prom/node-exporter:v1.12.1';
+export const NODE_EXPORTER_IMAGE = EXPORTER_IMAGES.node;
 
 type Check = (name: string, body: () => Promise<string>) => Promise<void>;
 

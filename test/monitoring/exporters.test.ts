@@ -163,3 +163,11 @@ describe('which exporters run', () => {
     expect(files['.env']).not.toContain('POSTGRES_MONITOR_PASSWORD');
   });
 });
+
+test('each exporter is turned off, or given another image, by its own option', () => {
+  const off = parse(synthFiles({ ...TAU, monitoring: { nginxExporter: false, postgresExporter: false, nodeExporter: false } })['docker-compose.yml']);
+  expect(Object.keys(off.services).filter((s) => s.endsWith('exporter'))).toEqual([]);
+  const other = parse(synthFiles({ ...TAU, monitoring: { nodeExporter: { image: 'registry.example.com/node-exporter:v1.12.1' } } })['docker-compose.yml']);
+  expect(other.services['node-exporter'].image).toBe('registry.example.com/node-exporter:v1.12.1');
+  expect(other.services['nginx-exporter'].image).toBe(EXPORTER_IMAGES.nginx);
+});

@@ -41,7 +41,7 @@ describe('each kind of bad input is named with its component, field, value and w
     ['a certificate warning beyond the certificate\'s life', { ...TAU, monitoring: { alerts: { certificateDays: 120 } } }, /monitoring\.alerts: certificateDays = 120; a whole number of days from 1 to 89/],
     ['a scrape interval of a day', { ...TAU, monitoring: { scrapeInterval: Duration.days(1) } }, /monitoring: scrapeInterval = "1 d"; .*at least 1 s and at most 5 m/],
     ['a misspelt monitoring option', { ...TAU, monitoring: { retension: Duration.days(1) } as object }, /monitoring: retension/],
-    ['a node_exporter image that is no image reference', { ...TAU, monitoring: { nodeExporterImage: 'Node Exporter' } }, /service "node-exporter": image = "Node Exporter"/],
+    ['a node_exporter image that is no image reference', { ...TAU, monitoring: { nodeExporter: { image: 'Node Exporter' } } }, /service "node-exporter": image = "Node Exporter"/],
     ['a metrics port outside 1-65535', { ...TAU, web: { metricsPort: 0 } }, /web: metricsPort = 0; a port from 1 to 65535/],
     ['a connections share that is no share', { ...TAU, monitoring: { alerts: { databaseConnections: 1.5 } } }, /monitoring\.alerts: databaseConnections = 1\.5; a share between 0 and 1/],
     ['an exporter option that is neither a flag nor an object', { ...TAU, monitoring: { nginxExporter: 'yes' as never } }, /monitoring: nginxExporter = "yes"; true, false or \{ image \}/],

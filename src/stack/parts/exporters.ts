@@ -23,6 +23,7 @@ export interface ExporterOptions {
 export const EXPORTER_IMAGES = {
   nginx: 'nginx/nginx-prometheus-exporter:1.5.1',
   postgres: 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1',
+  node: 'prom/node-exporter:v1.12.1',
 } as const;
 
 /** The directory of nginx's status socket, in nginx's container and the exporter's: a volume only they mount. */

@@ -43,15 +43,16 @@ export interface MonitoringOptions {
    */
   readonly postgresExporter?: boolean | ExporterOptions;
   /**
-   * The node_exporter image: the `node-exporter` service reports the database volume's free space and the
-   * metrics the stack's scripts write (the last backup, the certificate), and nothing else of the host.
-   * @default 'prom/node-exporter:v1.12.1'
+   * node_exporter, with Prometheus in the stack and its own database: reports the database volume's free space
+   * and the metrics the stack's scripts write (the last backup, the certificate), and nothing else of the
+   * host; `false` for none (the disk, backup and certificate alerts then have no series).
+   * @default true
    */
-  readonly nodeExporterImage?: string;
+  readonly nodeExporter?: boolean | ExporterOptions;
 }
 
 export const MONITORING_OPTION_KEYS = optionKeys<MonitoringOptions>()({
-  enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true, nginxExporter: true, postgresExporter: true, nodeExporterImage: true,
+  enabled: true, image: true, scrapeInterval: true, retention: true, alerts: true, nginxExporter: true, postgresExporter: true, nodeExporter: true,
 });
 const ALERT_KEYS = optionKeys<AlertThresholds>()({ errorRatio: true, p99Latency: true, certificateDays: true, backupAge: true, databaseDiskFree: true, databaseConnections: true });
 const EXPORTER_KEYS = optionKeys<ExporterOptions>()({ image: true });
@@ -111,7 +112,7 @@ export class Monitoring implements StackPart {
       rulesFile,
       alerts: options.alerts ?? {},
       exporters: props.options === undefined || props.options === false ? {} : this.addExporters(stack, props),
-      node: enabled && props.databaseVolume ? { job: 'node', host: 'node-exporter', port: Monitoring.NODE_EXPORTER_PORT, volumesDir: Monitoring.VOLUMES_DIR } : undefined,
+      node: enabled && props.databaseVolume && options.nodeExporter !== false ? { job: 'node', host: 'node-exporter', port: Monitoring.NODE_EXPORTER_PORT, volumesDir: Monitoring.VOLUMES_DIR } : undefined,
     };
     const configPath = posix.join(Monitoring.DIR, 'prometheus.yml');
     this.config = new ManagedFile(stack, configPath, {
@@ -154,7 +155,7 @@ export class Monitoring implements StackPart {
     this.textfiles = stack.addVolume('metrics_textfiles', { description: 'Metrics written by the stack\'s scripts (the last backup, the certificate), read by node_exporter' });
     const databaseAt = `${Monitoring.VOLUMES_DIR}/database`;
     this.nodeExporter = stack.addService(this.model.node.host, {
-      image: options.nodeExporterImage ?? 'prom/node-exporter:v1.12.1',
+      image: (typeof options.nodeExporter === 'object' ? options.nodeExporter.image : undefined) ?? EXPORTER_IMAGES.node,
       port: Monitoring.NODE_EXPORTER_PORT,
       description: 'node_exporter: the database volume\'s free space, and the metrics the stack\'s scripts write',
       command: [
@@ -198,9 +199,10 @@ export class Monitoring implements StackPart {
     };
   }
 
-  /** The exporter options: each true, false or an object of known keys; postgres_exporter needs the stack's own database. */
+  /** The exporters' options: each true, false or an object of known keys; postgres_exporter needs the stack's own database. */
   private validateExporters(): Problem[] {
-    return (['nginxExporter', 'postgresExporter'] as const).flatMap((field) => {
+    const images = { nginxExporter: EXPORTER_IMAGES.nginx, postgresExporter: EXPORTER_IMAGES.postgres, nodeExporter: EXPORTER_IMAGES.node };
+    return (['nginxExporter', 'postgresExporter', 'nodeExporter'] as const).flatMap((field) => {
       const value = this.options[field];
       if (value === undefined || typeof value === 'boolean') return [];
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -209,7 +211,7 @@ export class Monitoring implements StackPart {
       return [
         ...checkOptionKeys(`monitoring.${field}`, value, EXPORTER_KEYS),
         ...(value.image === undefined || (typeof value.image === 'string' && value.image.trim() !== '') ? []
-          : [{ component: `monitoring.${field}`, field: 'image', value: value.image, allowed: `an image reference with a tag, such as ${EXPORTER_IMAGES[field === 'nginxExporter' ? 'nginx' : 'postgres']}` }]),
+          : [{ component: `monitoring.${field}`, field: 'image', value: value.image, allowed: `an image reference with a tag, such as ${images[field]}` }]),
       ];
     });
   }
