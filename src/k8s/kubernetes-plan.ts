@@ -31,6 +31,8 @@ export interface KubernetesStackView {
   readonly staticFiles: ServedFiles;
   /** Undefined when uploads are in a bucket: then there is no media claim. */
   readonly mediaFiles?: ServedFiles;
+  /** The variable naming the S3 service's URL, when uploads are in a bucket: its readers connect to it. */
+  readonly mediaEndpoint?: EnvVar;
   readonly healthPath: string;
   /** TLS ends in front of the stack (the stack's `tls`). */
   readonly tls: boolean;
@@ -121,6 +123,11 @@ export class KubernetesPlan {
   public readonly trustedProxies: readonly string[];
   /** Connections out of the namespace beyond the wiring, each with the services whose pods may make it. */
   public readonly egress: readonly { readonly to: string; readonly ports: readonly number[]; readonly from: readonly string[] }[];
+  /**
+   * The S3 service uploads are stored in, when they are in a bucket: its URL (the ConfigMap's value), the port
+   * that URL names, and the services that read it. Undefined when the URL is no http(s) URL (refused).
+   */
+  public readonly mediaBucket?: { readonly endpoint: string; readonly port: number; readonly clients: readonly Service[] };
   /** The Secret `npx projen k8s:secret` makes from `.env`; pods read their secret variables from it. */
   public readonly secretName: string;
   /** The ConfigMap of the non-secret variables. */
@@ -162,6 +169,15 @@ export class KubernetesPlan {
       // By default the pods of the code of this repository: they are the ones that send mail and call APIs.
       from: Array.isArray(e?.from) ? [...e.from] : stack.services.filter((s) => s.image === stack.web.image).map((s) => s.name),
     }));
+    const endpoint = stack.mediaEndpoint;
+    const url = endpoint && parseHttpUrl(options.environment?.[endpoint.name] ?? endpoint.default);
+    if (endpoint && url) {
+      this.mediaBucket = {
+        endpoint: url.href,
+        port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        clients: stack.services.filter((s) => s.environment.includes(endpoint)),
+      };
+    }
     this.secretName = `${dnsLabel(name)}-secrets`;
     this.configMapName = `${dnsLabel(name)}-environment`;
     this.nginxConfigMapName = `${k8sName(stack.nginx.name)}-site`;
@@ -414,4 +430,15 @@ export class KubernetesPlan {
 /** A Kubernetes CPU quantity (`500m`, `1`, `2.5`) in CPUs. */
 function cpuQuantity(quantity: string): number {
   return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
+
+/** An http:// or https:// URL, parsed; undefined for anything else. */
+export function parseHttpUrl(text: string | undefined): URL | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
