@@ -31,6 +31,8 @@ export interface KubernetesStackView {
   readonly staticFiles: ServedFiles;
   /** Undefined when uploads are in a bucket: then there is no media claim. */
   readonly mediaFiles?: ServedFiles;
+  /** The variable naming the S3 service's URL, when uploads are in a bucket: its readers connect to it. */
+  readonly mediaEndpoint?: EnvVar;
   readonly healthPath: string;
   /** Where web's pods serve their metrics (Prometheus' format), never through nginx. */
   readonly metrics: { readonly port: number; readonly path: string };
@@ -131,6 +133,11 @@ export class KubernetesPlan {
     readonly port: number; readonly portName: string; readonly path: string;
     readonly scraperNamespace?: string; readonly scraperPodLabels?: { readonly [label: string]: string }; readonly podMonitor: boolean;
   };
+  /**
+   * The S3 service uploads are stored in, when they are in a bucket: its URL (the ConfigMap's value), the port
+   * that URL names, and the services that read it. Undefined when the URL is no http(s) URL (refused).
+   */
+  public readonly mediaBucket?: { readonly endpoint: string; readonly port: number; readonly clients: readonly Service[] };
   /** The Secret `npx projen k8s:secret` makes from `.env`; pods read their secret variables from it. */
   public readonly secretName: string;
   /** The ConfigMap of the non-secret variables. */
@@ -176,6 +183,15 @@ export class KubernetesPlan {
       ...stack.metrics, portName: 'metrics',
       scraperNamespace: options.metrics?.scraperNamespace, scraperPodLabels: options.metrics?.scraperPodLabels, podMonitor: options.metrics?.podMonitor === true,
     };
+    const endpoint = stack.mediaEndpoint;
+    const url = endpoint && parseHttpUrl(options.environment?.[endpoint.name] ?? endpoint.default);
+    if (endpoint && url) {
+      this.mediaBucket = {
+        endpoint: url.href,
+        port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        clients: stack.services.filter((s) => s.environment.includes(endpoint)),
+      };
+    }
     this.secretName = `${dnsLabel(name)}-secrets`;
     this.configMapName = `${dnsLabel(name)}-environment`;
     this.nginxConfigMapName = `${k8sName(stack.nginx.name)}-site`;
@@ -428,4 +444,15 @@ export class KubernetesPlan {
 /** A Kubernetes CPU quantity (`500m`, `1`, `2.5`) in CPUs. */
 function cpuQuantity(quantity: string): number {
   return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
+
+/** An http:// or https:// URL, parsed; undefined for anything else. */
+export function parseHttpUrl(text: string | undefined): URL | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -77,6 +77,7 @@ export class KubernetesTarget extends Component {
       site: s.site,
       staticFiles: s.staticFiles,
       mediaFiles: s.mediaFiles,
+      mediaEndpoint: s.s3Media?.env.endpoint,
       healthPath: s.healthPath,
       metrics: { port: s.app.metricsPort, path: s.app.metricsPath },
       tls: s.tls !== undefined,

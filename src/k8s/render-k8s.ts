@@ -329,18 +329,24 @@ function egressPolicies(plan: KubernetesPlan): ManifestObject[] {
   // policy cannot select a host name: its address, if fixed, narrows it with egress).
   const targets = plan.services.filter((s) => s.port !== undefined && plan.role(s) !== 'task');
   const databaseClients = external ? plan.databaseClients : [];
+  // The S3 service of the uploads likewise, by the port of its URL: a bucket's address is a host name, often
+  // many addresses that change (an in-cluster S3 service is a Service's name in another namespace).
+  const bucket = plan.mediaBucket;
   for (const client of plan.services) {
     const servers = targets.filter((s) => plan.clients(s).includes(client));
     const toDatabase = external && databaseClients.includes(client) ? [external] : [];
+    const toBucket = bucket?.clients.includes(client) ? [bucket] : [];
     const extra = plan.egress.filter((e) => e.from.includes(client.name));
-    if (servers.length === 0 && toDatabase.length === 0 && extra.length === 0) continue;
+    if (servers.length === 0 && toDatabase.length === 0 && toBucket.length === 0 && extra.length === 0) continue;
     const rules = [
       ...toDatabase.map((d) => ({ ports: [{ port: d.port, protocol: 'TCP' as const }] })),
+      ...toBucket.filter((b) => !toDatabase.some((d) => d.port === b.port)).map((b) => ({ ports: [{ port: b.port, protocol: 'TCP' as const }] })),
       ...servers.map((s) => ({ to: [{ podSelector: { matchLabels: plan.selector(s) } }], ports: [{ port: s.port!, protocol: 'TCP' as const }] })),
       ...extra.map((e) => ({ to: [{ ipBlock: { cidr: e.to } }], ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })) })),
     ];
     const said = [
       ...toDatabase.map((d) => `the external database (port ${d.port}, any address)`),
+      ...toBucket.map((b) => `the media bucket's S3 service ${b.endpoint} (port ${b.port}, any address)`),
       ...servers.map((s) => s.name),
       ...extra.map((e) => `${e.to} (${e.ports.join(', ')})`),
     ];

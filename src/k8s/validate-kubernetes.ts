@@ -189,6 +189,9 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
         allowed: `a secret is never written in .projenrc.ts: it reaches the cluster from .env through \`npx projen k8s:secret\`` });
     } else if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
       problems.push({ component: COMPONENT, field, value, allowed: 'one line of text' });
+    } else if (v === stack.mediaEndpoint && !plan.mediaBucket) {
+      problems.push({ component: COMPONENT, field, value,
+        allowed: 'the S3 service\'s URL, http:// or https://host[:port]: web connects to that port (its egress policy) and signs download URLs for it' });
     }
   }
   for (const c of plan.configValues) {

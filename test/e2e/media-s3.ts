@@ -5,7 +5,7 @@ import { join } from 'path';
 import { LogLevel, Project } from 'projen';
 import { DjangoStack } from '../../src/internal';
 import { TAU } from '../helpers/synth';
-import { copyRepository, ROOT } from '../lib/repository-copy';
+import { copyRepository, resolveLock, ROOT } from '../lib/repository-copy';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { Check } from './checks';
 import { addTestViews, newestBackup, opsEnv, replicas, script, waitAllHealthy } from './operations';
@@ -38,11 +38,8 @@ function s3Stack(log: (line: string) => void): string {
   });
   project.synth();
   // What `npx projen lock` does for this stack: uv resolves requirements.txt, django-storages and boto3 included.
-  const uv = execFileSync('bash', [join(ROOT, 'scripts', 'python-env.sh'), 'tools'], { encoding: 'utf-8' }).trim().split('\n').pop()!;
   const started = Date.now();
-  const [command, ...args] = stack.lock.command(stack.requirements.file);
-  execFileSync(join(uv, command), args, { cwd: dir, stdio: 'inherit' });
-  const locked = readFileSync(join(dir, stack.lock.file), 'utf-8');
+  const locked = resolveLock(stack, dir);
   log(`  requirements.lock for s3 media by uv in ${((Date.now() - started) / 1000).toFixed(1)} s: ${['django-storages', 'boto3', 'botocore']
     .map((n) => new RegExp(`^${n}==\\S+`, 'm').exec(locked)?.[0] ?? `no ${n}`).join(', ')}`);
   // The operator's part: the S3 user's keys, in .env.

@@ -224,6 +224,20 @@ export async function checkMedia(client: Client, url: string, content: Buffer): 
   return `${url} served by nginx with a sandboxing CSP; /media/.env 403`;
 }
 
+/**
+ * 2, uploads in a bucket: the URL the app gives, followed at the S3 service (`connectTo`, its address as the
+ * harness reaches it), downloads the file as an attachment of no type, from another origin than the site's.
+ */
+export async function checkBucketMedia(client: Client, url: string, content: Buffer, connectTo: string): Promise<string> {
+  const u = new URL(url);
+  const r = await new Client(u.origin, connectTo).request(u.pathname + u.search);
+  expect(r.status === 200 && r.body.equals(content), `GET ${u.origin}${u.pathname}?…: ${r.status}`);
+  expect(header(r, 'content-disposition') === 'attachment' && header(r, 'content-type') === 'application/octet-stream',
+    `uploads are not downloads: Content-Disposition ${header(r, 'content-disposition')}, Content-Type ${header(r, 'content-type')}`);
+  expect(u.origin !== new URL(client.base).origin, `uploads served from the site's own origin ${u.origin}`);
+  return `${u.origin}${u.pathname}?X-Amz-… from the bucket, an attachment of type application/octet-stream`;
+}
+
 /** 5. A WebSocket handshake through nginx gets 101 and an echo. */
 export async function checkWebsocket(client: Client, path = '/ws/echo/'): Promise<string> {
   const url = new URL(client.base);
@@ -291,8 +305,12 @@ export async function checkAppDown(client: Client): Promise<string> {
   return `502 in ${r.ms} ms; static files still served`;
 }
 
-/** The checks that need nothing but the base URL and an admin account, in order. */
-export async function smoke(base: string, username: string, password: string, log: (line: string) => void, connectTo?: string): Promise<number> {
+/**
+ * The checks that need nothing but the base URL and an admin account, in order. `mediaAt`, for uploads in a
+ * bucket: `URL_PREFIX=HOST:PORT`, where the app's URLs for them start and where the S3 service is reached.
+ */
+export async function smoke(base: string, username: string, password: string, log: (line: string) => void, connectTo?: string,
+  mediaAt?: string): Promise<number> {
   const client = new Client(base, connectTo);
   const content = randomBytes(64).toString('hex');
   const title = `smoke ${Date.now()}`;
@@ -301,7 +319,13 @@ export async function smoke(base: string, username: string, password: string, lo
     ['static files from nginx', () => checkStatic(client)],
     ['admin login behind the proxy', () => login(client, username, password)],
     ['GraphQL mutation then query', () => checkGraphql(client, title)],
-    ['media upload served from /media/', async () => checkMedia(client, await uploadMedia(client, `${title} file`, Buffer.from(content)), Buffer.from(content))],
+    mediaAt
+      ? ['media upload linked to the bucket, downloaded from it', async () => {
+        const [urlPrefix, at] = [mediaAt.slice(0, mediaAt.lastIndexOf('=')), mediaAt.slice(mediaAt.lastIndexOf('=') + 1)];
+        const url = await uploadMedia(client, `${title} file`, Buffer.from(content), { filename: 'notes.txt', type: 'text/plain', urlPrefix });
+        return checkBucketMedia(client, url, Buffer.from(content), at);
+      }]
+      : ['media upload served from /media/', async () => checkMedia(client, await uploadMedia(client, `${title} file`, Buffer.from(content)), Buffer.from(content))],
     ['websocket through nginx', () => checkWebsocket(client)],
     ['unknown Host refused', () => checkUnknownHost(client)],
   ];
@@ -319,10 +343,10 @@ export async function smoke(base: string, username: string, password: string, lo
 }
 
 if (require.main === module) {
-  const [base, username, password, connectTo] = process.argv.slice(2);
+  const [base, username, password, connectTo, mediaAt] = process.argv.slice(2);
   if (!base || !username || !password) {
-    console.error('usage: node --import tsx test/e2e/smoke.ts BASE_URL ADMIN_USER ADMIN_PASSWORD [CONNECT_TO_HOST:PORT]');
+    console.error('usage: node --import tsx test/e2e/smoke.ts BASE_URL ADMIN_USER ADMIN_PASSWORD [CONNECT_TO_HOST:PORT [MEDIA_URL_PREFIX=HOST:PORT]]');
     process.exit(2);
   }
-  smoke(base.replace(/\/$/, ''), username, password, (l) => console.log(l), connectTo).then((failed) => process.exit(failed ? 1 : 0));
+  smoke(base.replace(/\/$/, ''), username, password, (l) => console.log(l), connectTo || undefined, mediaAt || undefined).then((failed) => process.exit(failed ? 1 : 0));
 }

@@ -138,7 +138,7 @@ smoke_through_ingress() {   # health, static, admin login, GraphQL, media upload
   # The ingress controller applies new Ingresses in batches: wait for the first answer.
   wait_until 30 healthz_ok || { echo "/healthz through $(front) -> $(healthz_status) for 30 s"; return 1; }
   echo "through $(front) as http://$host"
-  node --import tsx "$root/test/e2e/smoke.ts" "http://$host" admin "$admin_password" "$(front)"
+  node --import tsx "$root/test/e2e/smoke.ts" "http://$host" admin "$admin_password" "$(front)" "$(s3_media_at)"
 }
 
 web_ready_count() {   # ready addresses behind the web Service
@@ -182,9 +182,9 @@ media_path() {   # where nginx mounts the media volume
   kubectl -n "$ns" get deployment nginx \
     -o jsonpath='{.spec.template.spec.containers[?(@.name=="nginx")].volumeMounts[?(@.name=="media-volume")].mountPath}'
 }
-counts() {   # documents in the database, files on the media volume (as nginx serves them)
+counts() {   # documents in the database, files on the media volume (as nginx serves them) or in the bucket
   printf '%s documents, %s media files' "$(db_sql 'select count(*) from library_document')" \
-    "$(kubectl -n "$ns" exec deploy/nginx -c nginx -- find "$(media_path)" -type f | wc -l)"
+    "$(if media_in_bucket; then s3_object_count; else kubectl -n "$ns" exec deploy/nginx -c nginx -- find "$(media_path)" -type f | wc -l; fi)"
 }
 pods_deleted_data_kept() {   # a web, an nginx and the db pod deleted: they come back, with the data
   local before after pod t0
@@ -434,6 +434,10 @@ real_ip_trusted_range_only() {
     [[ $codes_a == *200*429* && $code_b == 200 && $codes_node == *200*429* ]]
 }
 
+# Uploads in a bucket: an S3 server on the cluster, checks B1-B4.
+# shellcheck source-path=SCRIPTDIR source=cluster-media-s3.sh
+. "$root/test/k8s/cluster-media-s3.sh"
+
 printf '# %s: %s, host %s\n' "$ns" "$base" "$host"
 step "images imported into containerd" import_images
 step "the base rendered" render
@@ -442,11 +446,13 @@ step "Namespace and Secret from $env_file (npx projen k8s:secret)" sh "$base/cre
 step "the whole base applied (kubectl apply -k)" apply_all
 step "the migrations Job Complete" job_complete
 step "every Deployment and StatefulSet rolled out" rolled_out
+! media_in_bucket || step "the S3 server of the uploads (versitygw) and the bucket" s3_up
 check "the claims bound by the cluster's provisioner (default class local-path)" claims_bound
 check "migrations applied once, by the Job" migrations_once
 check "/healthz through the nginx Service" healthz_service
 step "an admin user (createsuperuser in a web pod)" create_admin
 check "the site through the Ingress by host name" smoke_through_ingress
+! media_in_bucket || s3_checks
 check "the Pod Security level restricted enforced" restricted_enforced
 check "web reaches db" web_reaches_db
 check "a pod outside the policies cannot reach db" outsider_refused
@@ -457,5 +463,6 @@ check "rollout restart of web under load" rollout_under_load
 check "readiness follows the database" readiness_follows_db
 check "pods deleted, data kept" pods_deleted_data_kept
 step "the namespace removed" removed
+! media_in_bucket || step "the S3 server's namespace removed" s3_down
 summary
 [[ $failed -eq 0 ]]

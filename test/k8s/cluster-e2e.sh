@@ -2,7 +2,7 @@
 # cluster-e2e.sh: the Kubernetes phase of the test command (`npx projen e2e:cluster`).
 #
 # Each stack of test/k8s/cluster-stacks.ts (the repository's own, and a variant: another namespace, host,
-# web port, PostgreSQL major, replica counts and media access mode) is synthesized in a copy of the
+# web port, PostgreSQL major, replica counts, and uploads in an S3 bucket) is synthesized in a copy of the
 # repository, its images built by a real Docker engine (test/engine/with-engine.sh, stack-images.sh), then
 # deployed on one real one-node cluster (with-cluster.sh) one after the other and checked by
 # cluster-apply-base.sh. Ends with "cluster phase, N s: N passed, N failed".
@@ -32,6 +32,9 @@ TAU_ENGINE_ON_BUSY=${TAU_ENGINE_ON_BUSY:-private} bash "$root/test/engine/with-e
     (cd "${line#* }" && bash "$here/stack-images.sh" k8s "$work/${line%% *}.tar")
   done' images "$here" "$work" "${stacks[@]}"
 echo "images built in $((SECONDS - started)) s"
+# The S3 server a stack with uploads in a bucket gets (cluster-media-s3.sh).
+TAU_CLUSTER_S3_IMAGE=$(bash "$here/s3-image.sh" "$work")
+export TAU_CLUSTER_S3_IMAGE
 
 # One cluster; each stack deployed, checked, then its namespace deleted, one after the other: the node's 2
 # CPUs cannot hold the CPU requests of both stacks at once (a second stack's pods stay Pending).

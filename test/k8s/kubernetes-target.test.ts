@@ -280,6 +280,39 @@ describe('one value in the model, every manifest that depends on it', () => {
     expect(readFileSync(join(outdir, 'k8s/create-secret.sh'), 'utf-8')).not.toContain('POSTGRES_PASSWORD ');
   });
 
+  test('uploads in an S3 bucket: no media claim or mount, the bucket in the ConfigMap, the keys in the Secret, web\'s egress to the endpoint\'s port, nginx serves no /media/', () => {
+    const media = { storage: 's3', bucket: 'tau-media', endpoint: 'https://s3.eu-central-1.amazonaws.com', region: 'eu-central-1' } as const;
+    const { outdir } = synthWithTarget({ ...TAU, media }, TAU_K8S);
+    const objects = baseObjects(outdir);
+    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name)).toEqual([]);
+    const volumeNames = objects.filter((o) => o.spec?.template).flatMap((o) => (o.spec.template.spec.volumes ?? []).map((v: any) => `${o.metadata.name}:${v.name}`));
+    expect(volumeNames.filter((n) => /media/.test(n))).toEqual([]);
+    expect(find(objects, 'ConfigMap', 'tau-environment').data).toMatchObject({
+      MEDIA_S3_BUCKET: 'tau-media', MEDIA_S3_ENDPOINT_URL: 'https://s3.eu-central-1.amazonaws.com', MEDIA_S3_REGION: 'eu-central-1',
+    });
+    const script = readFileSync(join(outdir, 'k8s/create-secret.sh'), 'utf-8');
+    expect(script).toMatch(/MEDIA_S3_ACCESS_KEY_ID/);
+    expect(script).toMatch(/MEDIA_S3_SECRET_ACCESS_KEY/);
+    const env = container(find(objects, 'Deployment', 'web')).env;
+    expect(env.find((e: any) => e.name === 'MEDIA_S3_SECRET_ACCESS_KEY').valueFrom.secretKeyRef).toEqual({ name: 'tau-secrets', key: 'MEDIA_S3_SECRET_ACCESS_KEY' });
+    // web reaches db and the S3 service's port (any address: the policy cannot name a host); the migrations only db.
+    const rules = (name: string) => find(objects, 'NetworkPolicy', `${name}-egress`).spec.egress;
+    expect(rules('web')).toEqual([{ ports: [{ port: 443, protocol: 'TCP' }] }, expect.objectContaining({ ports: [{ port: 5432, protocol: 'TCP' }] })]);
+    expect(rules('migrate').map((r: any) => r.ports[0].port)).toEqual([5432]);
+    const site = find(objects, 'ConfigMap', 'nginx-site').data['default.conf'];
+    expect(site).not.toMatch(/location[^{]*\/media\//);
+    expect(site).toMatch(/location[^{]*\/static\//);
+  });
+
+  test('an S3 endpoint of the cluster\'s own environment: its port is the one web may connect to', () => {
+    const media = { storage: 's3', bucket: 'tau-media', endpoint: 'https://s3.example.com', allowPlainHttp: true } as const;
+    const objects = baseObjects(synthWithTarget({ ...TAU, media },
+      { ...TAU_K8S, environment: { MEDIA_S3_ENDPOINT_URL: 'http://s3.storage.svc.cluster.local:7070' } }).outdir);
+    expect(find(objects, 'ConfigMap', 'tau-environment').data.MEDIA_S3_ENDPOINT_URL).toBe('http://s3.storage.svc.cluster.local:7070');
+    expect(find(objects, 'NetworkPolicy', 'web-egress').spec.egress[0]).toEqual({ ports: [{ port: 7070, protocol: 'TCP' }] });
+    expect(find(objects, 'NetworkPolicy', 'nginx-egress').spec.egress.map((r: any) => r.ports[0].port)).toEqual([8000]);
+  });
+
   test('postgres.external without a host: the cluster needs one in its environment', () => {
     const { project, stack, outdir } = newStack({ ...TAU, postgres: { external: { caFile: 'postgres/ca.pem' } } });
     writeTestCa(outdir, 'postgres/ca.pem');
@@ -483,6 +516,13 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
       'has 3 problems', 'metrics\\.scraperPodLabels = [^;]*; labels of the pods of metrics\\.scraperNamespace: give that namespace too', 'metrics\\.scraperPodLabels\\["app/name/x"\\] = "prometheus"; a label',
       'metrics\\.scraperPodLabels\\["ok"\\] = "a b"; a label',
     ].join('[^]*')));
+  });
+
+  test('an S3 endpoint in the environment that is no http(s) URL', () => {
+    const { project, stack, outdir } = newStack({ ...TAU, media: { storage: 's3', bucket: 'tau-media', endpoint: 'https://s3.example.com' } });
+    new KubernetesTarget(stack, { ...TAU_K8S, environment: { MEDIA_S3_ENDPOINT_URL: 's3.storage.svc:7070' } });
+    expect(() => project.synth()).toThrow(/kubernetes: environment.MEDIA_S3_ENDPOINT_URL = "s3.storage.svc:7070"; the S3 service's URL, http:\/\/ or https:\/\/host\[:port\]/);
+    expect([...readTree(outdir).keys()]).toEqual([]);
   });
 
   test('several at once, in one list', () => {

@@ -31,38 +31,9 @@ for f in "$bin/pause" "$bin/coredns" "$bin/traefik" "$bin/local-path-provisioner
 if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is not static (install busybox-static)"; fi
 mkdir -p "$out"
 
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-size() { stat -c %s "$1"; }
-
-# oci_archive NAME REF ROOTFS CONFIG_JSON: OUT_DIR/NAME.tar holding ROOTFS as one layer, with CONFIG_JSON
-# as the image's "config" object (entrypoint, user, ...).
-oci_archive() {
-  local name=$1 ref=$2 rootfs=$3 config=$4 dir layer layer_sha config_file config_sha manifest manifest_sha
-  dir=$(mktemp -d)
-  mkdir -p "$dir/blobs/sha256"
-  layer=$dir/layer.tar
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu -C "$rootfs" -cf "$layer" .
-  layer_sha=$(sha "$layer")
-  mv "$layer" "$dir/blobs/sha256/$layer_sha"
-  config_file=$dir/config.json
-  printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"test/k8s/node-images.sh"}]}' \
-    "$config" "$layer_sha" >"$config_file"
-  config_sha=$(sha "$config_file")
-  manifest=$dir/manifest.json
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
-    "$config_sha" "$(size "$config_file")" "$layer_sha" "$(size "$dir/blobs/sha256/$layer_sha")" >"$manifest"
-  manifest_sha=$(sha "$manifest")
-  # io.containerd.image.name: the name `ctr images import` gives the image.
-  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
-    "$manifest_sha" "$(size "$manifest")" "$ref" "${ref##*:}" >"$dir/index.json"
-  mv "$config_file" "$dir/blobs/sha256/$config_sha"
-  mv "$manifest" "$dir/blobs/sha256/$manifest_sha"
-  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu -C "$dir" \
-    -cf "$out/$name.tar" oci-layout index.json blobs
-  rm -rf "$dir"
-  printf '%s\n' "$ref"
-}
+# oci_archive NAME REF ROOTFS CONFIG_JSON (writes OUT_DIR/NAME.tar; $out is read there).
+# shellcheck source-path=SCRIPTDIR source=oci-archive.sh
+. "$(dirname "${BASH_SOURCE[0]}")/oci-archive.sh"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -1,7 +1,8 @@
 import { execFileSync } from 'child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
+import type { DjangoStack } from '../../src/internal';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -31,4 +32,16 @@ export function synthesizedCopy(prefix = 'tau-copy-'): string {
   const dir = runnableCopy(prefix);
   execFileSync(process.execPath, ['--import', 'tsx', '.projenrc.ts'], { cwd: dir, stdio: 'ignore' });
   return dir;
+}
+
+/**
+ * What `npx projen lock` does, for a stack synthesized into `dir` whose requirements differ from the
+ * repository's (s3 media adds django-storages and boto3): uv resolves its requirements.txt into its lock.
+ * Returns the lock's text.
+ */
+export function resolveLock(stack: DjangoStack, dir: string): string {
+  const uv = execFileSync('bash', [join(ROOT, 'scripts', 'python-env.sh'), 'tools'], { encoding: 'utf-8' }).trim().split('\n').pop()!;
+  const [command, ...args] = stack.lock.command(stack.requirements.file);
+  execFileSync(join(uv, command), args, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  return readFileSync(join(dir, stack.lock.file), 'utf-8');
 }
