@@ -223,6 +223,7 @@ Figures are from one run, measured side by side; read the ratios, not the absolu
 
 ${table}
 
+Health under load and the cost of metrics (\`BENCH_ONLY=health\` runs this part alone), ${healthTables(v.healthParts)}
 How each is measured:
 - **Synthesis**: wall time of \`npx projen\` with nothing to change, ${RUNS} runs each after a warm-up, alternating
   with projen's default TypeScript project (\`projen new typescript\`, same projen version, in /tmp). Growth: copies of
@@ -246,6 +247,13 @@ How each is measured:
   load (${v.wrk.split(',')[0]}) runs on the same server. Overload: node in web's network namespace sends the query at
   twice the rate the server sustained (open loop: at a fixed rate whatever the answers) and probes /healthz every
   0.5 s as the container's healthcheck does; a probe fails on anything but a 200 within the healthcheck's timeout.
+- **Health under load and metrics**: three more servers of the stack's command and \`gunicorn.conf.py\` in web (its
+  CPU limit shared; one loaded at a time): the stack's settings, the same without the metrics middleware, and the
+  same with Python's own switch interval. /healthz from one connection, idle then under the GraphQL load, in
+  rounds that alternate the setups; web's cgroup counts the CFS periods it was throttled in during each load; the
+  short-period setup rewrites web's \`cpu.cfs_period_us\`/\`cpu.cfs_quota_us\` for that measurement and puts them
+  back. GraphQL throughput on vs off and per switch interval: A B alternated, best of each. The metrics' own work:
+  \`Tau.metrics.record\` timed in a loop in web (multiprocess mode, best of 5 × 20,000 calls).
 - **Image**: \`docker image inspect\` of the built web image, against its layer \`${v.image.dependencyLayer}\`.
 - **Build context**: the files \`docker build\` would send, honouring the generated \`.dockerignore\` with Docker's own
   matching rules (@balena/dockerignore), against every file of the working tree, \`node_modules\` and \`.git\` included.
@@ -261,7 +269,14 @@ How each is measured:
 
 /** `BENCH_ONLY=health npx projen bench`: the health endpoint under load and the cost of metrics, nothing else. */
 function healthOnly(started: Date): void {
-  const v = serving();
+  const text = `Measured by \`BENCH_ONLY=health npx projen bench\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC.\n\n${healthTables(serving())}`;
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'health.md'), text);
+  process.stdout.write(`${text}\n`);
+}
+
+/** The tables of the health endpoint under load and of the metrics' cost, from serving.ts's healthAndMetrics. */
+function healthTables(v: any): string {
   type Health = { idle: WrkResult; loaded: WrkResult; periods: number; throttled: number };
   const ratio = (h: Health) => h.loaded.p99Ms / h.idle.p99Ms;
   const cell = (h: Health) => `${fmt(h.loaded.p99Ms, 1)} / ${fmt(h.idle.p99Ms, 1)} ms = ${fmt(ratio(h), 1)}x (${h.throttled}/${h.periods})`;
@@ -276,7 +291,7 @@ function healthOnly(started: Date): void {
   // The same cost from the work itself: the middleware's microseconds against the CPU time of a request (one CPU).
   const estimated = 1 / (1 + v.recordUs * 1e-6 * v.metricsOff.requestsPerSecond);
   const switchCost = v.shortSwitchGraphql.requestsPerSecond / v.defaultSwitchGraphql.requestsPerSecond;
-  const text = `Measured by \`BENCH_ONLY=health npx projen bench\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${v.workers} workers, web's CFS quota ${v.cfs.quotaUs} us per ${v.cfs.periodUs} us.
+  return `${v.workers} workers, web's CFS quota ${v.cfs.quotaUs} us per ${v.cfs.periodUs} us.
 
 | What | Measured | Result | Target | |
 |---|---|---|---|---|
@@ -290,9 +305,6 @@ function healthOnly(started: Date): void {
 |---|${v.rounds.map(() => '---|').join('')}---|
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 `;
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'health.md'), text);
-  process.stdout.write(`${text}\n`);
 }
 
 main();

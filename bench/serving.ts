@@ -36,12 +36,12 @@ function ms(value: string): number {
 }
 
 function parseWrk(out: string): WrkResult {
-  // A figure wrk printed in a form not read here: its output, to read it.
-  if (Number.isNaN(ms(/50%\s+(\S+)/.exec(out)?.[1] ?? '')) || Number.isNaN(ms(/99%\s+(\S+)/.exec(out)?.[1] ?? ''))) process.stderr.write(out);
   return {
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
-    p50Ms: ms(/50%\s+(\S+)/.exec(out)![1]),
-    p99Ms: ms(/99%\s+(\S+)/.exec(out)![1]),
+    // The percentile lines of the latency distribution, at the start of a line: the thread stats' "+/- Stdev"
+    // column above them can end in 50% or 99% too (71.50%), and its next word is no latency.
+    p50Ms: ms(/^\s+50%\s+(\S+)/m.exec(out)![1]),
+    p99Ms: ms(/^\s+99%\s+(\S+)/m.exec(out)![1]),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
   };
 }
@@ -165,7 +165,7 @@ function imageSizes(image: string): { imageBytes: number; dependencyBytes: numbe
 /** Starts Gunicorn with Uvicorn workers in web on another port, as the image does; resolves once /healthz answers. */
 async function startServer(stack: ComposeStack, web: string, port: number, app: string, env: Record<string, string>, workers: string, extra = ''): Promise<void> {
   stack.compose(['exec', '-d', '--workdir', '/app', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), web, 'sh', '-c',
-    `exec gunicorn ${app} ${extra} --bind 127.0.0.1:${port} --worker-class uvicorn_worker.UvicornWorker --workers ${workers} > /tmp/bench-${port}.log 2>&1`]);
+    `exec gunicorn ${app} ${extra} --pid /tmp/bench-${port}.pid --bind 127.0.0.1:${port} --worker-class uvicorn_worker.UvicornWorker --workers ${workers} > /tmp/bench-${port}.log 2>&1`]);
   for (let i = 0; i < 120; i++) {
     if (stack.exec(web, ['python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/healthz', timeout=2)`]).code === 0) return;
     await sleep(250);
@@ -345,6 +345,8 @@ async function healthAndMetrics(stack: ComposeStack, web: string, webPid: string
     writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(period));
     writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(quota));
   }
+  // Their memory back to web, under its limit, for the servers measured next.
+  for (const port of Object.values(ports)) stack.exec(web, ['sh', '-c', `kill -TERM "$(cat /tmp/bench-${port}.pid)"`]);
   return { workers, cfs: { periodUs: period, quotaUs: quota }, metricsOn, metricsOff, recordUs, shortSwitchGraphql, defaultSwitchGraphql, rounds };
 }
 
@@ -374,9 +376,10 @@ async function main(): Promise<void> {
       "INSERT INTO library_document (title, body, attachment, created_at) SELECT 'doc ' || i, repeat('text ', 40), '', now() FROM generate_series(1, 10) i"],
     { PGPASSWORD: env.POSTGRES_APP_PASSWORD });
 
-    // `BENCH_ONLY=health`: the health endpoint under load and the cost of metrics, nothing else.
+    // The health endpoint under load and the cost of metrics; with `BENCH_ONLY=health`, nothing else.
+    const healthParts = await healthAndMetrics(stack, web, webPid, env.WEB_CONCURRENCY ?? '2');
     if (process.env.BENCH_ONLY === 'health') {
-      process.stdout.write(JSON.stringify(await healthAndMetrics(stack, web, webPid, env.WEB_CONCURRENCY ?? '2')));
+      process.stdout.write(JSON.stringify(healthParts));
       return;
     }
 
@@ -410,7 +413,7 @@ async function main(): Promise<void> {
     const plain = await client.request(CSS);
     const zipped = await client.request(CSS, { headers: { 'Accept-Encoding': 'gzip' } });
     process.stdout.write(JSON.stringify({
-      staticNginx, staticDjango, graphqlNginx, graphqlDirect, healthIdle, healthLoaded, pool,
+      staticNginx, staticDjango, graphqlNginx, graphqlDirect, healthIdle, healthLoaded, pool, healthParts,
       css: { path: CSS, plainBytes: plain.body.length, gzipBytes: zipped.body.length, encoding: zipped.headers['content-encoding'] },
       image: { name: image, ...imageSizes(image) },
       wrk: `wrk -t2 -c32 -d${DURATION}s --latency, A/B alternated twice, best of each`,
