@@ -14,8 +14,8 @@ handler does not take them: startup starts the health check, shutdown stops it.
 
 Even so, the loop shares the interpreter lock with the threads Django has: when one of them holds it, the loop
 waits for Python's switch interval before it may ask for it back, and again at every step of a request. The
-worker shortens that interval (settings.PYTHON_SWITCH_INTERVAL), so that the health endpoint answers nearly
-as soon under load as idle (bench/RESULTS.md measures both).
+worker shortens that interval (settings.PYTHON_SWITCH_INTERVAL), so that the health endpoint waits less for
+the lock under load (bench/RESULTS.md measures both intervals side by side).
 """
 import asyncio
 import os
