@@ -73,6 +73,16 @@ function pair(a: () => WrkResult, b: () => WrkResult, rounds = 2): [WrkResult, W
   return [best(as), best(bs)];
 }
 
+/** wrk's load of one client: how the health endpoint is measured. */
+const ONE_CLIENT = ['-t1', '-c1'];
+
+/** wrk from one client on `url` while wrk's GraphQL load (2 threads, 32 connections) runs on `loadUrl`; both in pid's network. */
+function whileLoaded(pid: string, loadUrl: string, loadHeaders: Record<string, string>, url: string): WrkResult {
+  const quoted = (args: string[]) => args.map((a) => `'${a}'`).join(' ');
+  return parseWrk(execFileSync('sh', ['-c', `nsenter -t ${pid} -n -- ${quoted(wrkArgs(loadUrl, loadHeaders))} >/dev/null & `
+    + `sleep 0.5; nsenter -t ${pid} -n -- ${quoted(wrkArgs(url, {}, ONE_CLIENT))}; wait`], { encoding: 'utf-8' }));
+}
+
 /** The same Django project and server (Gunicorn, Uvicorn workers), serving STATIC_ROOT with django.views.static.serve. */
 const DJANGO_STATIC = `import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Tau.settings")
@@ -222,11 +232,9 @@ async function databasePool(stack: ComposeStack, web: string, webPid: string, we
   const graphqlPoolOfOne = graphql(poolOfOnePort);
 
   // /healthz from one client straight to each server, idle and then while the GraphQL load runs on that server.
-  const oneClient = ['-t1', '-c1'];
   const health = (port: number) => {
-    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, oneClient);
-    const loaded = parseWrk(execFileSync('sh', ['-c', `nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}${QUERY}`, headers).map((a) => `'${a}'`).join(' ')} >/dev/null & `
-      + `sleep 0.5; nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}/healthz`, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' }));
+    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, ONE_CLIENT);
+    const loaded = whileLoaded(webPid, `${base(port)}${QUERY}`, headers, `${base(port)}/healthz`);
     return { idle, loaded };
   };
   const healthPool = health(webPort);
@@ -318,12 +326,10 @@ async function healthAndMetrics(stack: ComposeStack, web: string, webPid: string
   const recordUs = Number(stack.exec(web, ['python', '-c', RECORD_COST], { PYTHONPATH: '/app' }).output.trim().split('\n').pop());
 
   const cgroup = cpuCgroup(webPid);
-  const oneClient = ['-t1', '-c1'];
   const health = (port: number) => {
-    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, oneClient);
+    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, ONE_CLIENT);
     const before = throttling(cgroup);
-    const loaded = parseWrk(execFileSync('sh', ['-c', `nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}${QUERY}`, headers).map((a) => `'${a}'`).join(' ')} >/dev/null & `
-      + `sleep 0.5; nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}/healthz`, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' }));
+    const loaded = whileLoaded(webPid, `${base(port)}${QUERY}`, headers, `${base(port)}/healthz`);
     const after = throttling(cgroup);
     return { idle, loaded, periods: after.periods - before.periods, throttled: after.throttled - before.throttled };
   };
@@ -401,11 +407,8 @@ async function main(): Promise<void> {
 
     // The health endpoint from one client, idle, then while the GraphQL load runs through nginx.
     const health = `${nginxBase}/healthz`;
-    const oneClient = ['-t1', '-c1'];
-    const healthIdle = wrkIn(nginxPid, health, {}, oneClient);
-    const load = execFileSync('sh', ['-c', `nsenter -t ${nginxPid} -n -- ${wrkArgs(`${nginxBase}${QUERY}`, json).map((a) => `'${a}'`).join(' ')} >/dev/null & ` +
-      `sleep 0.5; nsenter -t ${nginxPid} -n -- ${wrkArgs(health, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' });
-    const healthLoaded = parseWrk(load);
+    const healthIdle = wrkIn(nginxPid, health, {}, ONE_CLIENT);
+    const healthLoaded = whileLoaded(nginxPid, `${nginxBase}${QUERY}`, json, health);
 
     const pool = await databasePool(stack, web, webPid, webPort, env.WEB_CONCURRENCY ?? '2');
 
