@@ -37,6 +37,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The interpreter's switch interval in each worker, in seconds (Python's default: 0.005), set by Tau.asgi: how
+# long the event loop, which answers the health endpoint, may wait for the interpreter lock that one of Django's
+# threads holds. Shorter hands the lock over more often; bench/RESULTS.md measures both sides.
+PYTHON_SWITCH_INTERVAL = 0.0005
+
 # settings_env's LOGGING, plus one JSON line per request on the output (Tau.request_log).
 LOGGING["formatters"] = {"json": {"()": "Tau.request_log.JsonFormatter"}}  # noqa: F405
 LOGGING["handlers"]["requests"] = {"class": "logging.StreamHandler", "formatter": "json"}  # noqa: F405

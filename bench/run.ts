@@ -139,7 +139,7 @@ function serving(): any {
   const line = out.trim().split('\n').pop()!;
   // Kept beside the table: the raw figures, should a row need reading again.
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'serving.json'), line);
+  writeFileSync(join(__dirname, 'results', `serving${process.env.BENCH_ONLY ? `-${process.env.BENCH_ONLY}` : ''}.json`), line);
   return JSON.parse(line);
 }
 
@@ -163,6 +163,10 @@ const wrkCell = (r: WrkResult) => `${fmt(r.requestsPerSecond)} req/s, p50 ${fmt(
 
 function main(): void {
   const started = new Date();
+  if (process.env.BENCH_ONLY === 'health') {
+    healthOnly(started);
+    return;
+  }
   const s = synthesis();
   const v = serving();
   const c = buildContext();
@@ -219,6 +223,7 @@ Figures are from one run, measured side by side; read the ratios, not the absolu
 
 ${table}
 
+Health under load and the cost of metrics (\`BENCH_ONLY=health\` runs this part alone), ${healthTables(v.healthParts)}
 How each is measured:
 - **Synthesis**: wall time of \`npx projen\` with nothing to change, ${RUNS} runs each after a warm-up, alternating
   with projen's default TypeScript project (\`projen new typescript\`, same projen version, in /tmp). Growth: copies of
@@ -242,6 +247,13 @@ How each is measured:
   load (${v.wrk.split(',')[0]}) runs on the same server. Overload: node in web's network namespace sends the query at
   twice the rate the server sustained (open loop: at a fixed rate whatever the answers) and probes /healthz every
   0.5 s as the container's healthcheck does; a probe fails on anything but a 200 within the healthcheck's timeout.
+- **Health under load and metrics**: three more servers of the stack's command and \`gunicorn.conf.py\` in web (its
+  CPU limit shared; one loaded at a time): the stack's settings, the same without the metrics middleware, and the
+  same with Python's own switch interval. /healthz from one connection, idle then under the GraphQL load, in
+  rounds that alternate the setups; web's cgroup counts the CFS periods it was throttled in during each load; the
+  short-period setup rewrites web's \`cpu.cfs_period_us\`/\`cpu.cfs_quota_us\` for that measurement and puts them
+  back. GraphQL throughput on vs off and per switch interval: A B alternated, best of each. The metrics' own work:
+  \`Tau.metrics.record\` timed in a loop in web (multiprocess mode, best of 5 × 20,000 calls).
 - **Image**: \`docker image inspect\` of the built web image, against its layer \`${v.image.dependencyLayer}\`.
 - **Build context**: the files \`docker build\` would send, honouring the generated \`.dockerignore\` with Docker's own
   matching rules (@balena/dockerignore), against every file of the working tree, \`node_modules\` and \`.git\` included.
@@ -253,6 +265,46 @@ How each is measured:
   process.stdout.write(`${text}\n`);
   log(process.argv.includes('--update') ? 'wrote bench/RESULTS.md and bench/results/latest.md'
     : 'wrote bench/results/latest.md (git-ignored); `npx projen bench --update` also rewrites the committed bench/RESULTS.md');
+}
+
+/** `BENCH_ONLY=health npx projen bench`: the health endpoint under load and the cost of metrics, nothing else. */
+function healthOnly(started: Date): void {
+  const text = `Measured by \`BENCH_ONLY=health npx projen bench\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC.\n\n${healthTables(serving())}`;
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'health.md'), text);
+  process.stdout.write(`${text}\n`);
+}
+
+/** The tables of the health endpoint under load and of the metrics' cost, from serving.ts's healthAndMetrics. */
+function healthTables(v: any): string {
+  type Health = { idle: WrkResult; loaded: WrkResult; periods: number; throttled: number };
+  const ratio = (h: Health) => h.loaded.p99Ms / h.idle.p99Ms;
+  const cell = (h: Health) => `${fmt(h.loaded.p99Ms, 1)} / ${fmt(h.idle.p99Ms, 1)} ms = ${fmt(ratio(h), 1)}x (${h.throttled}/${h.periods})`;
+  const names: Record<string, string> = {
+    defaultSwitch: 'Python\'s switch interval, 5 ms (before)',
+    stack: 'switch interval 0.5 ms (the stack)',
+    shortPeriod: 'the stack, with a CFS period of 10 ms (instead of 100 ms) and one CPU\'s quota in it',
+  };
+  const rows = Object.keys(v.rounds[0]).map((setup) => [names[setup] ?? setup, ...v.rounds.map((r: any) => cell(r[setup])),
+    `**${fmt(median(v.rounds.map((r: any) => ratio(r[setup]))), 1)}x**`]);
+  const metrics = v.metricsOn.requestsPerSecond / v.metricsOff.requestsPerSecond;
+  // The same cost from the work itself: the middleware's microseconds against the CPU time of a request (one CPU).
+  const estimated = 1 / (1 + v.recordUs * 1e-6 * v.metricsOff.requestsPerSecond);
+  const switchCost = v.shortSwitchGraphql.requestsPerSecond / v.defaultSwitchGraphql.requestsPerSecond;
+  return `${v.workers} workers, web's CFS quota ${v.cfs.quotaUs} us per ${v.cfs.periodUs} us.
+
+| What | Measured | Result | Target | |
+|---|---|---|---|---|
+| GraphQL straight to web, metrics on vs off | ${wrkCell(v.metricsOn)}<br>vs ${wrkCell(v.metricsOff)} | **${fmt(metrics, 2)}x** | ≥ 0.95x | ${verdict(metrics >= 0.95)} |
+| The metrics' work per request (Tau.metrics.record, multiprocess mode), against a request's CPU time at the off rate | ${fmt(v.recordUs, 1)} µs vs ${fmt(1e6 / v.metricsOff.requestsPerSecond)} µs | **${fmt(estimated, 3)}x** | ≥ 0.95x | ${verdict(estimated >= 0.95)} |
+| GraphQL straight to web, switch interval 0.5 ms vs 5 ms | ${wrkCell(v.shortSwitchGraphql)}<br>vs ${wrkCell(v.defaultSwitchGraphql)} | **${fmt(switchCost, 2)}x** | reported | |
+
+\`/healthz\` p99 under the GraphQL load / idle p99 (CFS periods web was throttled in / periods, during the load):
+
+| Setup | ${v.rounds.map((_: any, i: number) => `Round ${i + 1}`).join(' | ')} | Median ratio |
+|---|${v.rounds.map(() => '---|').join('')}---|
+${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+`;
 }
 
 main();

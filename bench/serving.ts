@@ -1,5 +1,5 @@
 import { execFileSync } from 'child_process';
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ComposeStack, DOCKER, run, sleep } from '../test/e2e/compose-stack';
@@ -18,6 +18,8 @@ import { synthesizedCopy } from '../test/lib/repository-copy';
 const CSS = '/static/admin/css/base.css';
 const QUERY = `/graphql/?query=${encodeURIComponent('{ documents(limit: 10) { id title body } }')}`;
 const DURATION = process.env.BENCH_SECONDS ?? '5';
+/** Rounds of the health measurements (`BENCH_ONLY=health`). */
+const ROUNDS = Number(process.env.BENCH_HEALTH_ROUNDS ?? 3);
 
 export interface WrkResult {
   readonly requestsPerSecond: number;
@@ -36,8 +38,10 @@ function ms(value: string): number {
 function parseWrk(out: string): WrkResult {
   return {
     requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
-    p50Ms: ms(/50%\s+(\S+)/.exec(out)![1]),
-    p99Ms: ms(/99%\s+(\S+)/.exec(out)![1]),
+    // The percentile lines of the latency distribution, at the start of a line: the thread stats' "+/- Stdev"
+    // column above them can end in 50% or 99% too (71.50%), and its next word is no latency.
+    p50Ms: ms(/^\s+50%\s+(\S+)/m.exec(out)![1]),
+    p99Ms: ms(/^\s+99%\s+(\S+)/m.exec(out)![1]),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
   };
 }
@@ -58,15 +62,25 @@ function wrkIn(pid: string, url: string, headers: Record<string, string> = {}, l
 }
 
 /** Two setups measured alternately, A B A B, so drift on a shared machine falls on both; the better of each kept. */
-function pair(a: () => WrkResult, b: () => WrkResult): [WrkResult, WrkResult] {
+function pair(a: () => WrkResult, b: () => WrkResult, rounds = 2): [WrkResult, WrkResult] {
   const as: WrkResult[] = [];
   const bs: WrkResult[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < rounds; i++) {
     as.push(a());
     bs.push(b());
   }
   const best = (rs: WrkResult[]) => rs.reduce((x, y) => (y.requestsPerSecond > x.requestsPerSecond ? y : x));
   return [best(as), best(bs)];
+}
+
+/** wrk's load of one client: how the health endpoint is measured. */
+const ONE_CLIENT = ['-t1', '-c1'];
+
+/** wrk from one client on `url` while wrk's GraphQL load (2 threads, 32 connections) runs on `loadUrl`; both in pid's network. */
+function whileLoaded(pid: string, loadUrl: string, loadHeaders: Record<string, string>, url: string): WrkResult {
+  const quoted = (args: string[]) => args.map((a) => `'${a}'`).join(' ');
+  return parseWrk(execFileSync('sh', ['-c', `nsenter -t ${pid} -n -- ${quoted(wrkArgs(loadUrl, loadHeaders))} >/dev/null & `
+    + `sleep 0.5; nsenter -t ${pid} -n -- ${quoted(wrkArgs(url, {}, ONE_CLIENT))}; wait`], { encoding: 'utf-8' }));
 }
 
 /** The same Django project and server (Gunicorn, Uvicorn workers), serving STATIC_ROOT with django.views.static.serve. */
@@ -159,9 +173,9 @@ function imageSizes(image: string): { imageBytes: number; dependencyBytes: numbe
 }
 
 /** Starts Gunicorn with Uvicorn workers in web on another port, as the image does; resolves once /healthz answers. */
-async function startServer(stack: ComposeStack, web: string, port: number, app: string, env: Record<string, string>, workers: string): Promise<void> {
+async function startServer(stack: ComposeStack, web: string, port: number, app: string, env: Record<string, string>, workers: string, extra = ''): Promise<void> {
   stack.compose(['exec', '-d', '--workdir', '/app', ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]), web, 'sh', '-c',
-    `exec gunicorn ${app} --bind 127.0.0.1:${port} --worker-class uvicorn_worker.UvicornWorker --workers ${workers} > /tmp/bench-${port}.log 2>&1`]);
+    `exec gunicorn ${app} ${extra} --pid /tmp/bench-${port}.pid --bind 127.0.0.1:${port} --worker-class uvicorn_worker.UvicornWorker --workers ${workers} > /tmp/bench-${port}.log 2>&1`]);
   for (let i = 0; i < 120; i++) {
     if (stack.exec(web, ['python', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}/healthz', timeout=2)`]).code === 0) return;
     await sleep(250);
@@ -218,11 +232,9 @@ async function databasePool(stack: ComposeStack, web: string, webPid: string, we
   const graphqlPoolOfOne = graphql(poolOfOnePort);
 
   // /healthz from one client straight to each server, idle and then while the GraphQL load runs on that server.
-  const oneClient = ['-t1', '-c1'];
   const health = (port: number) => {
-    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, oneClient);
-    const loaded = parseWrk(execFileSync('sh', ['-c', `nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}${QUERY}`, headers).map((a) => `'${a}'`).join(' ')} >/dev/null & `
-      + `sleep 0.5; nsenter -t ${webPid} -n -- ${wrkArgs(`${base(port)}/healthz`, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' }));
+    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, ONE_CLIENT);
+    const loaded = whileLoaded(webPid, `${base(port)}${QUERY}`, headers, `${base(port)}/healthz`);
     return { idle, loaded };
   };
   const healthPool = health(webPort);
@@ -242,6 +254,106 @@ async function databasePool(stack: ComposeStack, web: string, webPid: string, we
   const overloadPool = await overload(webPort, graphqlPool.requestsPerSecond);
   const overloadPsycopg2 = await overload(psycopg2Port, graphqlPsycopg2.requestsPerSecond);
   return { workers, drivers, graphqlPool, graphqlPsycopg2, graphqlPoolOfOne, healthPool, healthPoolOfOne, healthPsycopg2, overloadPool, overloadPsycopg2, probeTimeoutMs: timeoutMs };
+}
+
+/** The stack's settings without the metrics middleware: Django counts and times nothing. */
+const METRICS_OFF_SETTINGS = `from Tau.settings import *  # noqa: F401,F403
+
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "Tau.metrics.MetricsMiddleware"]
+`;
+/** The stack's settings with Python's own switch interval (5 ms), as before the workers shortened it. */
+const DEFAULT_SWITCH_SETTINGS = `from Tau.settings import *  # noqa: F401,F403
+
+PYTHON_SWITCH_INTERVAL = None
+`;
+
+/**
+ * What one answered request costs the metrics middleware, in microseconds, in multiprocess mode as under
+ * Gunicorn (a directory of its own): Tau.metrics.record, the whole of its work, timed in a loop in web.
+ */
+const RECORD_COST = `import os, tempfile, timeit
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Tau.settings")
+import django
+django.setup()
+from Tau import metrics
+metrics.record("graphql", "GET", 200, 0.01)
+n = 20000
+print(min(timeit.repeat(lambda: metrics.record("graphql", "GET", 200, 0.01), number=n, repeat=5)) / n * 1e6)
+`;
+
+/** The CPU controller's directory (cgroup v1 or v2) of a container, from one of its processes. */
+function cpuCgroup(pid: string): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf-8').trim().split('\n').map((l) => l.split(':'));
+  const v1 = lines.find(([, controllers]) => controllers.split(',').includes('cpu'));
+  if (v1) return join('/sys/fs/cgroup', v1[1], v1[2]);
+  return join('/sys/fs/cgroup', lines.find(([id]) => id === '0')![2]);
+}
+
+/** Periods the container ran in, and those its CPU quota ran out in (it was stopped until the next). */
+function throttling(cgroup: string): { periods: number; throttled: number } {
+  const stat = Object.fromEntries(readFileSync(join(cgroup, 'cpu.stat'), 'utf-8').trim().split('\n').map((l) => l.split(' ')));
+  return { periods: Number(stat.nr_periods), throttled: Number(stat.nr_throttled) };
+}
+
+/** Sets the container's CFS period, its quota kept at one CPU's worth of each period (cgroup v1). */
+function cfsPeriod(cgroup: string, us: number): void {
+  writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(us));
+  writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(us));
+}
+
+/**
+ * The health endpoint's p99 from one client, idle and then while wrk's GraphQL load runs on the same server, with
+ * the CFS periods web was throttled in during the load; and GraphQL throughput with the metrics on and off. Each
+ * server is a Gunicorn of the stack's command and config in web (so under web's CPU limit), on a port of its own.
+ */
+async function healthAndMetrics(stack: ComposeStack, web: string, webPid: string, workers: string) {
+  const files: Record<string, string> = { 'bench_metrics_off_settings.py': METRICS_OFF_SETTINGS, 'bench_default_switch_settings.py': DEFAULT_SWITCH_SETTINGS };
+  for (const [name, text] of Object.entries(files)) stack.compose(['exec', '-T', web, 'sh', '-c', `cat > /tmp/${name}`], { input: text });
+  const server = (port: number, settings?: string) => startServer(stack, web, port, 'Tau.asgi:application',
+    { PYTHONPATH: '/tmp:/app', PROMETHEUS_MULTIPROC_DIR: `/tmp/prometheus-${port}`, ...(settings ? { DJANGO_SETTINGS_MODULE: settings } : {}) },
+    workers, '--config gunicorn.conf.py');
+  const ports = { stack: 8990, metricsOff: 8991, defaultSwitch: 8992 };
+  await server(ports.stack);
+  await server(ports.metricsOff, 'bench_metrics_off_settings');
+  await server(ports.defaultSwitch, 'bench_default_switch_settings');
+
+  const base = (port: number) => `http://127.0.0.1:${port}`;
+  const headers = { Accept: 'application/json', Host: 'localhost' };
+  const graphql = (port: number) => () => wrkIn(webPid, `${base(port)}${QUERY}`, headers);
+  const [metricsOn, metricsOff] = pair(graphql(ports.stack), graphql(ports.metricsOff), ROUNDS);
+  const [shortSwitchGraphql, defaultSwitchGraphql] = pair(graphql(ports.stack), graphql(ports.defaultSwitch), ROUNDS);
+  const recordUs = Number(stack.exec(web, ['python', '-c', RECORD_COST], { PYTHONPATH: '/app' }).output.trim().split('\n').pop());
+
+  const cgroup = cpuCgroup(webPid);
+  const health = (port: number) => {
+    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, ONE_CLIENT);
+    const before = throttling(cgroup);
+    const loaded = whileLoaded(webPid, `${base(port)}${QUERY}`, headers, `${base(port)}/healthz`);
+    const after = throttling(cgroup);
+    return { idle, loaded, periods: after.periods - before.periods, throttled: after.throttled - before.throttled };
+  };
+  const period = Number(readFileSync(join(cgroup, 'cpu.cfs_period_us'), 'utf-8'));
+  const quota = Number(readFileSync(join(cgroup, 'cpu.cfs_quota_us'), 'utf-8'));
+  const rounds = [];
+  try {
+    // Rounds of every setup once each, so that the machine's drift falls on all of them.
+    for (let i = 0; i < ROUNDS; i++) {
+      const defaultSwitch = health(ports.defaultSwitch);
+      const stackHealth = health(ports.stack);
+      cfsPeriod(cgroup, 10_000);
+      const shortPeriod = health(ports.stack);
+      writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(period));
+      writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(quota));
+      rounds.push({ defaultSwitch, stack: stackHealth, shortPeriod });
+    }
+  } finally {
+    writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(period));
+    writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(quota));
+  }
+  // Their memory back to web, under its limit, for the servers measured next.
+  for (const port of Object.values(ports)) stack.exec(web, ['sh', '-c', `kill -TERM "$(cat /tmp/bench-${port}.pid)"`]);
+  return { workers, cfs: { periodUs: period, quotaUs: quota }, metricsOn, metricsOff, recordUs, shortSwitchGraphql, defaultSwitchGraphql, rounds };
 }
 
 async function main(): Promise<void> {
@@ -270,6 +382,13 @@ async function main(): Promise<void> {
       "INSERT INTO library_document (title, body, attachment, created_at) SELECT 'doc ' || i, repeat('text ', 40), '', now() FROM generate_series(1, 10) i"],
     { PGPASSWORD: env.POSTGRES_APP_PASSWORD });
 
+    // The health endpoint under load and the cost of metrics; with `BENCH_ONLY=health`, nothing else.
+    const healthParts = await healthAndMetrics(stack, web, webPid, env.WEB_CONCURRENCY ?? '2');
+    if (process.env.BENCH_ONLY === 'health') {
+      process.stdout.write(JSON.stringify(healthParts));
+      return;
+    }
+
     // Django serving the same collected file, under the same server and worker count, on another port of web.
     stack.compose(['exec', '-T', web, 'sh', '-c', 'cat > /tmp/bench_static.py'], { input: DJANGO_STATIC });
     stack.compose(['exec', '-d', '--workdir', '/app', '--env', 'PYTHONPATH=/tmp:/app', web, 'gunicorn', 'bench_static:application',
@@ -288,11 +407,8 @@ async function main(): Promise<void> {
 
     // The health endpoint from one client, idle, then while the GraphQL load runs through nginx.
     const health = `${nginxBase}/healthz`;
-    const oneClient = ['-t1', '-c1'];
-    const healthIdle = wrkIn(nginxPid, health, {}, oneClient);
-    const load = execFileSync('sh', ['-c', `nsenter -t ${nginxPid} -n -- ${wrkArgs(`${nginxBase}${QUERY}`, json).map((a) => `'${a}'`).join(' ')} >/dev/null & ` +
-      `sleep 0.5; nsenter -t ${nginxPid} -n -- ${wrkArgs(health, {}, oneClient).map((a) => `'${a}'`).join(' ')}; wait`], { encoding: 'utf-8' });
-    const healthLoaded = parseWrk(load);
+    const healthIdle = wrkIn(nginxPid, health, {}, ONE_CLIENT);
+    const healthLoaded = whileLoaded(nginxPid, `${nginxBase}${QUERY}`, json, health);
 
     const pool = await databasePool(stack, web, webPid, webPort, env.WEB_CONCURRENCY ?? '2');
 
@@ -300,7 +416,7 @@ async function main(): Promise<void> {
     const plain = await client.request(CSS);
     const zipped = await client.request(CSS, { headers: { 'Accept-Encoding': 'gzip' } });
     process.stdout.write(JSON.stringify({
-      staticNginx, staticDjango, graphqlNginx, graphqlDirect, healthIdle, healthLoaded, pool,
+      staticNginx, staticDjango, graphqlNginx, graphqlDirect, healthIdle, healthLoaded, pool, healthParts,
       css: { path: CSS, plainBytes: plain.body.length, gzipBytes: zipped.body.length, encoding: zipped.headers['content-encoding'] },
       image: { name: image, ...imageSizes(image) },
       wrk: `wrk -t2 -c32 -d${DURATION}s --latency, A/B alternated twice, best of each`,

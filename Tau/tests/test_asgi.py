@@ -1,10 +1,11 @@
 import asyncio
+import sys
 
 from django.conf import settings
 from django.test import SimpleTestCase, override_settings
 from django.urls import path
 
-from Tau.asgi import application
+from Tau.asgi import application, shorten_switch_interval
 
 
 def run_websocket(path, host, messages, origin=None):
@@ -172,3 +173,22 @@ class ThreadedViewsTests(SimpleTestCase):
 
         self.assertTrue(takes_a_thread("/graphql/"))
         self.assertTrue(takes_a_thread("/admin/login/"))
+
+
+class SwitchIntervalTests(SimpleTestCase):
+    def setUp(self):
+        default = sys.getswitchinterval()
+        self.addCleanup(sys.setswitchinterval, default)
+
+    def test_the_worker_takes_the_setting(self):
+        sys.setswitchinterval(0.005)
+        shorten_switch_interval()
+        # The interpreter keeps the interval in microseconds.
+        self.assertAlmostEqual(sys.getswitchinterval(), settings.PYTHON_SWITCH_INTERVAL, places=6)
+        self.assertLess(settings.PYTHON_SWITCH_INTERVAL, 0.005)
+
+    @override_settings(PYTHON_SWITCH_INTERVAL=None)
+    def test_without_the_setting_python_keeps_its_own(self):
+        sys.setswitchinterval(0.005)
+        shorten_switch_interval()
+        self.assertAlmostEqual(sys.getswitchinterval(), 0.005, places=6)
