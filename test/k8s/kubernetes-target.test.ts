@@ -394,6 +394,18 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
     expect([...readTree(outdir).keys()]).toEqual([]);
   });
 
+  test("the target's problems join the stack's in one list, by the stack's one walk over its tree", () => {
+    // GIVEN a stack with a problem of its own (logs) and a target with one of its own (a misspelt option)
+    const { project, stack, outdir } = newStack({ ...TAU, logs: { maxFiles: 0 } });
+    new KubernetesTarget(stack, { ...TAU_K8S, replicaz: 3 } as any);
+    // THEN the stack's validate() lists both, the stack's first
+    const listed = stack.validate().map((p) => `${p.component}: ${p.field}`);
+    expect(listed).toEqual(['logs: maxFiles', 'kubernetes: replicaz']);
+    // AND synthesis refuses with that one list, writing nothing
+    expect(() => project.synth()).toThrow(/2 problems[^]*logs: maxFiles = 0[^]*kubernetes: replicaz = 3/);
+    expect([...readTree(outdir).keys()]).toEqual([]);
+  });
+
   test('a misspelt option, with the one that was meant', () => {
     refuse(() => ({ replicaz: 3 }), /kubernetes: replicaz = 3; not an option; did you mean "replicas"\?/);
   });
