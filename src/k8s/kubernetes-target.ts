@@ -65,6 +65,8 @@ export class KubernetesTarget extends Component {
       },
       web: s.web,
       webUser: { uid: s.image.uid },
+      djangoHosts: s.djangoEnv,
+      roleOf: (service) => s.roleOf(service),
       nginx: s.nginx,
       site: s.site,
       staticFiles: s.staticFiles,
@@ -72,7 +74,7 @@ export class KubernetesTarget extends Component {
       healthPath: s.healthPath,
       tls: s.tls !== undefined,
       tlsAtNginx: s.tls?.terminatesAtNginx ?? false,
-      workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),
+      workers: s.app.workerCount,
       databaseConnections: {
         perWorker: s.app.databaseConnectionsPerWorker, maxConnections: s.postgres.maxConnections, reservedConnections: s.postgres.reservedConnections,
       },

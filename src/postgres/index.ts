@@ -1,3 +1,4 @@
 export * from './render-app-role';
 export * from './connection-budget';
 export * from './wal-archive';
+export * from './data-directory';

@@ -8,7 +8,7 @@ import { DjangoEnvVars, MediaOptions, Requirements, RequirementsLock, S3Media, T
 import { DockerIgnore, PythonImage } from '../docker';
 import { StackDocs, StackSummary, StackView } from '../docs';
 import { DotEnv, EnvExampleFile, EnvFileNames } from '../env';
-import { EnvContract, Network, NetworkOptions, Service, ServiceOptions, Volume, VolumeOptions } from '../model';
+import { EnvContract, Network, NetworkOptions, Service, ServiceOptions, ServiceRole, Volume, VolumeOptions } from '../model';
 import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
 import { Monitoring, MonitoringOptions } from './parts/monitoring';
@@ -133,6 +133,7 @@ export class DjangoStack extends Component {
   private readonly _volumes: Volume[] = [];
   private readonly _networks: Network[] = [];
   private readonly _problems: Problem[] = [];
+  private readonly _roles = new Map<Service, ServiceRole>();
   /** `docker-compose.yml`; `addOverride` sets a Compose key the model does not have. */
   public readonly composeFile: ComposeFile;
 
@@ -317,10 +318,16 @@ export class DjangoStack extends Component {
     });
   }
 
-  /** A part joins the stack's problems, after those of the parts before it. */
+  /** A part joins the stack's problems, after those of the parts before it, and tells the roles of its servers. */
   private addPart<T extends StackPart>(part: T): T {
     addProblemCheck(this, part);
+    for (const [service, role] of part.roles ?? []) this._roles.set(service, role);
     return part;
+  }
+
+  /** What a service is to a platform that runs each kind its own way, as its part declares; undefined for the rest. */
+  public roleOf(service: Service): ServiceRole | undefined {
+    return this._roles.get(service);
   }
 
   /**

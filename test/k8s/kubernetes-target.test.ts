@@ -71,7 +71,9 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(web.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
     expect(c.volumeMounts).toContainEqual({ name: 'scratch-tmp', mountPath: '/tmp' });
     expect(c.volumeMounts).toContainEqual({ name: 'media-volume', mountPath: '/app/mediafiles' });
-    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    // The model's limits for web (1 CPU, 1g) are its ceiling here as on compose; a quarter of them is requested.
+    expect(stack.web.limits).toMatchObject({ cpus: 1, memory: '1g' });
+    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } });
     // The model's stop grace period (the request timeout and 5 s), plus the 5 s drain before the stop.
     expect(web.spec.template.spec.terminationGracePeriodSeconds).toBe(stack.web.stopGracePeriod!.toSeconds() + 5);
     expect(find(objects, 'PodDisruptionBudget', 'web').spec).toEqual({ selector: web.spec.selector, maxUnavailable: 1 });
@@ -334,6 +336,24 @@ describe('one value in the model, every manifest that depends on it', () => {
         topologyKey: 'kubernetes.io/hostname',
       }]);
     }
+  });
+
+  test("a service's own limits and writablePaths reach its pods, and PostgreSQL's writable paths are the model's", () => {
+    // GIVEN a service with limits and writable paths of its own, and no Kubernetes option for its paths
+    const { stack, outdir } = synthWithTarget(TAU, { ...TAU_K8S, services: { cache: { runAsUser: 999 } } }, (s) => {
+      s.addService('cache', { image: 'redis:7.4-alpine', port: 6379, limits: { memory: '96m', cpus: 0.5 }, writablePaths: ['/data', '/tmp'] });
+    });
+    const objects = baseObjects(outdir);
+    const cache = container(find(objects, 'Deployment', 'cache'));
+    // THEN its ceiling is the model's, a quarter of it requested (96m / 4 = 24Mi; 0.5 / 4 = 125m)
+    expect(cache.resources).toEqual({ requests: { cpu: '125m', memory: '24Mi' }, limits: { cpu: '500m', memory: '96Mi' } });
+    expect(cache.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/data', '/tmp']);
+    // AND db's emptyDirs are exactly the directories compose gives it as tmpfs
+    const db = container(find(objects, 'StatefulSet', 'db'));
+    const scratch = db.volumeMounts.filter((m: any) => m.name.startsWith('scratch-')).map((m: any) => m.mountPath);
+    expect(scratch).toEqual([...stack.db!.writablePaths]);
+    const compose = parse(readFileSync(join(outdir, 'docker-compose.yml'), 'utf-8'));
+    expect(compose.services.db.tmpfs).toEqual(scratch);
   });
 
   test('a Redis and a Celery worker become Deployments, Redis with a Service reached from web and the worker', () => {
