@@ -111,10 +111,6 @@ export class DjangoStack extends Component {
   public readonly ops: OpsScripts;
   /** HTTPS served by nginx itself (tls mode files or acme), with the ACME client in acme mode. */
   public readonly https?: Https;
-  /** Container log rotation on the engine. */
-  public readonly logs: Logs;
-  /** Where ops/backup.sh writes and how many it keeps. */
-  public readonly backups: Backups;
   /** nginx and the app (and the ACME client in tls mode acme): the network clients' requests come in by, with a route out. */
   public readonly frontNetwork: Network;
   /**
@@ -134,6 +130,10 @@ export class DjangoStack extends Component {
   private readonly _networks: Network[] = [];
   private readonly _problems: Problem[] = [];
   private readonly _roles = new Map<Service, ServiceRole>();
+  /** Container log rotation on the engine. */
+  private readonly logs: Logs;
+  /** Where ops/backup.sh writes and how many it keeps. */
+  private readonly backups: Backups;
   /** `docker-compose.yml`; `addOverride` sets a Compose key the model does not have. */
   public readonly composeFile: ComposeFile;
 
