@@ -4,3 +4,4 @@ export * from './managed-file';
 export * from './duration';
 export * from './options';
 export * from './overrides';
+export * from './validation';

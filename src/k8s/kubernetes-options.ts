@@ -141,7 +141,7 @@ export interface KubernetesServiceOptions {
   /**
    * Directories the service writes to besides its volumes: the root filesystem is read-only, and each of these
    * is an empty directory of the pod (lost when the pod goes).
-   * @default - only /tmp
+   * @default - the service's own `writablePaths` (compose's tmpfs), /tmp unless it says otherwise
    * @example ['/data']
    */
   readonly writablePaths?: string[];
@@ -268,8 +268,8 @@ export interface KubernetesTargetOptions {
   readonly environment?: { readonly [name: string]: string };
   /**
    * CPU and memory per service, by service name, over the defaults.
-   * @default - web 250m and 128Mi + 64Mi per Gunicorn worker (limits 1 CPU, 256Mi + 128Mi per worker), the
-   *   migrations 250m/256Mi (1/512Mi), db 250m/256Mi (1/1Gi), nginx 50m/64Mi (500m/128Mi), others 100m/128Mi (500m/256Mi)
+   * @default - limits: the service's own `limits` (cpus, memory), as on compose; requests: a quarter of them
+   *   (web, the migrations and db 250m/256Mi of 1/1Gi, nginx 250m/64Mi of 1/256Mi, an added service 250m/128Mi of 1/512Mi)
    */
   readonly resources?: { readonly [service: string]: ResourceOptions };
   /** Options of the services added with `stack.addService`, by name. */

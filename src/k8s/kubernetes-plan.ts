@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { EnvContract, EnvVar, FileMount, Service, Volume, VolumeMount } from '../model';
+import { EnvContract, EnvVar, FileMount, memoryBytes, Service, ServiceRole, Volume, VolumeMount } from '../model';
 import { NginxConfFile, NginxMainConfFile, NginxSite, renderNginxMainConf, ServedFiles, workersFor } from '../nginx';
 import { AccessMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
 
@@ -25,6 +25,10 @@ export interface KubernetesStackView {
   readonly web: Service;
   /** The web image's numeric user. */
   readonly webUser: { readonly uid: number };
+  /** The variables of the host names Django answers to and the origins it trusts: the Ingress's host sets both. */
+  readonly djangoHosts: { readonly allowedHosts: EnvVar; readonly csrfTrustedOrigins: EnvVar };
+  /** What a service is, as the part that made it declares (db, web, nginx); undefined for the rest. */
+  roleOf(service: Service): ServiceRole | undefined;
   readonly nginx: Service;
   /** The compose stack's nginx site: the Kubernetes site copies its settings, with the cluster's resolver and upstream. */
   readonly site: NginxSite;
@@ -40,7 +44,7 @@ export interface KubernetesStackView {
   readonly tls: boolean;
   /** nginx serves HTTPS itself (tls mode files or acme): a single host's setup, not a cluster's. */
   readonly tlsAtNginx: boolean;
-  /** Gunicorn workers per web pod (WEB_CONCURRENCY's default). */
+  /** Gunicorn workers per web pod. */
   readonly workers: number;
   /**
    * What web's pools may hold against the database: connections per worker (undefined without a pool) and the
@@ -52,7 +56,7 @@ export interface KubernetesStackView {
 }
 
 /** What a service is to the cluster, which decides the kind of workload and its defaults. */
-export type Role = 'database' | 'web' | 'proxy' | 'task' | 'service';
+export type Role = ServiceRole | 'task' | 'service';
 
 /**
  * The user ids of the registry images the stack itself runs. The official postgres image (Debian variants,
@@ -212,11 +216,7 @@ export class KubernetesPlan {
   }
 
   public role(service: Service): Role {
-    if (service === this.stack.db) return 'database';
-    if (service === this.stack.web) return 'web';
-    if (service === this.stack.nginx) return 'proxy';
-    if (service.runs === 'once') return 'task';
-    return 'service';
+    return this.stack.roleOf(service) ?? (service.runs === 'once' ? 'task' : 'service');
   }
 
   /** Runs the image built from this repository (web, the migrations, a worker). */
@@ -226,13 +226,13 @@ export class KubernetesPlan {
 
   /** The image reference the pod names. */
   public image(service: Service): string {
-    if (service === this.stack.db && this.stack.dbArchive) return this.stack.dbArchive.baseImage;
+    if (this.role(service) === 'database' && this.stack.dbArchive) return this.stack.dbArchive.baseImage;
     return this.runsWebImage(service) ? this.webImage : service.image.ref;
   }
 
   /** The arguments that replace the image's CMD (the db's archiving settings stay on one host). */
   public args(service: Service): readonly string[] | undefined {
-    return service === this.stack.db && this.stack.dbArchive ? this.stack.dbArchive.args : service.command;
+    return this.role(service) === 'database' && this.stack.dbArchive ? this.stack.dbArchive.args : service.command;
   }
 
   /** The volumes a service mounts on the cluster (the db's pgBackRest repository stays on one host). */
@@ -251,8 +251,8 @@ export class KubernetesPlan {
   /** The numeric user the service's containers run as; undefined for a registry image nobody named the user of. */
   public uid(service: Service): number | undefined {
     if (this.runsWebImage(service)) return this.stack.webUser.uid;
-    if (service === this.stack.db) return POSTGRES_UID;
-    if (service === this.stack.nginx) return NGINX_UID;
+    if (this.role(service) === 'database') return POSTGRES_UID;
+    if (this.role(service) === 'proxy') return NGINX_UID;
     return this.options.services?.[service.name]?.runAsUser;
   }
 
@@ -265,32 +265,25 @@ export class KubernetesPlan {
     }
   }
 
-  /** Directories the service writes to outside its volumes; each becomes an emptyDir (the root filesystem is read-only). */
-  public writablePaths(service: Service): string[] {
-    switch (this.role(service)) {
-      // The server socket and lock file, and sort/temporary files.
-      case 'database': return ['/var/run/postgresql', '/tmp'];
-      // Temporary files of request bodies and proxied responses, and the pid file (/var/run is a link to /run).
-      case 'proxy': return ['/var/cache/nginx', '/run', '/tmp'];
-      // Gunicorn's worker heartbeat files and Django's uploads above 2.5 MB go to the temporary directory.
-      default: return this.runsWebImage(service) ? ['/tmp'] : this.options.services?.[service.name]?.writablePaths ?? ['/tmp'];
-    }
+  /**
+   * Directories the service writes to outside its volumes, as the model gives them (compose's tmpfs): each
+   * becomes an emptyDir, the root filesystem being read-only. The target's `services` option may replace them.
+   */
+  public writablePaths(service: Service): readonly string[] {
+    return this.options.services?.[service.name]?.writablePaths ?? service.writablePaths;
   }
 
+  /**
+   * The model's `limits` are the container's ceiling on every target; the scheduler reserves a quarter of
+   * each, what a server idles at, so that a node holds the stack with room for its peaks.
+   */
   public resources(service: Service): ResolvedResources {
-    const base: ResolvedResources = (() => {
-      switch (this.role(service)) {
-        case 'web': {
-          // Each Gunicorn worker is a Python process with Django loaded: about 64 MiB, twice that at peak.
-          const workers = this.stack.workers;
-          return { cpu: '250m', memory: `${128 + 64 * workers}Mi`, cpuLimit: '1', memoryLimit: `${256 + 128 * workers}Mi` };
-        }
-        case 'task': return { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '512Mi' };
-        case 'database': return { cpu: '250m', memory: '256Mi', cpuLimit: '1', memoryLimit: '1Gi' };
-        case 'proxy': return { cpu: '50m', memory: '64Mi', cpuLimit: '500m', memoryLimit: '128Mi' };
-        default: return { cpu: '100m', memory: '128Mi', cpuLimit: '500m', memoryLimit: '256Mi' };
-      }
-    })();
+    const { cpus, memory } = service.limits;
+    const bytes = memoryBytes(memory);
+    const base: ResolvedResources = {
+      cpu: cpuQuantityOf(cpus / RESERVED_SHARE), memory: memoryQuantityOf(bytes / RESERVED_SHARE),
+      cpuLimit: cpuQuantityOf(cpus), memoryLimit: memoryQuantityOf(bytes),
+    };
     const given: ResourceOptions = this.options.resources?.[service.name] ?? {};
     return { ...base, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
   }
@@ -413,8 +406,8 @@ export class KubernetesPlan {
     if (db && v === this.stack.databaseAddress.host) return { value: db.host, origin: 'externalDatabase.host' };
     if (db && v === this.stack.databaseAddress.port) return { value: String(db.port), origin: 'externalDatabase.port' };
     const host = this.ingress?.host;
-    if (host && v.name === 'DJANGO_ALLOWED_HOSTS') return { value: host, origin: 'ingress.host' };
-    if (host && v.name === 'DJANGO_CSRF_TRUSTED_ORIGINS') {
+    if (host && v === this.stack.djangoHosts.allowedHosts) return { value: host, origin: 'ingress.host' };
+    if (host && v === this.stack.djangoHosts.csrfTrustedOrigins) {
       return { value: `${this.ingress?.tlsSecretName || this.stack.tls ? 'https' : 'http'}://${host}`, origin: 'ingress.host' };
     }
     if (v.value !== undefined) return { value: v.value, origin: 'the stack' };
@@ -437,8 +430,24 @@ export class KubernetesPlan {
     return this.services.filter((s) => s !== service && (
       s.dependencies.some((d) => d.service === service && !d.completed)
       || s.environment.some(names)
-      || (s === this.stack.nginx && this.stack.site.upstream === service)));
+      || (this.role(s) === 'proxy' && this.stack.site.upstream === service)));
   }
+}
+
+/** The share of a container's limits the scheduler reserves for it: a quarter. */
+const RESERVED_SHARE = 4;
+
+/** CPUs as a Kubernetes quantity: whole CPUs as they are (`1`), others in millicores (`250m`), at least 1m. */
+function cpuQuantityOf(cpus: number): string {
+  return Number.isInteger(cpus) ? String(cpus) : `${Math.max(1, Math.ceil(cpus * 1000))}m`;
+}
+
+/** Bytes as a Kubernetes quantity, in the largest binary unit that holds them whole (`1Gi`, `256Mi`, `1536Ki`). */
+function memoryQuantityOf(bytes: number): string {
+  for (const [unit, size] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2]] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${Math.ceil(bytes / 1024)}Ki`;
 }
 
 /** A Kubernetes CPU quantity (`500m`, `1`, `2.5`) in CPUs. */

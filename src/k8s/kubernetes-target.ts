@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { join, posix } from 'path';
 import { Component, Project } from 'projen';
-import { applyOverride, ManagedFile, Override, overridePath, Problem, StackValidationError } from '../core';
+import { addProblemCheck, applyOverride, ManagedFile, Override, overridePath, Problem } from '../core';
 import type { DjangoStack } from '../stack';
 import { KubernetesTargetOptions } from './kubernetes-options';
 import { KubernetesPlan, KubernetesStackView } from './kubernetes-plan';
@@ -9,19 +9,14 @@ import { KubernetesBase, renderKubernetes, renderKustomizationYaml, renderManife
 import { renderSecretScript } from './render-secret-script';
 import { validateKubernetes } from './validate-kubernetes';
 
-/** A stack that collects the problems of objects that join it (`addValidation`), if it offers to. */
-interface CollectsProblems {
-  addValidation?(source: { validate(): Problem[] }): void;
-}
-
 /**
  * The stack on Kubernetes: a kustomize base under `k8s/`, rendered from the same model as the compose file
  * (services, ports, images, variables, probes, volumes, the nginx site), applied with `kubectl apply -k k8s/`.
  *
  *   new KubernetesTarget(stack, { replicas: 3, ingress: { className: 'nginx', host: 'tau.example.com' } });
  *
- * Its problems join the stack's before any file is written: a stack that offers `addValidation` lists them
- * with its own; otherwise the target refuses synthesis itself, right after the stack's checks pass.
+ * Its problems join the stack's in the one list that refuses synthesis before any file is written: the
+ * target is a node of the stack's tree, and adds its check there.
  */
 export class KubernetesTarget extends Component {
   /** The directory of the base, relative to the repository. */
@@ -31,7 +26,6 @@ export class KubernetesTarget extends Component {
 
   private readonly stack: DjangoStack;
   private readonly options: KubernetesTargetOptions;
-  private readonly validatedByStack: boolean;
   private readonly overrides: (Override & { readonly kind: string; readonly name: string })[] = [];
   private files?: ManagedFile[];
 
@@ -39,9 +33,7 @@ export class KubernetesTarget extends Component {
     super(stack);
     this.stack = stack;
     this.options = options;
-    const collects = stack as unknown as CollectsProblems;
-    this.validatedByStack = typeof collects.addValidation === 'function';
-    if (this.validatedByStack) collects.addValidation!(this);
+    addProblemCheck(this, this);
 
     const project = Project.of(stack);
     project.addTask(KubernetesTarget.SECRET_TASK, {
@@ -73,6 +65,8 @@ export class KubernetesTarget extends Component {
       },
       web: s.web,
       webUser: { uid: s.image.uid },
+      djangoHosts: s.djangoEnv,
+      roleOf: (service) => s.roleOf(service),
       nginx: s.nginx,
       site: s.site,
       staticFiles: s.staticFiles,
@@ -82,7 +76,7 @@ export class KubernetesTarget extends Component {
       metrics: { port: s.app.metricsPort, path: s.app.metricsPath },
       tls: s.tls !== undefined,
       tlsAtNginx: s.tls?.terminatesAtNginx ?? false,
-      workers: Number(s.env.get('WEB_CONCURRENCY')?.default ?? 2),
+      workers: s.app.workerCount,
       databaseConnections: {
         perWorker: s.app.databaseConnectionsPerWorker, maxConnections: s.postgres.maxConnections, reservedConnections: s.postgres.reservedConnections,
       },
@@ -129,14 +123,10 @@ export class KubernetesTarget extends Component {
   }
 
   /**
-   * Runs after the stack's own check (it is the stack's child): refuses synthesis with every problem, then
+   * Runs after the stack's check (it is the stack's child), which listed this target's problems with its own:
    * declares the base's files, one per manifest, now that every service of `.projenrc.ts` is known.
    */
   public preSynthesize(): void {
-    if (!this.validatedByStack) {
-      const problems = this.validate();
-      if (problems.length > 0) throw new StackValidationError(problems);
-    }
     if (this.files) return;
     const plan = this.plan;
     const at = (path: string) => posix.join(KubernetesTarget.DIR, path);

@@ -230,7 +230,7 @@ function denyAll(plan: KubernetesPlan, direction: 'Ingress' | 'Egress', comment:
 function networkPolicies(plan: KubernetesPlan): ManifestObject[] {
   const policies: ManifestObject[] = [denyAll(plan, 'Ingress', ' No pod of the namespace accepts a connection unless a policy below allows it.')];
   for (const s of plan.services.filter((x) => x.port !== undefined && plan.role(x) !== 'task')) {
-    const proxy = s === plan.stack.nginx;
+    const proxy = plan.role(s) === 'proxy';
     const clients = plan.clients(s);
     if (!proxy && clients.length === 0) continue;
     policies.push({

@@ -1,4 +1,5 @@
 import { Healthcheck, Service, VolumeMount as ModelMount } from '../model';
+import { PGDATA } from '../postgres';
 import {
   Container, Deployment, EnvVar as K8sEnvVar, Job, PodSpec, PodTemplateSpec, Probe, StatefulSet, Volume, VolumeMount,
 } from './k8s-types';
@@ -26,7 +27,7 @@ export function checkovSkips(plan: KubernetesPlan, service: Service): CheckovSki
     ...(plan.stack.env.forService(service).some((v) => v.secret)
       ? [{ id: 'CKV_K8S_35', reason: 'the app and the postgres image read their secrets from environment variables' }] : []),
   ];
-  const images = [plan.image(service), ...(service === plan.stack.nginx ? [plan.webImage] : [])];
+  const images = [plan.image(service), ...(plan.role(service) === 'proxy' ? [plan.webImage] : [])];
   if (images.some((ref) => !ref.includes('@sha256:'))) {
     skips.push({ id: 'CKV_K8S_43', reason: 'images are pinned by tag in .projenrc.ts; give an image@sha256 reference to pin a digest' });
   }
@@ -34,7 +35,7 @@ export function checkovSkips(plan: KubernetesPlan, service: Service): CheckovSki
   if (uid !== undefined && uid < 10000) {
     skips.push({ id: 'CKV_K8S_40', reason: `runs as its image's own user ${uid}, which owns its data files` });
   }
-  const pullPolicies = [plan.pullPolicy(service), ...(service === plan.stack.nginx ? [plan.pullPolicy(plan.stack.web)] : [])];
+  const pullPolicies = [plan.pullPolicy(service), ...(plan.role(service) === 'proxy' ? [plan.pullPolicy(plan.stack.web)] : [])];
   if (pullPolicies.some((p) => p !== 'Always')) {
     skips.push({ id: 'CKV_K8S_15', reason: 'the default local web image is loaded into the cluster by hand, never pulled; set webImage to pull from a registry' });
   }
@@ -67,7 +68,7 @@ function probes(plan: KubernetesPlan, service: Service): Pick<Container, 'startu
   const timing = hc
     ? { periodSeconds: seconds(hc.interval), timeoutSeconds: seconds(hc.timeout), failureThreshold: hc.retries }
     : { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
-  const readiness: Probe | undefined = service === plan.stack.web && port
+  const readiness: Probe | undefined = plan.role(service) === 'web' && port
     ? { httpGet: { path: plan.stack.healthPath, port } }
     : hc ? execHandler(hc) : port ? { tcpSocket: { port } } : undefined;
   const liveness: Probe | undefined = port ? { tcpSocket: { port } } : hc ? execHandler(hc) : undefined;
@@ -144,9 +145,9 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     volumeMounts.push({ name: writableVolumeName(path), mountPath: path });
   }
   const env = envVars(plan, service);
-  if (service === plan.stack.db && plan.stack.dbData) {
+  if (plan.role(service) === 'database' && plan.stack.dbData) {
     const pgdata = postgresPgdata(plan.stack.postgresVersion, service.mountPathOf(plan.stack.dbData)!);
-    if (pgdata) env.push({ name: 'PGDATA', value: pgdata });
+    if (pgdata) env.push({ name: PGDATA, value: pgdata });
   }
 
   const files = plan.repositoryFiles(service);
@@ -157,7 +158,7 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
   }
 
   const initContainers: Container[] = [];
-  if (service === plan.stack.nginx) {
+  if (plan.role(service) === 'proxy') {
     // nginx's config, from the ConfigMap, where the official image includes it.
     const conf = plan.nginxConf;
     if (conf) {
@@ -167,7 +168,7 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
     }
     initContainers.push(collectStatic(plan));
   }
-  if (service === plan.stack.web && plan.services.some((s) => plan.role(s) === 'task' && plan.runsWebImage(s))) {
+  if (plan.role(service) === 'web' && plan.services.some((s) => plan.role(s) === 'task' && plan.runsWebImage(s))) {
     initContainers.push(waitForMigrations(plan, env));
   }
 
@@ -212,7 +213,7 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
       fsGroupChangePolicy: 'OnRootMismatch',
       seccompProfile: { type: 'RuntimeDefault' },
       // An unprivileged nginx binds the model's port below 1024 in the pod's own network namespace.
-      ...(service === plan.stack.nginx && (service.port ?? 1024) < 1024
+      ...(plan.role(service) === 'proxy' && (service.port ?? 1024) < 1024
         ? { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] } : {}),
     },
     ...(stopGrace !== undefined || drain > 0 ? { terminationGracePeriodSeconds: (stopGrace ?? 30) + drain } : {}),
@@ -342,7 +343,7 @@ function withChecksums(template: PodTemplateSpec, checksums: Record<string, stri
 
 /** A long-running service (web, nginx, added ones) as a Deployment. */
 export function renderDeployment(plan: KubernetesPlan, service: Service, checksums: Record<string, string>): Deployment {
-  const autoscaled = service === plan.stack.web && plan.autoscaling !== undefined;
+  const autoscaled = plan.role(service) === 'web' && plan.autoscaling !== undefined;
   // A pod that holds a ReadWriteOnce claim alone must stop before its successor can mount it.
   const exclusive = plan.claims.some((c) => c.accessMode === 'ReadWriteOnce' && c.users.includes(service)) && plan.replicasOf(service) === 1;
   return {

@@ -115,6 +115,17 @@ export const CAPABILITIES: readonly string[] = [
 const MEMORY = /^[1-9][0-9]{0,6}[kmg]$/;
 const BYTES: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
+/** The bytes of a memory size as `limits.memory` takes it (`512m`, `1g`); NaN for anything else. */
+export function memoryBytes(size: string): number {
+  return MEMORY.test(size) ? parseInt(size, 10) * BYTES[size.slice(-1)] : NaN;
+}
+
+/**
+ * What a part's server is to a platform that runs each kind its own way (Kubernetes: the database as a
+ * StatefulSet, web scaled and probed on its health path, the proxy in front). Other services have none.
+ */
+export type ServiceRole = 'database' | 'web' | 'proxy';
+
 /** A named volume mounted into a service. */
 export interface VolumeMount {
   readonly volume: Volume;
@@ -383,7 +394,7 @@ export class Service {
       }
     });
     const { memory, cpus, pids } = this.limits;
-    const bytes = MEMORY.test(memory) ? parseInt(memory, 10) * BYTES[memory.slice(-1)] : NaN;
+    const bytes = memoryBytes(memory);
     if (!(bytes >= 6 * 1024 ** 2)) problems.push({ component, field: 'limits.memory', value: memory, allowed: 'a size with k, m or g of at least 6m, such as 512m or 1g' });
     if (typeof cpus !== 'number' || !(cpus >= 0.01 && cpus <= 256) || Math.round(cpus * 100) !== cpus * 100) {
       problems.push({ component, field: 'limits.cpus', value: cpus, allowed: 'a number of CPUs from 0.01 to 256, at most two decimals, such as 0.5 or 2' });

@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'fs';
 import { isAbsolute, join, posix } from 'path';
 import { Component, Project } from 'projen';
 import { parse } from 'yaml';
-import { checkOptionKeys, named, optionKeys, Problem, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
-import { ComposeFile, DevComposeFile, LogRotation } from '../compose';
+import { addProblemCheck, checkOptionKeys, named, optionKeys, Problem, problemsOf, reportStackValidationErrorsPlainly, StackValidationError } from '../core';
+import { ComposeFile, DevComposeFile } from '../compose';
 import { DjangoEnvVars, MediaOptions, Requirements, RequirementsLock, S3Media, Tls, TlsOptions } from '../django';
 import { DockerIgnore, PythonImage } from '../docker';
 import { StackDocs, StackSummary, StackView } from '../docs';
 import { DotEnv, EnvExampleFile, EnvFileNames } from '../env';
-import { EnvContract, Network, NetworkOptions, Service, ServiceOptions, Volume, VolumeOptions } from '../model';
+import { EnvContract, Network, NetworkOptions, Service, ServiceOptions, ServiceRole, Volume, VolumeOptions } from '../model';
 import { NginxConfFile, NginxSite, ServedFiles } from '../nginx';
 import { DjangoApp, DjangoOptions, FilesOptions, WebOptions } from './parts/django-app';
 import { Monitoring, MonitoringOptions } from './parts/monitoring';
@@ -18,7 +18,9 @@ import { OpsScripts } from '../ops';
 import { checkConnectionBudget } from '../postgres';
 import { Postgres, postgresDataPath, PostgresOptions } from './parts/postgres';
 import { StackPart } from './parts/stack-part';
-import { Https, validateTls } from './parts/https';
+import { Https } from './parts/https';
+import { Backups, BackupsOptions } from './parts/backups';
+import { Logs, LogsOptions } from './parts/logs';
 import { validateStackParts } from './validate';
 
 export interface DjangoStackOptions {
@@ -61,12 +63,12 @@ export interface DjangoStackOptions {
    * How much output the engine keeps per container: json-file logs rotated at `maxSize`, `maxFiles` kept.
    * @default - 10m, 5 files
    */
-  readonly logs?: { readonly maxSize?: string; readonly maxFiles?: number };
+  readonly logs?: LogsOptions;
   /**
    * Where ops/backup.sh writes backups, relative to the repository (git- and docker-ignored), and how many it keeps.
    * @default - backups/, the newest 7
    */
-  readonly backups?: { readonly dir?: string; readonly keep?: number };
+  readonly backups?: BackupsOptions;
   /**
    * Prometheus: the scrape configuration and alert rules under monitoring/ are always written; given,
    * Prometheus runs in the stack as the `monitoring` service with them.
@@ -127,18 +129,24 @@ export class DjangoStack extends Component {
   private readonly _services: Service[] = [];
   private readonly _volumes: Volume[] = [];
   private readonly _networks: Network[] = [];
-  private readonly _parts: StackPart[] = [];
   private readonly _problems: Problem[] = [];
+  private readonly _roles = new Map<Service, ServiceRole>();
+  /** Container log rotation on the engine. */
+  private readonly logs: Logs;
+  /** Where ops/backup.sh writes and how many it keeps. */
+  private readonly backups: Backups;
   /** `docker-compose.yml`; `addOverride` sets a Compose key the model does not have. */
   public readonly composeFile: ComposeFile;
-  private readonly logs: LogRotation;
-  private readonly backups: { readonly dir: string; readonly keep: number };
 
   constructor(project: Project, options: DjangoStackOptions) {
     super(project);
     reportStackValidationErrorsPlainly();
     this.options = options;
-    this.logs = { maxSize: options.logs?.maxSize ?? '10m', maxFiles: options.logs?.maxFiles ?? 5 };
+    // The stack's problems, in this order, then those of the objects under it (a Kubernetes target), in one walk.
+    addProblemCheck(this, { validate: () => checkOptionKeys('DjangoStack', this.options, STACK_OPTION_KEYS) });
+    this.logs = this.addPart(new Logs(options.logs));
+    this.backups = this.addPart(new Backups(options.backups));
+    addProblemCheck(this, { validate: () => this._problems });
     this.env = new EnvContract(() => this.services);
     const django = options.django ?? ({} as DjangoOptions);
     const defaultName = String(django.project).toLowerCase();
@@ -174,11 +182,14 @@ export class DjangoStack extends Component {
     this.proxy.site.keepInternal(this.app.metricsPath);
     this.frontNetwork = this.addNetwork('front', { description: 'the way requests come in, and out of the stack' });
     this.backNetwork = this.addNetwork('back', { internal: true, description: this.postgres.service ? 'the app and its database, with no route out' : 'the app, with no route out' });
-    if (this.app.tls?.terminatesAtNginx) {
-      this.https = this.addPart(new Https(this, {
+    if (this.app.tls) {
+      const https = this.addPart(new Https(this, {
         tls: this.app.tls, nginx: this.proxy.service, publicPort: httpsPort, network: this.frontNetwork, hosts,
       }));
-      this.proxy.site.serveHttps(this.https.siteOptions);
+      if (https.siteOptions) {
+        this.https = https;
+        this.proxy.site.serveHttps(https.siteOptions);
+      }
     }
     this.proxy.service.joins(this.frontNetwork);
     this.app.service.joins(this.frontNetwork, this.backNetwork);
@@ -201,7 +212,7 @@ export class DjangoStack extends Component {
     const backupMetrics = this.postgres.service && this.monitoring.writeMetricsFrom(this.postgres.service);
 
     this.composeFile = new ComposeFile(this, () => ({
-      services: this.services, volumes: this.volumes, networks: this.networks, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs,
+      services: this.services, volumes: this.volumes, networks: this.networks, env: this.env, envFile: this.envFile, docs: StackDocs.ARCHITECTURE, logs: this.logs.rotation,
     }));
     if (options.development ?? true) {
       new DevComposeFile(this, () => [
@@ -209,7 +220,7 @@ export class DjangoStack extends Component {
         ...(this.postgres.service ? [{ service: this.postgres.service, localPorts: this.postgres.service.port === undefined ? [] : [this.postgres.service.port] }] : []),
       ]);
     }
-    const backups = this.backups = { dir: options.backups?.dir ?? 'backups', keep: options.backups?.keep ?? 7 };
+    const backups = this.backups;
     this.ops = new OpsScripts(this, () => ({
       composeFile: this.composeFile.path,
       // The scripts that work inside the db container (backup, restore, upgrade, roles) exist only with one.
@@ -229,7 +240,7 @@ export class DjangoStack extends Component {
         proxyNetwork: this.frontNetwork.name,
         healthyWithinSeconds: this.app.service.healthcheck?.healthyWithin.toSeconds() ?? 60,
       },
-      backups,
+      backups: { dir: backups.dir, keep: backups.keep },
       archive: this.postgres.archive?.model,
       metrics: backupMetrics ? { dir: backupMetrics, name: EXTERNAL_METRICS.backupLastSuccess } : undefined,
     }), { database: this.postgres.service !== undefined, drill: this.postgres.archive !== undefined });
@@ -272,6 +283,7 @@ export class DjangoStack extends Component {
       project.gitignore.exclude(`/${keyDir}/`);
       this.dockerIgnore.addGroup({ why: 'The TLS certificate and its key (tls.certificate, tls.key): nginx mounts them at run time', patterns: [keyDir] });
     }
+    addProblemCheck(this, { validate: () => this.stackProblems() });
     project.gitignore.exclude(`/${this.envFile}`, `/${backups.dir}/`, '__pycache__/', '*.py[cod]', '.venv/', ...this.app.localArtefacts.map((p) => `/${p}/`));
   }
 
@@ -317,9 +329,16 @@ export class DjangoStack extends Component {
     });
   }
 
+  /** A part joins the stack's problems, after those of the parts before it, and tells the roles of its servers. */
   private addPart<T extends StackPart>(part: T): T {
-    this._parts.push(part);
+    addProblemCheck(this, part);
+    for (const [service, role] of part.roles ?? []) this._roles.set(service, role);
     return part;
+  }
+
+  /** What a service is to a platform that runs each kind its own way, as its part declares; undefined for the rest. */
+  public roleOf(service: Service): ServiceRole | undefined {
+    return this._roles.get(service);
   }
 
   /**
@@ -443,22 +462,17 @@ export class DjangoStack extends Component {
     return this.app.serverCommand;
   }
 
-  /** Every problem of the model, across all objects, and of `.env`. Empty when the stack can be synthesized. */
+  /**
+   * Every problem of the model, across all objects, and of `.env`, and of the targets made on the stack (a
+   * Kubernetes target): one walk over the tree. Empty when the stack can be synthesized.
+   */
   public validate(): Problem[] {
+    return problemsOf(this);
+  }
+
+  /** Rules that span the parts: the objects they and `.projenrc.ts` declared, and how they connect. */
+  private stackProblems(): Problem[] {
     return [
-      ...checkOptionKeys('DjangoStack', this.options, STACK_OPTION_KEYS),
-      ...checkOptionKeys('logs', this.options.logs, ['maxSize', 'maxFiles']),
-      ...checkOptionKeys('backups', this.options.backups, ['dir', 'keep']),
-      ...(Number.isInteger(this.backups.keep) && this.backups.keep >= 1 ? []
-        : [{ component: 'backups', field: 'keep', value: this.backups.keep, allowed: 'a whole number of at least 1' }]),
-      ...(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(this.backups.dir) && !this.backups.dir.split('/').includes('..') ? []
-        : [{ component: 'backups', field: 'dir', value: this.backups.dir, allowed: 'a directory inside the repository, such as backups' }]),
-      ...(/^[1-9][0-9]{0,5}[kmg]$/.test(this.logs.maxSize) ? []
-        : [{ component: 'logs', field: 'maxSize', value: this.logs.maxSize, allowed: 'a size with k, m or g, such as 10m' }]),
-      ...(Number.isInteger(this.logs.maxFiles) && this.logs.maxFiles >= 1 && this.logs.maxFiles <= 100 ? []
-        : [{ component: 'logs', field: 'maxFiles', value: this.logs.maxFiles, allowed: 'a whole number from 1 to 100' }]),
-      ...this._problems,
-      ...this._parts.flatMap((p) => p.validate()),
       ...this._volumes.flatMap((v) => v.validate()),
       ...this._networks.flatMap((n) => n.validate()),
       ...this._services.flatMap((s) => s.validate()),
@@ -472,7 +486,6 @@ export class DjangoStack extends Component {
         staticFiles: this.app.staticFiles,
         mediaFiles: this.app.mediaFiles,
       }),
-      ...validateTls(this.app.tls, this.hosts, this.project.outdir),
       ...this.externalDatabaseProblems(),
       ...this.composeConnectionBudget(),
       ...this.dotEnv.check(),

@@ -71,7 +71,9 @@ describe('the kustomize base, rendered from the stack model', () => {
     expect(web.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
     expect(c.volumeMounts).toContainEqual({ name: 'scratch-tmp', mountPath: '/tmp' });
     expect(c.volumeMounts).toContainEqual({ name: 'media-volume', mountPath: '/app/mediafiles' });
-    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    // The model's limits for web (1 CPU, 1g) are its ceiling here as on compose; a quarter of them is requested.
+    expect(stack.web.limits).toMatchObject({ cpus: 1, memory: '1g' });
+    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } });
     // The model's stop grace period (the request timeout and 5 s), plus the 5 s drain before the stop.
     expect(web.spec.template.spec.terminationGracePeriodSeconds).toBe(stack.web.stopGracePeriod!.toSeconds() + 5);
     expect(find(objects, 'PodDisruptionBudget', 'web').spec).toEqual({ selector: web.spec.selector, maxUnavailable: 1 });
@@ -409,6 +411,24 @@ describe('one value in the model, every manifest that depends on it', () => {
     }
   });
 
+  test("a service's own limits and writablePaths reach its pods, and PostgreSQL's writable paths are the model's", () => {
+    // GIVEN a service with limits and writable paths of its own, and no Kubernetes option for its paths
+    const { stack, outdir } = synthWithTarget(TAU, { ...TAU_K8S, services: { cache: { runAsUser: 999 } } }, (s) => {
+      s.addService('cache', { image: 'redis:7.4-alpine', port: 6379, limits: { memory: '96m', cpus: 0.5 }, writablePaths: ['/data', '/tmp'] });
+    });
+    const objects = baseObjects(outdir);
+    const cache = container(find(objects, 'Deployment', 'cache'));
+    // THEN its ceiling is the model's, a quarter of it requested (96m / 4 = 24Mi; 0.5 / 4 = 125m)
+    expect(cache.resources).toEqual({ requests: { cpu: '125m', memory: '24Mi' }, limits: { cpu: '500m', memory: '96Mi' } });
+    expect(cache.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/data', '/tmp']);
+    // AND db's emptyDirs are exactly the directories compose gives it as tmpfs
+    const db = container(find(objects, 'StatefulSet', 'db'));
+    const scratch = db.volumeMounts.filter((m: any) => m.name.startsWith('scratch-')).map((m: any) => m.mountPath);
+    expect(scratch).toEqual([...stack.db!.writablePaths]);
+    const compose = parse(readFileSync(join(outdir, 'docker-compose.yml'), 'utf-8'));
+    expect(compose.services.db.tmpfs).toEqual(scratch);
+  });
+
   test('a Redis and a Celery worker become Deployments, Redis with a Service reached from web and the worker', () => {
     const { outdir } = synthWithTarget(TAU, { ...TAU_K8S, services: { redis: { runAsUser: 999, writablePaths: ['/data'] } } }, (stack) => {
       const redis = stack.addService('redis', { image: 'redis:7.4-alpine', port: 6379, healthcheck: Healthcheck.command('redis-cli', 'ping') }).joins(stack.backNetwork);
@@ -464,6 +484,18 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
     const { project, stack, outdir } = newStack({ ...TAU, hosts: ['tau.example.com'], tls: { mode: 'acme', email: 'ops@example.com' } });
     new KubernetesTarget(stack, TAU_K8S);
     expect(() => project.synth()).toThrow(/kubernetes: tls.mode \(of the stack\) = "files or acme"; on a cluster TLS ends at the Ingress/);
+    expect([...readTree(outdir).keys()]).toEqual([]);
+  });
+
+  test("the target's problems join the stack's in one list, by the stack's one walk over its tree", () => {
+    // GIVEN a stack with a problem of its own (logs) and a target with one of its own (a misspelt option)
+    const { project, stack, outdir } = newStack({ ...TAU, logs: { maxFiles: 0 } });
+    new KubernetesTarget(stack, { ...TAU_K8S, replicaz: 3 } as any);
+    // THEN the stack's validate() lists both, the stack's first
+    const listed = stack.validate().map((p) => `${p.component}: ${p.field}`);
+    expect(listed).toEqual(['logs: maxFiles', 'kubernetes: replicaz']);
+    // AND synthesis refuses with that one list, writing nothing
+    expect(() => project.synth()).toThrow(/2 problems[^]*logs: maxFiles = 0[^]*kubernetes: replicaz = 3/);
     expect([...readTree(outdir).keys()]).toEqual([]);
   });
 

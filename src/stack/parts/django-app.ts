@@ -7,7 +7,7 @@ import {
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
 import { DockerfileFile, PYTHON_IMAGE_OPTION_KEYS, PythonImage, PythonImageOptions } from '../../docker';
-import { DevelopmentOverride, EnvVar, Healthcheck, Image, ResourceLimits, Service } from '../../model';
+import { DevelopmentOverride, EnvVar, Healthcheck, Image, ResourceLimits, Service, ServiceRole } from '../../model';
 import { ServedFiles } from '../../nginx';
 import { ImageSbom, SbomOptions } from '../../sbom';
 import type { PartScope, StackPart } from './stack-part';
@@ -150,6 +150,10 @@ export class DjangoApp implements StackPart {
   public readonly healthPath: string;
   public readonly tls?: Tls;
   public readonly service: Service;
+  /** web is the app's server; the release task is a task by its `runs`. */
+  public get roles(): readonly (readonly [Service, ServiceRole])[] {
+    return [[this.service, 'web']];
+  }
   /** The one-shot service that migrates and collects static files, once per deploy, before web starts. */
   public readonly release: Service;
   public readonly requestTimeout: Duration;

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'fs';
 import { dirname, isAbsolute, join, posix } from 'path';
+import { Project } from 'projen';
 import { checkDurationValue, Duration, ManagedFile, Problem } from '../../core';
 import { AcmeScriptModel, renderAcmeScript } from '../../acme';
 import { TLS_MODE_OPTIONS, Tls, TlsMode } from '../../django';
@@ -34,7 +35,9 @@ export interface HttpsProps {
 }
 
 /**
- * nginx serving HTTPS itself, on 443, with the certificate read at each handshake from `/etc/nginx/certs`:
+ * The stack's HTTPS, and its rules (`validateTls`) in every mode. In `proxy` mode TLS ends in front of the
+ * stack and this part adds nothing else. In `files` and `acme` modes, nginx serves HTTPS itself, on 443,
+ * with the certificate read at each handshake from `/etc/nginx/certs`:
  * the operator's directory in `files` mode; in `acme` mode a volume that the stack's ACME client (lego)
  * fills, having obtained the certificate over HTTP-01 through nginx's port 80, and renews.
  */
@@ -42,13 +45,21 @@ export class Https implements StackPart {
   public static readonly ACME_SCRIPT = 'acme/lego.sh';
   public static readonly PORT = 443;
 
-  public readonly siteOptions: HttpsSiteOptions;
+  /** nginx's HTTPS server; undefined when TLS ends in front of the stack. */
+  public readonly siteOptions?: HttpsSiteOptions;
   /** The ACME client, in `acme` mode. */
   public readonly acme?: Service;
   private metrics?: AcmeScriptModel['metrics'];
+  private readonly tls: Tls;
+  private readonly hosts: readonly string[];
+  private readonly outdir: string;
 
   constructor(stack: PartScope, props: HttpsProps) {
     const { tls, nginx } = props;
+    this.tls = tls;
+    this.hosts = props.hosts;
+    this.outdir = Project.of(stack).outdir;
+    if (!tls.terminatesAtNginx) return;
     const files = tls.mode === 'files';
     const certificate = files && tls.certificate ? posix.basename(tls.certificate) : ACME_CERTIFICATE;
     const key = files && tls.key ? posix.basename(tls.key) : ACME_KEY;
@@ -121,7 +132,7 @@ export class Https implements StackPart {
   }
 
   public validate(): Problem[] {
-    return [];
+    return validateTls(this.tls, this.hosts, this.outdir);
   }
 }
 

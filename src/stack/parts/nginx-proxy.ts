@@ -1,5 +1,5 @@
 import { checkOptionKeys, Duration, optionKeys, Problem } from '../../core';
-import { Healthcheck, ResourceLimits, Service } from '../../model';
+import { Healthcheck, ResourceLimits, Service, ServiceRole } from '../../model';
 import { NginxConfFile, NginxMainConfFile, NginxSite, ServedFiles } from '../../nginx';
 import type { PartScope, StackPart } from './stack-part';
 
@@ -68,6 +68,10 @@ export class NginxProxy implements StackPart {
   }
 
   public readonly service: Service;
+  /** nginx is the proxy in front. */
+  public get roles(): readonly (readonly [Service, ServiceRole])[] {
+    return [[this.service, 'proxy']];
+  }
   public readonly site: NginxSite;
   public readonly conf: NginxConfFile;
   private readonly options: NginxOptions;

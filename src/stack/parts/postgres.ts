@@ -9,7 +9,7 @@ import {
   archiveServerArgs, PGBACKREST_CONF_PATH, renderAppRoleScript, renderDbDockerfile, renderPgbackrestConf, renderStanzaScript,
   WAL_ARCHIVE_DEFAULTS, WalArchiveModel, WalArchiveOptions,
 } from '../../postgres';
-import { EnvVar, Healthcheck, Image, ResourceLimits, Service, Volume } from '../../model';
+import { EnvVar, Healthcheck, Image, ResourceLimits, Service, ServiceRole, Volume } from '../../model';
 import type { PartScope, StackPart } from './stack-part';
 
 export interface PostgresOptions {
@@ -185,6 +185,10 @@ export class Postgres implements StackPart {
   public readonly version: number;
   /** The db service; undefined when the database is external. */
   public readonly service?: Service;
+  /** The db service is the stack's database. */
+  public get roles(): readonly (readonly [Service, ServiceRole])[] {
+    return this.service ? [[this.service, 'database']] : [];
+  }
   /** Its data volume; undefined when the database is external. */
   public readonly data?: Volume;
   /**
