@@ -43,6 +43,8 @@ export class KubernetesTarget extends Component {
     this.validatedByStack = typeof collects.addValidation === 'function';
     if (this.validatedByStack) collects.addValidation!(this);
 
+    if (options.database === 'cloudnative-pg') stack.app.connectsThroughTransactionPooler();
+
     const project = Project.of(stack);
     project.addTask(KubernetesTarget.SECRET_TASK, {
       description: `Make the cluster's Secret from ${stack.envFile} (its secret variables only), with kubectl`,

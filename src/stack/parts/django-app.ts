@@ -168,6 +168,8 @@ export class DjangoApp implements StackPart {
   public readonly dockerfile: DockerfileFile;
   public readonly files: readonly ManagedFile[];
   private readonly workers: number;
+  /** Whether some target puts a pooler in transaction mode between web and PostgreSQL (connectsThroughTransactionPooler). */
+  private transactionPooler = false;
   private readonly webConcurrency: EnvVar;
   private readonly props: DjangoAppProps;
 
@@ -313,6 +315,7 @@ export class DjangoApp implements StackPart {
           s3Media: this.s3Media,
           healthPath: this.healthPath,
           databasePool: this.databasePool,
+          transactionPooler: this.transactionPooler,
           metrics: { port: this.metricsPort, path: this.metricsPath },
           tls: this.tls,
           envExample: props.files.envExample,
@@ -326,6 +329,14 @@ export class DjangoApp implements StackPart {
    * The most PostgreSQL connections one worker process holds at once: its pool's maxSize and the health check's
    * own connection (Tau/health.py). Undefined without a pool: then nothing bounds them.
    */
+  /**
+   * A target (Kubernetes with CloudNativePG) connects web through PgBouncer in transaction mode: the settings
+   * then read POSTGRES_TRANSACTION_POOLER, which that target sets, and turn off what needs one server session.
+   */
+  public connectsThroughTransactionPooler(): void {
+    this.transactionPooler = true;
+  }
+
   public get databaseConnectionsPerWorker(): number | undefined {
     return this.databasePool && this.databasePool.maxSize + 1;
   }
