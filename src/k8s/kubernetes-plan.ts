@@ -16,6 +16,12 @@ export interface KubernetesStackView {
   readonly dbData?: Volume;
   /** The variables that name the database's address: the web image's pods connect to what they say. */
   readonly databaseAddress: { readonly host: EnvVar; readonly port: EnvVar };
+  /** The app's database and its two roles' variables: the owner (migrations) and web's runtime role. */
+  readonly databaseRoles: {
+    readonly name: EnvVar;
+    readonly owner: { readonly user: EnvVar; readonly password: EnvVar };
+    readonly web: { readonly user: EnvVar; readonly password: EnvVar };
+  };
   readonly postgresVersion: number;
   /**
    * The db service's WAL archiving on one host (pgBackRest, its image, volume and files): the cluster runs the
@@ -221,6 +227,20 @@ export class KubernetesPlan {
   /** The services the cluster runs as workloads of its own: every service of the stack but db unless it is the StatefulSet. */
   public get services(): Service[] {
     return this.stack.services.filter((s) => this.database === 'statefulset' || s !== this.stack.db);
+  }
+
+  /**
+   * With CloudNativePG, the basic-auth Secrets the Cluster reads its two roles from: each named after the Cluster,
+   * with the role's name (its ConfigMap value) and the variable of .env create-secret.sh takes its password from.
+   */
+  public get cnpgRoles(): { readonly secret: string; readonly user: string; readonly password: EnvVar }[] {
+    if (!this.cnpg) return [];
+    const { owner, web } = this.stack.databaseRoles;
+    const value = (v: EnvVar) => this.configValues.find((c) => c.variable === v)?.value ?? v.default ?? '';
+    return [
+      { secret: `${this.cnpg.cluster}-app`, user: value(owner.user), password: owner.password },
+      { secret: `${this.cnpg.cluster}-web`, user: value(web.user), password: web.password },
+    ];
   }
 
   /** The services that connect to the database: those that read its address, or wait for the db service. */

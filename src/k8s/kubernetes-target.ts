@@ -68,6 +68,11 @@ export class KubernetesTarget extends Component {
       db: s.db,
       dbData: s.postgres.data,
       databaseAddress: { host: s.postgres.env.host, port: s.postgres.env.port },
+      databaseRoles: {
+        name: s.postgres.env.name,
+        owner: { user: s.postgres.env.user, password: s.postgres.env.password },
+        web: { user: s.postgres.env.web.user, password: s.postgres.env.web.password },
+      },
       postgresVersion: s.postgresVersion,
       dbArchive: s.postgres.archive && {
         baseImage: s.postgres.archive.baseImage.ref, volume: s.postgres.archive.repository, files: s.postgres.archive.files,
@@ -160,6 +165,7 @@ export class KubernetesTarget extends Component {
           names: this.stack.env.all.filter((v) => v.secret && plan.services.some((s) => s.environment.includes(v))).map((v) => v.name),
           envFile: this.stack.envFile,
           namespaceManifest: plan.createNamespace ? 'namespace.yaml' : undefined,
+          roleSecrets: plan.cnpgRoles.map((r) => ({ secret: r.secret, user: r.user, password: r.password.name })),
         }, marker),
       }),
     ];

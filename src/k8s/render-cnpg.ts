@@ -1,3 +1,4 @@
+import { EnvVar } from '../model';
 import { CustomObject, NetworkPolicy } from './k8s-types';
 import { KubernetesPlan } from './kubernetes-plan';
 import type { ManifestObject } from './render-k8s';
@@ -8,9 +9,9 @@ const PG_PORT = 5432;
 /** The instance manager's status endpoint, which the operator calls in each instance. */
 const STATUS_PORT = 8000;
 
-/** The value of a stack variable in the cluster's ConfigMap (the role and database names). */
-function value(plan: KubernetesPlan, name: string): string {
-  return plan.configValues.find((c) => c.variable.name === name)?.value ?? '';
+/** The value of a stack variable in the cluster's ConfigMap (the database's name). */
+function value(plan: KubernetesPlan, v: EnvVar): string {
+  return plan.configValues.find((c) => c.variable === v)?.value ?? v.default ?? '';
 }
 
 /** The pods of the Cluster: its instances, and the jobs that make them (initdb, join), which carry the same label. */
@@ -29,8 +30,7 @@ function cluster(plan: KubernetesPlan): ManifestObject {
   // validateKubernetes refuses cloudnative-pg without the stack's db service.
   const db = plan.stack.db!;
   const r = plan.resources(db);
-  const owner = value(plan, 'POSTGRES_APP_USER');
-  const web = value(plan, 'POSTGRES_WEB_USER');
+  const [owner, web] = plan.cnpgRoles;
   const backup = c.backup;
   const spec: Record<string, unknown> = {
     instances: c.instances,
@@ -45,23 +45,23 @@ function cluster(plan: KubernetesPlan): ManifestObject {
     enableSuperuserAccess: false,
     bootstrap: {
       initdb: {
-        database: value(plan, 'POSTGRES_DB'),
-        owner,
-        secret: { name: `${c.cluster}-app` },
+        database: value(plan, plan.stack.databaseRoles.name),
+        owner: owner.user,
+        secret: { name: owner.secret },
         // web's runtime role reads and writes rows of what the owner creates, nothing more (as
         // postgres/create-app-role.sh does under compose); managed.roles below gives it LOGIN and its password.
         postInitApplicationSQL: [
-          `CREATE ROLE "${web}" NOLOGIN`,
-          `GRANT USAGE ON SCHEMA public TO "${web}"`,
-          `ALTER DEFAULT PRIVILEGES FOR ROLE "${owner}" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "${web}"`,
-          `ALTER DEFAULT PRIVILEGES FOR ROLE "${owner}" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "${web}"`,
+          `CREATE ROLE "${web.user}" NOLOGIN`,
+          `GRANT USAGE ON SCHEMA public TO "${web.user}"`,
+          `ALTER DEFAULT PRIVILEGES FOR ROLE "${owner.user}" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "${web.user}"`,
+          `ALTER DEFAULT PRIVILEGES FOR ROLE "${owner.user}" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "${web.user}"`,
         ],
       },
     },
     managed: {
       roles: [{
-        name: web, ensure: 'present', login: true, superuser: false, createdb: false, createrole: false,
-        replication: false, bypassrls: false, inherit: true, passwordSecret: { name: `${c.cluster}-web` },
+        name: web.user, ensure: 'present', login: true, superuser: false, createdb: false, createrole: false,
+        replication: false, bypassrls: false, inherit: true, passwordSecret: { name: web.secret },
       }],
     },
     monitoring: { enablePodMonitor: c.podMonitor },
@@ -84,8 +84,8 @@ function cluster(plan: KubernetesPlan): ManifestObject {
   return {
     comment: ` PostgreSQL as ${c.instances} instance(s) run by the CloudNativePG operator (a prerequisite: docs/KUBERNETES.md),\n`
       + ' one primary and streaming replicas it promotes on failover.'
-      + ' The secrets it reads (basic-auth: username and password)\n'
-      + ` are ${c.cluster}-app (${owner}, who owns the database and runs the migrations) and ${c.cluster}-web (${web}).`,
+      + ' The secrets it reads (basic-auth, made by create-secret.sh\n'
+      + ` from .env) are ${owner.secret} (${owner.user}, who owns the database and runs the migrations) and ${web.secret} (${web.user}).`,
     notes: backup ? [{
       path: ['spec', 'backup', 'barmanObjectStore'],
       text: ' The in-tree Barman Cloud archiver, deprecated since 1.26: the Barman Cloud plugin that replaces it runs as a\n'

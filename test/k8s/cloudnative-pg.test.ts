@@ -1,19 +1,9 @@
 import { KubernetesTarget, KubernetesTargetOptions, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { writeTestCa } from '../lib/test-ca';
-import { baseObjects, Obj, synthWithTarget, TAU_K8S } from './k8s-helpers';
+import { baseObjects, CNPG_K8S, Obj, synthWithTarget, TAU_K8S } from './k8s-helpers';
 
 afterAll(cleanTempDirs);
-
-/** The options of the docs' example: a 3-instance Cluster archiving to a bucket. */
-export const CNPG_K8S: KubernetesTargetOptions = {
-  ...TAU_K8S,
-  database: 'cloudnative-pg',
-  cloudNativePg: {
-    apiServer: { to: '10.0.0.10/32' },
-    backup: { destinationPath: 's3://tau-backups/db', endpointUrl: 'http://s3.storage.svc:9000' },
-  },
-};
 
 const find = (objects: Obj[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
 
