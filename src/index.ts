@@ -36,8 +36,8 @@ export { Duration } from './core/duration';
 // Kubernetes
 export { KubernetesTarget } from './k8s/kubernetes-target';
 export type {
-  AccessMode, AutoscalingOptions, EgressRule, ExternalDatabaseOptions, IngressOptions, KubernetesServiceOptions,
-  KubernetesTargetOptions, ResourceOptions, StorageOptions,
+  AccessMode, AutoscalingOptions, CloudNativePgBackupOptions, CloudNativePgOptions, DatabaseMode, EgressRule,
+  ExternalDatabaseOptions, IngressOptions, KubernetesServiceOptions, KubernetesTargetOptions, ResourceOptions, StorageOptions,
 } from './k8s/kubernetes-options';
 
 // CI

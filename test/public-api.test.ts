@@ -12,7 +12,8 @@ const VALUES = [
   'StackValidationError', 'Volume',
 ];
 const TYPES = [
-  'AccessMode', 'AlertThresholds', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'ComposeFile', 'DatabasePoolOptions', 'Dependency',
+  'AccessMode', 'AlertThresholds', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'CloudNativePgBackupOptions', 'CloudNativePgOptions', 'ComposeFile',
+  'DatabaseMode', 'DatabasePoolOptions', 'Dependency',
   'DependsOnOptions', 'DevelopmentOverride', 'DjangoOptions', 'DjangoStackOptions', 'DockerIgnore', 'EgressRule',
   'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExporterOptions', 'ExternalDatabaseOptions', 'ExternalPostgresOptions', 'FileMount', 'FilesOptions',
   'HealthcheckOptions', 'HealthProbe', 'IgnoreGroup', 'IngressOptions', 'KubernetesServiceOptions',

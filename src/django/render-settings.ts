@@ -7,6 +7,9 @@ import { S3Media } from './media-storage';
 import { Tls } from './tls';
 
 /** What the settings module is made from. */
+/** The variable a target sets to 'true' when web connects through a pooler in transaction mode. */
+export const TRANSACTION_POOLER_VARIABLE = 'POSTGRES_TRANSACTION_POOLER';
+
 export interface SettingsModel {
   readonly project: string;
   readonly env: DjangoEnvVars;
@@ -23,6 +26,8 @@ export interface SettingsModel {
   readonly healthPath: string;
   /** Each worker's connection pool; undefined for a connection per request. */
   readonly databasePool?: DatabasePool;
+  /** A target may connect web through a pooler in transaction mode (it sets TRANSACTION_POOLER_VARIABLE). */
+  readonly transactionPooler?: boolean;
   /** Gunicorn's second address, where the app answers its metrics' path and nothing else. */
   readonly metrics: { readonly port: number; readonly path: string };
   readonly tls?: Tls;
@@ -75,7 +80,7 @@ function renderDatabaseOptions(project: string, pool: DatabasePool | undefined, 
 
 /** The deployment part of Django's settings, read from the environment the stack provides. */
 export function renderSettingsModule(model: SettingsModel, marker: string): string {
-  const { env, database: db, tls, databasePool: pool } = model;
+  const { env, database: db, tls, databasePool: pool, transactionPooler: pooler } = model;
   const staticRoot = model.web.mountPathOf(model.staticFiles.volume)!;
   const healthRegex = `^${model.healthPath.replace(/^\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
   return `# ${marker}
@@ -140,7 +145,12 @@ DEBUG = ${read('_bool', env.debug)}
 ALLOWED_HOSTS = ${read('_list', env.allowedHosts)}
 CSRF_TRUSTED_ORIGINS = ${read('_list', env.csrfTrustedOrigins)}
 
-DATABASES = {
+${pooler ? `# True when web connects through PgBouncer in transaction mode (the Kubernetes base with CloudNativePG sets
+# it): each transaction may then run on another server connection. The pool below stays on: its connections
+# go to PgBouncer, which gives each transaction one of its own few server connections.
+_TRANSACTION_POOLER = _bool("${TRANSACTION_POOLER_VARIABLE}", "false")
+
+` : ''}DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": ${read('_str', db.name)},
@@ -157,10 +167,18 @@ ${pool ? `        # Each worker process keeps a pool (psycopg 3): a request borr
         # restarted PostgreSQL closed is replaced, not handed to a request.
         "CONN_HEALTH_CHECKS": True,` : `        # No pool (web.databasePool is off): under ASGI, Django's docs advise against persistent connections,
         # so each request opens a connection and closes it when it ends.
-        "CONN_MAX_AGE": 0,`}${renderDatabaseOptions(model.project, pool, db.tls)}
+        "CONN_MAX_AGE": 0,`}${renderDatabaseOptions(model.project, pool, db.tls)}${pooler ? `
+        # Behind a pooler in transaction mode (CloudNativePG's PgBouncer on Kubernetes), consecutive
+        # transactions may run on different server connections: a server-side cursor declared in one would not
+        # exist in the next.
+        "DISABLE_SERVER_SIDE_CURSORS": _TRANSACTION_POOLER,` : ''}
     }
 }
-
+${pooler ? `if _TRANSACTION_POOLER:
+    # psycopg prepares a statement on the server once a connection has run it 5 times; behind the pooler
+    # the next run may reach a server connection where it was never prepared.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+` : ''}
 ${model.mediaFiles ? `# nginx serves these URLs from the volumes the web service mounts at these paths.
 STATIC_URL = ${py(model.staticFiles.url)}
 STATIC_ROOT = ${py(staticRoot)}

@@ -246,9 +246,17 @@ export interface PodMonitor extends Obj<'monitoring.coreos.com/v1', 'PodMonitor'
 }
 
 /** Every object the target writes. */
+/** An object of an operator's API (CloudNativePG's `Cluster`, `Pooler`, `ScheduledBackup`): its CRD checks the spec. */
+export interface CustomObject {
+  apiVersion: `${string}/${string}`;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
 export type KubernetesObject =
   | Namespace | ConfigMap | PersistentVolumeClaim | Service | Deployment | StatefulSet | Job
-  | PodDisruptionBudget | HorizontalPodAutoscaler | NetworkPolicy | Ingress | PodMonitor;
+  | PodDisruptionBudget | HorizontalPodAutoscaler | NetworkPolicy | Ingress | PodMonitor | CustomObject;
 
 /** `kustomization.yaml` (kustomize.config.k8s.io/v1beta1), the fields the base uses. */
 export interface Kustomization {

@@ -130,6 +130,86 @@ export interface ExternalDatabaseOptions {
 
 export const EXTERNAL_DATABASE_OPTION_KEYS = optionKeys<ExternalDatabaseOptions>()({ host: true, port: true });
 
+/** Where PostgreSQL runs for the cluster's pods. */
+export type DatabaseMode = 'statefulset' | 'cloudnative-pg' | 'external';
+export const DATABASE_MODES: readonly DatabaseMode[] = ['statefulset', 'cloudnative-pg', 'external'];
+
+/** WAL archiving and base backups of a CloudNativePG cluster to an object store bucket. */
+export interface CloudNativePgBackupOptions {
+  /**
+   * The bucket and prefix the WAL and base backups go to.
+   * @example 's3://tau-backups/db'
+   */
+  readonly destinationPath: string;
+  /**
+   * The object store's URL, for an S3-compatible store other than AWS's.
+   * @default - AWS S3
+   * @example 'https://minio.storage.svc:9000'
+   */
+  readonly endpointUrl?: string;
+  /**
+   * The Secret (in the stack's namespace) holding the store's keys, as ACCESS_KEY_ID and ACCESS_SECRET_KEY.
+   * @default '<cluster>-backup-credentials'
+   */
+  readonly credentialsSecret?: string;
+  /**
+   * When the base backup runs: a cron expression with seconds (six fields), in the operator's time zone.
+   * @default '0 0 3 * * *' (03:00 every day)
+   */
+  readonly schedule?: string;
+  /**
+   * How long backups and WAL are kept, such as 30d, 4w or 3m.
+   * @default '30d'
+   */
+  readonly retention?: string;
+  /**
+   * The addresses (CIDR) the instances reach the store at, for their egress policy.
+   * @default - any address, on the endpoint's port (443 for AWS)
+   */
+  readonly to?: string;
+}
+
+export const CLOUDNATIVE_PG_BACKUP_OPTION_KEYS = optionKeys<CloudNativePgBackupOptions>()({
+  destinationPath: true, endpointUrl: true, credentialsSecret: true, schedule: true, retention: true, to: true,
+});
+
+/** PostgreSQL as a CloudNativePG `Cluster` (`database: 'cloudnative-pg'`); its operator must be installed in the cluster. */
+export interface CloudNativePgOptions {
+  /**
+   * PostgreSQL instances: one primary and the rest streaming replicas the operator promotes on failover.
+   * @default 3
+   */
+  readonly instances?: number;
+  /**
+   * PgBouncer pods of the Pooler web connects through.
+   * @default 2
+   */
+  readonly poolerInstances?: number;
+  /**
+   * The Kubernetes API server's addresses (CIDR) and port, as the pods reach it after the `kubernetes` Service
+   * (`kubectl get endpoints kubernetes`): the instance manager in each PostgreSQL and PgBouncer pod talks to
+   * it, and the namespace's default-deny egress would refuse it otherwise.
+   * @example { to: '10.0.0.10/32', port: 6443 }
+   */
+  readonly apiServer: { readonly to: string; readonly port?: number };
+  /** WAL archiving and scheduled base backups; `false` runs the cluster without any (its data then lives only on its volumes). */
+  readonly backup: CloudNativePgBackupOptions | false;
+  /**
+   * A PodMonitor of the instances for the Prometheus Operator (its CRD must be installed).
+   * @default false
+   */
+  readonly podMonitor?: boolean;
+  /**
+   * The namespace the operator runs in: the instances accept its connections (status, promotion) from there.
+   * @default 'cnpg-system'
+   */
+  readonly operatorNamespace?: string;
+}
+
+export const CLOUDNATIVE_PG_OPTION_KEYS = optionKeys<CloudNativePgOptions>()({
+  instances: true, poolerInstances: true, apiServer: true, backup: true, podMonitor: true, operatorNamespace: true,
+});
+
 /** How a service other than db, web, nginx and the migrations runs on Kubernetes (`stack.addService`). */
 export interface KubernetesServiceOptions {
   /**
@@ -255,6 +335,16 @@ export interface KubernetesTargetOptions {
   /** @default - the cluster's default StorageClass, 10Gi for the database and media */
   readonly storage?: StorageOptions;
   /**
+   * Where PostgreSQL runs: `statefulset`, one pod of the postgres image (no replica, no failover: for a small
+   * site or a trial); `cloudnative-pg`, a CloudNativePG `Cluster` of instances with failover, a PgBouncer
+   * `Pooler` web connects through and WAL archived to a bucket (`cloudNativePg`; the operator is a
+   * prerequisite); `external`, a managed PostgreSQL outside the cluster (`externalDatabase`).
+   * @default - 'external' when `externalDatabase` is given, else 'statefulset'
+   */
+  readonly database?: DatabaseMode;
+  /** The CloudNativePG cluster, with `database: 'cloudnative-pg'`. */
+  readonly cloudNativePg?: CloudNativePgOptions;
+  /**
    * A managed PostgreSQL instead of the StatefulSet: the db service is not run in the cluster.
    * @default - PostgreSQL runs in the cluster as a StatefulSet
    */
@@ -310,6 +400,6 @@ export const METRICS_OPTION_KEYS = optionKeys<KubernetesMetricsOptions>()({ scra
 
 export const KUBERNETES_TARGET_OPTION_KEYS = optionKeys<KubernetesTargetOptions>()({
   namespace: true, createNamespace: true, clusterDomain: true, dnsResolver: true, webImage: true, webImageByTag: true, replicas: true,
-  autoscaling: true, proxyReplicas: true, ingress: true, storage: true, externalDatabase: true, environment: true,
+  autoscaling: true, proxyReplicas: true, ingress: true, storage: true, database: true, cloudNativePg: true, externalDatabase: true, environment: true,
   resources: true, services: true, trustedProxies: true, egress: true, metrics: true,
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { EnvContract, EnvVar, FileMount, memoryBytes, Service, ServiceRole, Volume, VolumeMount } from '../model';
 import { NginxConfFile, NginxMainConfFile, NginxSite, renderNginxMainConf, ServedFiles, workersFor } from '../nginx';
-import { AccessMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
+import { AccessMode, CloudNativePgBackupOptions, DatabaseMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
 
 /** What the Kubernetes target reads of the stack: its parts, read-only. `KubernetesTarget` fills it from a `DjangoStack`. */
 export interface KubernetesStackView {
@@ -16,7 +16,15 @@ export interface KubernetesStackView {
   readonly dbData?: Volume;
   /** The variables that name the database's address: the web image's pods connect to what they say. */
   readonly databaseAddress: { readonly host: EnvVar; readonly port: EnvVar };
+  /** The app's database and its two roles' variables: the owner (migrations) and web's runtime role. */
+  readonly databaseRoles: {
+    readonly name: EnvVar;
+    readonly owner: { readonly user: EnvVar; readonly password: EnvVar };
+    readonly web: { readonly user: EnvVar; readonly password: EnvVar };
+  };
   readonly postgresVersion: number;
+  /** The variable set to 'true' in web's pods when they connect through PgBouncer in transaction mode (cloudnative-pg). */
+  readonly transactionPoolerVariable?: string;
   /**
    * The db service's WAL archiving on one host (pgBackRest, its image, volume and files): the cluster runs the
    * database without it, from the base image (point-in-time recovery there is an operator's job).
@@ -125,6 +133,25 @@ export class KubernetesPlan {
    * `externalDatabase` in place of the stack's own db service. Its host is undefined until given somewhere.
    */
   public readonly externalDatabase?: { readonly host?: string; readonly port: number };
+  /** Where PostgreSQL runs; with `externalDatabase` alone, outside the cluster (as before the choice existed). */
+  public readonly database: DatabaseMode;
+  /** The CloudNativePG objects' values, with `database: 'cloudnative-pg'`. */
+  public readonly cnpg?: {
+    readonly cluster: string;
+    readonly pooler: string;
+    readonly instances: number;
+    readonly poolerInstances: number;
+    readonly apiServer: { readonly to: string; readonly port: number };
+    readonly backup?: CloudNativePgBackupOptions & { readonly credentialsSecret: string; readonly schedule: string; readonly retention: string };
+    readonly podMonitor: boolean;
+    readonly operatorNamespace: string;
+    /** PostgreSQL's max_connections in the instances: the stack's postgres.maxConnections. */
+    readonly maxConnections: number;
+    /** Server connections each PgBouncer pod opens to the database at most: max_connections less the reserved, shared among the pods. */
+    readonly serverConnections: number;
+    /** Client connections each PgBouncer pod takes: every web pool at once (all could reach one pod), and the reserved ones. */
+    readonly clientConnections?: number;
+  };
   /** Where the ingress controller connects from: nginx believes X-Forwarded-For from these only. */
   public readonly trustedProxies: readonly string[];
   /** Connections out of the namespace beyond the wiring, each with the services whose pods may make it. */
@@ -175,6 +202,36 @@ export class KubernetesPlan {
       const { host, port } = stack.databaseAddress;
       this.externalDatabase = { host: options.environment?.[host.name] ?? host.default, port: Number(options.environment?.[port.name] ?? port.default) };
     }
+    // Where PostgreSQL runs: with no db service or externalDatabase alone, outside the cluster (as before the choice existed).
+    this.database = options.database ?? (this.externalDatabase ? 'external' : 'statefulset');
+    const c = options.cloudNativePg;
+    if (this.database === 'cloudnative-pg') {
+      // The Cluster keeps the db service's name: its "-rw" Service is the primary, the Pooler's the way in.
+      const cluster = k8sName(stack.db?.name ?? 'db');
+      const backup = c?.backup || undefined;
+      const poolerInstances = c?.poolerInstances ?? 2;
+      const { perWorker, maxConnections, reservedConnections } = stack.databaseConnections;
+      // The most web pods at once: the autoscaler's ceiling or the fixed count, and a rollout's extra pod.
+      const webPods = (this.autoscaling?.maxReplicas ?? this.replicas) + 1;
+      this.cnpg = {
+        cluster,
+        pooler: `${cluster}-pooler-rw`,
+        instances: c?.instances ?? 3,
+        poolerInstances,
+        maxConnections,
+        serverConnections: Math.floor((maxConnections - reservedConnections) / poolerInstances),
+        clientConnections: perWorker === undefined ? undefined : webPods * stack.workers * perWorker + reservedConnections,
+        apiServer: { to: c?.apiServer?.to as string, port: c?.apiServer?.port ?? 6443 },
+        backup: backup && {
+          ...backup,
+          credentialsSecret: backup.credentialsSecret ?? `${cluster}-backup-credentials`,
+          schedule: backup.schedule ?? '0 0 3 * * *',
+          retention: backup.retention ?? '30d',
+        },
+        podMonitor: c?.podMonitor ?? false,
+        operatorNamespace: c?.operatorNamespace ?? 'cnpg-system',
+      };
+    }
     // Read as given, whatever its type: validateKubernetes refuses what is not a list.
     this.trustedProxies = Array.isArray(options.trustedProxies) ? [...options.trustedProxies] : [];
     this.egress = (Array.isArray(options.egress) ? options.egress : []).map((e) => ({
@@ -203,9 +260,23 @@ export class KubernetesPlan {
 
   // ---- what runs
 
-  /** The services the cluster runs: every service of the stack but db when the database is external. */
+  /** The services the cluster runs as workloads of its own: every service of the stack but db unless it is the StatefulSet. */
   public get services(): Service[] {
-    return this.stack.services.filter((s) => !(this.externalDatabase && s === this.stack.db));
+    return this.stack.services.filter((s) => this.database === 'statefulset' || s !== this.stack.db);
+  }
+
+  /**
+   * With CloudNativePG, the basic-auth Secrets the Cluster reads its two roles from: each named after the Cluster,
+   * with the role's name (its ConfigMap value) and the variable of .env create-secret.sh takes its password from.
+   */
+  public get cnpgRoles(): { readonly secret: string; readonly user: string; readonly password: EnvVar }[] {
+    if (!this.cnpg) return [];
+    const { owner, web } = this.stack.databaseRoles;
+    const value = (v: EnvVar) => this.configValues.find((c) => c.variable === v)?.value ?? v.default ?? '';
+    return [
+      { secret: `${this.cnpg.cluster}-app`, user: value(owner.user), password: owner.password },
+      { secret: `${this.cnpg.cluster}-web`, user: value(web.user), password: web.password },
+    ];
   }
 
   /** The services that connect to the database: those that read its address, or wait for the db service. */
@@ -405,6 +476,7 @@ export class KubernetesPlan {
     const db = this.options.externalDatabase && this.externalDatabase;
     if (db && v === this.stack.databaseAddress.host) return { value: db.host, origin: 'externalDatabase.host' };
     if (db && v === this.stack.databaseAddress.port) return { value: String(db.port), origin: 'externalDatabase.port' };
+    if (this.cnpg && v === this.stack.databaseAddress.host) return { value: this.cnpg.pooler, origin: 'the CloudNativePG Pooler (PgBouncer)' };
     const host = this.ingress?.host;
     if (host && v === this.stack.djangoHosts.allowedHosts) return { value: host, origin: 'ingress.host' };
     if (host && v === this.stack.djangoHosts.csrfTrustedOrigins) {

@@ -28,12 +28,16 @@ export class KubernetesTarget extends Component {
   private readonly options: KubernetesTargetOptions;
   private readonly overrides: (Override & { readonly kind: string; readonly name: string })[] = [];
   private files?: ManagedFile[];
+  /** The variable that tells web it connects through PgBouncer in transaction mode (cloudnative-pg). */
+  private readonly transactionPoolerVariable?: string;
 
   constructor(stack: DjangoStack, options: KubernetesTargetOptions = {}) {
     super(stack);
     this.stack = stack;
     this.options = options;
     addProblemCheck(this, this);
+
+    if (options.database === 'cloudnative-pg') this.transactionPoolerVariable = stack.app.connectsThroughTransactionPooler();
 
     const project = Project.of(stack);
     project.addTask(KubernetesTarget.SECRET_TASK, {
@@ -58,6 +62,11 @@ export class KubernetesTarget extends Component {
       db: s.db,
       dbData: s.postgres.data,
       databaseAddress: { host: s.postgres.env.host, port: s.postgres.env.port },
+      databaseRoles: {
+        name: s.postgres.env.name,
+        owner: { user: s.postgres.env.user, password: s.postgres.env.password },
+        web: { user: s.postgres.env.web.user, password: s.postgres.env.web.password },
+      },
       postgresVersion: s.postgresVersion,
       dbArchive: s.postgres.archive && {
         baseImage: s.postgres.archive.baseImage.ref, volume: s.postgres.archive.repository, files: s.postgres.archive.files,
@@ -77,6 +86,7 @@ export class KubernetesTarget extends Component {
       tls: s.tls !== undefined,
       tlsAtNginx: s.tls?.terminatesAtNginx ?? false,
       workers: s.app.workerCount,
+      transactionPoolerVariable: this.transactionPoolerVariable,
       databaseConnections: {
         perWorker: s.app.databaseConnectionsPerWorker, maxConnections: s.postgres.maxConnections, reservedConnections: s.postgres.reservedConnections,
       },
@@ -150,6 +160,7 @@ export class KubernetesTarget extends Component {
           names: this.stack.env.all.filter((v) => v.secret && plan.services.some((s) => s.environment.includes(v))).map((v) => v.name),
           envFile: this.stack.envFile,
           namespaceManifest: plan.createNamespace ? 'namespace.yaml' : undefined,
+          roleSecrets: plan.cnpgRoles.map((r) => ({ secret: r.secret, user: r.user, password: r.password.name })),
         }, marker),
       }),
     ];

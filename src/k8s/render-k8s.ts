@@ -6,6 +6,7 @@ import {
   PersistentVolumeClaim, PodDisruptionBudget, Service as K8sService,
 } from './k8s-types';
 import { k8sName, KubernetesPlan, shortHash } from './kubernetes-plan';
+import { poolerRule, renderCloudNativePg } from './render-cnpg';
 import { renderDeployment, renderJob, renderStatefulSet } from './render-workloads';
 
 /** One object of a manifest, with the comment written above it and above some of its keys. */
@@ -328,18 +329,21 @@ function egressPolicies(plan: KubernetesPlan): ManifestObject[] {
   // The services each one connects to: those it is a client of; an external database too, by its port only (a
   // policy cannot select a host name: its address, if fixed, narrows it with egress).
   const targets = plan.services.filter((s) => s.port !== undefined && plan.role(s) !== 'task');
-  const databaseClients = external ? plan.databaseClients : [];
+  // With CloudNativePG the clients of the database connect to the Pooler's pods, never to the instances.
+  const databaseClients = external || plan.cnpg ? plan.databaseClients : [];
   // The S3 service of the uploads likewise, by the port of its URL: a bucket's address is a host name, often
   // many addresses that change (an in-cluster S3 service is a Service's name in another namespace).
   const bucket = plan.mediaBucket;
   for (const client of plan.services) {
     const servers = targets.filter((s) => plan.clients(s).includes(client));
     const toDatabase = external && databaseClients.includes(client) ? [external] : [];
+    const toPooler = plan.cnpg && databaseClients.includes(client) ? [poolerRule(plan)] : [];
     const toBucket = bucket?.clients.includes(client) ? [bucket] : [];
     const extra = plan.egress.filter((e) => e.from.includes(client.name));
-    if (servers.length === 0 && toDatabase.length === 0 && toBucket.length === 0 && extra.length === 0) continue;
+    if (servers.length + toDatabase.length + toPooler.length + toBucket.length + extra.length === 0) continue;
     const rules = [
       ...toDatabase.map((d) => ({ ports: [{ port: d.port, protocol: 'TCP' as const }] })),
+      ...toPooler,
       ...toBucket.filter((b) => !toDatabase.some((d) => d.port === b.port)).map((b) => ({ ports: [{ port: b.port, protocol: 'TCP' as const }] })),
       ...servers.map((s) => ({ to: [{ podSelector: { matchLabels: plan.selector(s) } }], ports: [{ port: s.port!, protocol: 'TCP' as const }] })),
       ...extra.map((e) => ({ to: [{ ipBlock: { cidr: e.to } }], ports: e.ports.map((port) => ({ port, protocol: 'TCP' as const })) })),
@@ -347,6 +351,7 @@ function egressPolicies(plan: KubernetesPlan): ManifestObject[] {
     const said = [
       ...toDatabase.map((d) => `the external database (port ${d.port}, any address)`),
       ...toBucket.map((b) => `the media bucket's S3 service ${b.endpoint} (port ${b.port}, any address)`),
+      ...toPooler.map(() => `PgBouncer (${plan.cnpg!.pooler})`),
       ...servers.map((s) => s.name),
       ...extra.map((e) => `${e.to} (${e.ports.join(', ')})`),
     ];
@@ -406,6 +411,9 @@ export function renderKubernetes(plan: KubernetesPlan, marker: string): Kubernet
   const pvcs = claims(plan);
   if (pvcs.length > 0) manifests.push({ path: 'storage.yaml', about: 'The claims of the stack\'s volumes (PostgreSQL\'s is the StatefulSet\'s own).', objects: pvcs });
   for (const s of plan.services) manifests.push(workload(plan, s, checksums, marker));
+  if (plan.cnpg) {
+    manifests.push({ path: 'database.yaml', about: 'PostgreSQL by the CloudNativePG operator: the Cluster, the Pooler web connects through, the backups.', objects: renderCloudNativePg(plan) });
+  }
   manifests.push({ path: 'network-policies.yaml', about: 'Who may connect to whom, in and out: nothing but what the stack\'s wiring needs, and DNS.', objects: networkPolicies(plan) });
   if (plan.ingress) manifests.push({ path: 'ingress.yaml', about: 'The Ingress in front of nginx.', objects: [ingress(plan)] });
   if (plan.metrics.podMonitor) {

@@ -8,6 +8,8 @@ export interface SecretScriptModel {
   readonly envFile: string;
   /** The Namespace manifest beside the script, applied first when the base has one. */
   readonly namespaceManifest?: string;
+  /** Basic-auth Secrets of database roles (CloudNativePG's): the role's name, and the variable holding its password. */
+  readonly roleSecrets?: readonly { readonly secret: string; readonly user: string; readonly password: string }[];
 }
 
 /**
@@ -60,5 +62,15 @@ for name in ${names}; do
     printf '%s=%s\\n' "$name" "$(value "$name")"
 done | kubectl create secret generic ${model.secretName} --namespace ${model.namespace} --from-env-file=/dev/stdin --dry-run=client -o yaml \\
     | kubectl apply --server-side --field-manager=projen-k8s-secret -f -
-`;
+${(model.roleSecrets ?? []).length === 0 ? '' : `
+# CloudNativePG sets each role's password from a basic-auth Secret of its own: the same passwords, so that
+# .env stays the one place they are kept. The password reaches kubectl on a pipe, as above, without the
+# newline a file would end with.
+role_secret() {
+    printf '%s' "$(value "$3")" | kubectl create secret generic "$1" --namespace ${model.namespace} --type=kubernetes.io/basic-auth \\
+        --from-literal=username="$2" --from-file=password=/dev/stdin --dry-run=client -o yaml \\
+        | kubectl apply --server-side --field-manager=projen-k8s-secret -f -
+}
+${model.roleSecrets!.map((r) => `role_secret ${r.secret} ${r.user} ${r.password}`).join('\n')}
+`}`;
 }

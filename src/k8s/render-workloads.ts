@@ -86,12 +86,20 @@ function probes(plan: KubernetesPlan, service: Service): Pick<Container, 'startu
 
 /** A variable from the Secret (secrets) or the ConfigMap (the rest): each container gets exactly what it reads. */
 function envVars(plan: KubernetesPlan, service: Service): K8sEnvVar[] {
-  return plan.stack.env.forService(service).map((v) => ({
+  const vars: K8sEnvVar[] = plan.stack.env.forService(service).map((v) => ({
     name: v.name,
     valueFrom: v.secret
       ? { secretKeyRef: { name: plan.secretName, key: v.name } }
       : { configMapKeyRef: { name: plan.configMapName, key: v.name } },
   }));
+  // Behind PgBouncer in transaction mode, a server-side cursor or a prepared statement would be looked for on
+  // another server connection than the one that made it: the settings turn both off. Fixed by the database
+  // mode, not a value an operator tunes: no ConfigMap entry.
+  const pooler = plan.stack.transactionPoolerVariable;
+  if (plan.cnpg && pooler && plan.databaseClients.includes(service)) {
+    vars.push({ name: pooler, value: 'true' });
+  }
+  return vars;
 }
 
 /**

@@ -2,8 +2,8 @@ import { checkContainerPath, checkOptionKeys, checkPort, isCidr, named, Problem 
 import { Image } from '../model';
 import { checkConnectionBudget } from '../postgres';
 import {
-  AUTOSCALING_OPTION_KEYS, EGRESS_RULE_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS, KUBERNETES_SERVICE_OPTION_KEYS,
-  KUBERNETES_TARGET_OPTION_KEYS, METRICS_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
+  AUTOSCALING_OPTION_KEYS, CLOUDNATIVE_PG_BACKUP_OPTION_KEYS, CLOUDNATIVE_PG_OPTION_KEYS, DATABASE_MODES, EGRESS_RULE_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS,
+  KUBERNETES_SERVICE_OPTION_KEYS, KUBERNETES_TARGET_OPTION_KEYS, METRICS_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
 } from './kubernetes-options';
 import { k8sName, KubernetesPlan } from './kubernetes-plan';
 import { kubernetesSite } from './render-k8s';
@@ -69,7 +69,9 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
   }
 
   const { perWorker, ...supply } = stack.databaseConnections;
-  if (perWorker !== undefined) {
+  // Through CloudNativePG's PgBouncer, web's pools are PgBouncer's clients: the Pooler's parameters are sized
+  // from them, and the database's own budget is checked with the database mode.
+  if (perWorker !== undefined && !plan.cnpg) {
     // The most web pods at once: the autoscaler's ceiling or the fixed count, and a rollout's extra pod (maxSurge 1).
     const [field, most] = plan.autoscaling ? ['autoscaling.maxReplicas', plan.autoscaling.maxReplicas] : ['replicas', plan.replicas];
     problems.push(...checkConnectionBudget({
@@ -175,6 +177,8 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
     }
     problems.push(...checkPort(COMPONENT, 'externalDatabase.port', o.externalDatabase.port));
   }
+
+  problems.push(...validateDatabaseMode(plan));
 
   // ---- the environment: values for the cluster, never a secret
   const readHere = new Set(plan.services.flatMap((s) => s.environment));
@@ -303,6 +307,80 @@ function validateMetrics(plan: KubernetesPlan): Problem[] {
   }
   if (m.podMonitor !== undefined && typeof m.podMonitor !== 'boolean') {
     problems.push({ component: COMPONENT, field: 'metrics.podMonitor', value: m.podMonitor, allowed: 'true or false' });
+  }
+  return problems;
+}
+
+/** The database mode and its options: one mode, its own options given, none of another mode's. */
+function validateDatabaseMode(plan: KubernetesPlan): Problem[] {
+  const o = plan.options;
+  const problems: Problem[] = [];
+  if (o.database !== undefined && !DATABASE_MODES.includes(o.database)) {
+    return [{ component: COMPONENT, field: 'database', value: o.database, allowed: DATABASE_MODES.join(', ') }];
+  }
+  if (plan.database !== 'external' && !plan.stack.db) {
+    return [{ component: COMPONENT, field: 'database', value: plan.database,
+      allowed: "'external' only: the stack's database is outside it (postgres.external), so there is no db service to run in the cluster" }];
+  }
+  if (plan.database === 'external' && !plan.externalDatabase) {
+    problems.push({ component: COMPONENT, field: 'externalDatabase', value: undefined,
+      allowed: "the external database's host, with database: 'external': externalDatabase: { host: '...' }" });
+  }
+  if (plan.database !== 'external' && o.externalDatabase) {
+    problems.push({ component: COMPONENT, field: 'externalDatabase', value: o.externalDatabase,
+      allowed: `nothing with database: '${plan.database}' (the database runs in the cluster); or database: 'external'` });
+  }
+  if (plan.database !== 'cloudnative-pg') {
+    if (o.cloudNativePg !== undefined) {
+      problems.push({ component: COMPONENT, field: 'cloudNativePg', value: '(given)',
+        allowed: `nothing with database: '${plan.database}'; or database: 'cloudnative-pg'` });
+    }
+    return problems;
+  }
+  const c = o.cloudNativePg;
+  if (c === undefined) {
+    return [...problems, { component: COMPONENT, field: 'cloudNativePg', value: undefined,
+      allowed: "the cluster's options with database: 'cloudnative-pg': at least apiServer: { to: '<CIDR>' } and backup: { destinationPath: 's3://...' } (or backup: false)" }];
+  }
+  problems.push(...checkOptionKeys(`${COMPONENT} cloudNativePg`, c, CLOUDNATIVE_PG_OPTION_KEYS));
+  if (c.instances !== undefined) problems.push(...whole('cloudNativePg.instances', c.instances, 1, 9));
+  if (c.poolerInstances !== undefined) problems.push(...whole('cloudNativePg.poolerInstances', c.poolerInstances, 1, 20));
+  const cnpg = plan.cnpg!;
+  if (Number.isInteger(cnpg.poolerInstances) && cnpg.serverConnections < 1) {
+    const { maxConnections, reservedConnections } = plan.stack.databaseConnections;
+    problems.push({ component: COMPONENT, field: 'cloudNativePg.poolerInstances', value: cnpg.poolerInstances,
+      allowed: `at most postgres.maxConnections − postgres.reservedConnections = ${maxConnections} − ${reservedConnections}: `
+        + 'each PgBouncer pod needs at least one server connection of its own' });
+  }
+  if (c.podMonitor !== undefined && typeof c.podMonitor !== 'boolean') {
+    problems.push({ component: COMPONENT, field: 'cloudNativePg.podMonitor', value: c.podMonitor, allowed: 'true or false' });
+  }
+  if (c.operatorNamespace !== undefined) problems.push(...matches('cloudNativePg.operatorNamespace', c.operatorNamespace, DNS_LABEL, 'a namespace name'));
+  if (!c.apiServer || !isCidr(c.apiServer.to)) {
+    problems.push({ component: COMPONENT, field: 'cloudNativePg.apiServer.to', value: c.apiServer?.to,
+      allowed: "the API server's addresses in CIDR notation, as `kubectl get endpoints kubernetes` shows them, such as 10.0.0.10/32: the instances and PgBouncer reach it through the default-deny egress" });
+  }
+  if (c.apiServer) problems.push(...checkPort(COMPONENT, 'cloudNativePg.apiServer.port', c.apiServer.port));
+  const b = c.backup;
+  if (b === undefined) {
+    problems.push({ component: COMPONENT, field: 'cloudNativePg.backup', value: undefined,
+      allowed: "a bucket for WAL archiving and base backups, backup: { destinationPath: 's3://...' }, or backup: false to run without any" });
+  } else if (b !== false) {
+    problems.push(...checkOptionKeys(`${COMPONENT} cloudNativePg.backup`, b, CLOUDNATIVE_PG_BACKUP_OPTION_KEYS));
+    problems.push(...matches('cloudNativePg.backup.destinationPath', b.destinationPath, /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+      'an S3 bucket and optional prefix, such as s3://tau-backups/db'));
+    if (b.endpointUrl !== undefined && !(typeof b.endpointUrl === 'string' && /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(b.endpointUrl))) {
+      problems.push({ component: COMPONENT, field: 'cloudNativePg.backup.endpointUrl', value: b.endpointUrl, allowed: 'an http(s) URL, such as https://s3.eu-west-1.amazonaws.com' });
+    }
+    if (b.credentialsSecret !== undefined) problems.push(...matches('cloudNativePg.backup.credentialsSecret', b.credentialsSecret, DNS_SUBDOMAIN, 'the name of a Secret'));
+    if (b.schedule !== undefined && !(typeof b.schedule === 'string' && b.schedule.trim().split(/\s+/).length === 6)) {
+      problems.push({ component: COMPONENT, field: 'cloudNativePg.backup.schedule', value: b.schedule,
+        allowed: "a cron expression with seconds first (six fields, CloudNativePG's format), such as '0 0 3 * * *'" });
+    }
+    if (b.retention !== undefined) problems.push(...matches('cloudNativePg.backup.retention', b.retention, /^[1-9][0-9]*[dwm]$/, 'days, weeks or months, such as 30d, 4w or 3m'));
+    if (b.to !== undefined && !isCidr(b.to)) {
+      problems.push({ component: COMPONENT, field: 'cloudNativePg.backup.to', value: b.to, allowed: 'an address range in CIDR notation, such as 203.0.113.0/24' });
+    }
   }
   return problems;
 }

@@ -16,6 +16,16 @@ export type Obj = { apiVersion: string; kind: string; metadata: { name: string; 
 /** The options .projenrc.ts gives the target for Tau (docs/KUBERNETES.md). */
 export const TAU_K8S: KubernetesTargetOptions = { ingress: { className: 'nginx', host: 'tau.example.com' }, trustedProxies: ['10.244.0.0/16'] };
 
+/** A 3-instance CloudNativePG Cluster archiving to a bucket, behind its Pooler. */
+export const CNPG_K8S: KubernetesTargetOptions = {
+  ...TAU_K8S,
+  database: 'cloudnative-pg',
+  cloudNativePg: {
+    apiServer: { to: '10.0.0.10/32' },
+    backup: { destinationPath: 's3://tau-backups/db', endpointUrl: 'http://s3.storage.svc:9000' },
+  },
+};
+
 /** A stack with the Kubernetes target, synthesized into a directory of its own. */
 export function synthWithTarget(options: DjangoStackOptions = TAU, k8s: KubernetesTargetOptions = TAU_K8S,
   configure?: (stack: DjangoStack) => void): { stack: DjangoStack; target: KubernetesTarget; outdir: string } {

@@ -2,7 +2,7 @@ import { posix } from 'path';
 import { Project } from 'projen';
 import { checkDurationValue, checkOptionKeys, checkPattern, Duration, ManagedFile, optionKeys, Problem } from '../../core';
 import {
-  DatabasePool, DatabasePoolOptions, DjangoEnvVars, GUNICORN_CONFIG_FILE, gunicornCommand, MediaOptions, metricsDirectory, PostgresEnvVars, S3Media,
+  DatabasePool, DatabasePoolOptions, DjangoEnvVars, GUNICORN_CONFIG_FILE, gunicornCommand, MediaOptions, metricsDirectory, PostgresEnvVars, S3Media, TRANSACTION_POOLER_VARIABLE,
   validateMediaOptions, renderEntrypoint, renderGunicornConfig, renderRequirements, renderSettingsModule, Requirements,
   RequirementsLock, RequirementsLockOptions, Tls, TlsOptions, TLS_OPTION_KEYS,
 } from '../../django';
@@ -172,6 +172,8 @@ export class DjangoApp implements StackPart {
   public readonly dockerfile: DockerfileFile;
   public readonly files: readonly ManagedFile[];
   private readonly workers: number;
+  /** Whether some target puts a pooler in transaction mode between web and PostgreSQL (connectsThroughTransactionPooler). */
+  private transactionPooler = false;
   private readonly webConcurrency: EnvVar;
   private readonly props: DjangoAppProps;
 
@@ -317,6 +319,7 @@ export class DjangoApp implements StackPart {
           s3Media: this.s3Media,
           healthPath: this.healthPath,
           databasePool: this.databasePool,
+          transactionPooler: this.transactionPooler,
           metrics: { port: this.metricsPort, path: this.metricsPath },
           tls: this.tls,
           envExample: props.files.envExample,
@@ -324,6 +327,15 @@ export class DjangoApp implements StackPart {
         }, marker),
       }),
     ];
+  }
+
+  /**
+   * A target (Kubernetes with CloudNativePG) connects web through PgBouncer in transaction mode: the settings
+   * then read the variable returned, which that target sets to 'true', and turn off what needs one server session.
+   */
+  public connectsThroughTransactionPooler(): string {
+    this.transactionPooler = true;
+    return TRANSACTION_POOLER_VARIABLE;
   }
 
   /**
