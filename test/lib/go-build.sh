@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # What the scripts that build tools from the Go module proxy share (test/engine/compose/build-compose.sh,
-# test/k8s/build.sh, test/acme/build.sh): one cache root, Go's module and build caches inside it (so a
+# test/k8s/build.sh, test/acme/build.sh, test/prometheus/*.sh): one cache root, Go's module and build caches inside it (so a
 # rebuild, and the other scripts' builds, reuse the downloads), and one build at a time per output.
 
 # The cache root: TAU_CACHE_DIR, else ~/.cache/tau-backend.
@@ -80,4 +80,27 @@ module_dir() {
     return 1
   fi
   printf '%s\n' "$dir"
+}
+
+# wrapped_build MODULE VERSION VERSION_STAMP PACKAGE...: builds each PACKAGE of MODULE@VERSION into $stage, in a
+# throw-away wrapper module (a folder of $work) that requires MODULE alone, so that the build list is the
+# module's own, as `go install pkg@version` would make it (which refuses modules with replace directives).
+# VERSION_STAMP is what `--version` prints (github.com/prometheus/common/version.Version).
+wrapped_build() {
+  local module=$1 version=$2 stamp_version=$3 dir wrapper
+  shift 3
+  dir=$(module_dir "$module@$version")
+  wrapper=$(mktemp -d "$work/wrapper.XXXXXX")
+  {
+    echo "module tau.local/$(basename "$module")-build"
+    echo
+    grep -m1 '^go ' "$dir/go.mod"
+    echo
+    echo "require $module $version"
+  } >"$wrapper/go.mod"
+  (
+    cd "$wrapper" || exit
+    "$go_bin" get "${@/%/@$version}" >&2
+    "$go_bin" build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$stamp_version" -o "$stage/" "$@" >&2
+  )
 }

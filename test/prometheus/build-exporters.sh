@@ -23,33 +23,13 @@ go_build_start "exporters-$NGINX_EXPORTER_VERSION-$POSTGRES_EXPORTER_VERSION" ng
 say() { printf 'build-exporters: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-# build MODULE VERSION PACKAGE OUTPUT: one wrapper module per exporter, requiring it alone, so that its
-# build list is the module's own (as `go install pkg@version` would make it).
-build() {
-  local module=$1 version=$2 package=$3 output=$4 dir
-  dir=$(module_dir "$module@$version")
-  mkdir -p "$work/$output"
-  {
-    echo "module tau.local/$output-build"
-    echo
-    grep -m1 '^go ' "$dir/go.mod"
-    echo
-    echo "require $module $version"
-  } >"$work/$output/go.mod"
-  (
-    cd "$work/$output"
-    "$go_bin" get "$package@$version" >&2
-    "$go_bin" build -trimpath \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${version#v}" \
-      -o "$stage/$output" "$package" >&2
-  )
-  [[ -x $stage/$output ]] || die "$output was not built"
-}
-
 started=$SECONDS
 say "building nginx-prometheus-exporter $NGINX_EXPORTER_VERSION and postgres_exporter $POSTGRES_EXPORTER_VERSION into $bin_dir"
-build "$NGINX_EXPORTER_MODULE" "$NGINX_EXPORTER_VERSION" "$NGINX_EXPORTER_MODULE" nginx-prometheus-exporter
-build "$POSTGRES_EXPORTER_MODULE" "$POSTGRES_EXPORTER_VERSION" "$POSTGRES_EXPORTER_MODULE/cmd/postgres_exporter" postgres_exporter
+wrapped_build "$NGINX_EXPORTER_MODULE" "$NGINX_EXPORTER_VERSION" "${NGINX_EXPORTER_VERSION#v}" "$NGINX_EXPORTER_MODULE"
+wrapped_build "$POSTGRES_EXPORTER_MODULE" "$POSTGRES_EXPORTER_VERSION" "${POSTGRES_EXPORTER_VERSION#v}" "$POSTGRES_EXPORTER_MODULE/cmd/postgres_exporter"
+for b in nginx-prometheus-exporter postgres_exporter; do
+  [[ -x $stage/$b ]] || die "$b was not built"
+done
 
 mkdir -p "$bin_dir"
 for f in "$stage"/*; do mv -f "$f" "$bin_dir/"; done

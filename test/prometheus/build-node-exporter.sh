@@ -21,21 +21,7 @@ die() { say "$*"; exit 1; }
 
 started=$SECONDS
 say "building node_exporter $NODE_EXPORTER_VERSION into $bin_dir"
-dir=$(module_dir "$NODE_EXPORTER_MODULE@$NODE_EXPORTER_VERSION")
-{
-  echo "module tau.local/node-exporter-build"
-  echo
-  grep -m1 '^go ' "$dir/go.mod"
-  echo
-  echo "require $NODE_EXPORTER_MODULE $NODE_EXPORTER_VERSION"
-} >"$work/go.mod"
-(
-  cd "$work"
-  "$go_bin" get "$NODE_EXPORTER_MODULE@$NODE_EXPORTER_VERSION" >&2
-  "$go_bin" build -trimpath \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$NODE_EXPORTER_VERSION" \
-    -o "$stage/node_exporter" "$NODE_EXPORTER_MODULE" >&2
-)
+wrapped_build "$NODE_EXPORTER_MODULE" "$NODE_EXPORTER_VERSION" "$NODE_EXPORTER_VERSION" "$NODE_EXPORTER_MODULE"
 [[ -x $stage/node_exporter ]] || die "node_exporter was not built"
 mkdir -p "$bin_dir"
 mv -f "$stage/node_exporter" "$bin_dir/"

@@ -27,23 +27,7 @@ die() { say "$*"; exit 1; }
 started=$SECONDS
 say "building prometheus $PROMETHEUS_VERSION into $bin_dir"
 
-# A throw-away wrapper module that requires Prometheus alone, so the build list is the module's own (as
-# with `go install pkg@version`, which refuses modules with replace directives).
-dir=$(module_dir "$PROMETHEUS_MODULE@$PROMETHEUS_VERSION")
-{
-  echo "module tau.local/prometheus-build"
-  echo
-  grep -m1 '^go ' "$dir/go.mod"
-  echo
-  echo "require $PROMETHEUS_MODULE $PROMETHEUS_VERSION"
-} >"$work/go.mod"
-(
-  cd "$work"
-  "$go_bin" get "$PROMETHEUS_MODULE/cmd/prometheus@$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE/cmd/promtool@$PROMETHEUS_VERSION" >&2
-  "$go_bin" build -trimpath \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
-    -o "$stage/" "$PROMETHEUS_MODULE/cmd/prometheus" "$PROMETHEUS_MODULE/cmd/promtool" >&2
-)
+wrapped_build "$PROMETHEUS_MODULE" "$PROMETHEUS_VERSION" "$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE/cmd/prometheus" "$PROMETHEUS_MODULE/cmd/promtool"
 
 for b in prometheus promtool; do
   [[ -x $stage/$b ]] || die "$b was not built"
