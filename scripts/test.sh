@@ -42,29 +42,35 @@ bash scripts/python-env.sh tools >/dev/null
 bash test/engine/compose/build-compose.sh >/dev/null
 # kube-apiserver, kube-controller-manager and etcd for the Kubernetes checks (a first build takes minutes).
 bash test/k8s/build.sh >/dev/null
-# What a node adds (kubelet, kube-proxy, scheduler, CoreDNS, ...: a first build takes about 10 minutes more)
-# is needed by the last phase only: built at low priority while the others run.
-node_build_log=$(mktemp)
-# A session of its own, so that an early exit stops the go builds under it too.
+# What only the end-to-end phases use, built at low priority while the unit tests run, each group in a session
+# of its own (so that an early exit stops the go builds under it too): pebble and lego (the ACME server and
+# client of the HTTPS checks), versitygw (the S3 server of the media-s3 checks), nginx-prometheus-exporter,
+# postgres_exporter and node_exporter (the observability checks); then, for the last phase only, what a
+# Kubernetes node adds (kubelet, kube-proxy, scheduler, CoreDNS, ...: a first build takes about 10 minutes).
+e2e_build_log=$(mktemp) node_build_log=$(mktemp)
+setsid nice -n 19 bash -c 'set -e; bash test/acme/build.sh; bash test/s3/build.sh
+  bash test/prometheus/build-exporters.sh; bash test/prometheus/build-node-exporter.sh' >"$e2e_build_log" 2>&1 &
+e2e_build=$!
 setsid nice -n 19 bash test/k8s/build.sh --node >"$node_build_log" 2>&1 &
 node_build=$!
-trap 'kill -- "-$node_build" 2>/dev/null || true; wait "$node_build" 2>/dev/null || true; rm -f "$node_build_log"' EXIT
-# pebble (a local ACME server) and lego (the ACME client) for the HTTPS checks, from the Go module proxy.
-bash test/acme/build.sh >/dev/null
-# versitygw (an S3 server), the stand-in for the operator's S3 service in the media-s3 checks, from the Go module proxy.
-bash test/s3/build.sh >/dev/null
-# Prometheus and promtool: promtool checks the generated scrape configuration and alert rules (a first build
-# of Prometheus' module takes about 10 minutes on two cores).
+stop_builds() {
+  local pid
+  for pid in "$e2e_build" "$node_build"; do kill -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -f "$e2e_build_log" "$node_build_log"
+}
+trap stop_builds EXIT
+# waited_build PID LOG WHAT: waits for a background build; its log's tail when it failed.
+waited_build() {
+  wait "$1" || { echo "$3 failed:" >&2; tail -n 30 "$2" >&2; exit 1; }
+}
+# Prometheus and promtool: promtool checks the generated scrape configuration and alert rules in the unit tests.
 nice -n 10 bash test/prometheus/build.sh >/dev/null
-# nginx-prometheus-exporter and postgres_exporter, for the observability checks (about 30 s the first time).
-nice -n 10 bash test/prometheus/build-exporters.sh >/dev/null
-# node_exporter: the database volume's disk and the textfiles of the stack's scripts, in the observability checks.
-nice -n 10 bash test/prometheus/build-node-exporter.sh >/dev/null
 command -v kubectl >/dev/null || { echo "kubectl is missing: the Kubernetes checks need kubectl 1.32 on PATH" >&2; exit 1; }
 
 # Types, the model's unit tests, the validators and the Django suite; then the stack end to end, on the Docker
 # engine, then on the one-node Kubernetes cluster.
 npx projen test "$@"
+waited_build "$e2e_build" "$e2e_build_log" "the end-to-end phases' builds (acme, s3, exporters)"
 npx projen e2e
-wait "$node_build" || { echo "build.sh --node failed:" >&2; tail -n 30 "$node_build_log" >&2; exit 1; }
+waited_build "$node_build" "$node_build_log" "build.sh --node"
 npx projen e2e:cluster

@@ -85,7 +85,8 @@ module_dir() {
 # wrapped_build MODULE VERSION VERSION_STAMP PACKAGE...: builds each PACKAGE of MODULE@VERSION into $stage, in a
 # throw-away wrapper module (a folder of $work) that requires MODULE alone, so that the build list is the
 # module's own, as `go install pkg@version` would make it (which refuses modules with replace directives).
-# VERSION_STAMP is what `--version` prints (github.com/prometheus/common/version.Version).
+# VERSION_STAMP is what `--version` prints (github.com/prometheus/common/version.Version); go_tags, when set,
+# are the build tags.
 wrapped_build() {
   local module=$1 version=$2 stamp_version=$3 dir wrapper
   shift 3
@@ -101,6 +102,6 @@ wrapped_build() {
   (
     cd "$wrapper" || exit
     "$go_bin" get "${@/%/@$version}" >&2
-    "$go_bin" build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$stamp_version" -o "$stage/" "$@" >&2
+    "$go_bin" build -trimpath ${go_tags:+-tags "$go_tags"} -ldflags "-s -w -X github.com/prometheus/common/version.Version=$stamp_version" -o "$stage/" "$@" >&2
   )
 }

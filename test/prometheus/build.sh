@@ -2,7 +2,7 @@
 # Build Prometheus and promtool from the Go module proxy, cache them, and print their bin directory:
 #   prometheus  github.com/prometheus/prometheus  cmd/prometheus
 #   promtool    same module,                      cmd/promtool
-# into ${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}/prometheus-<version>/bin.
+# into ${TAU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tau-backend}/prometheus-<version>-dns-sd/bin.
 # Nothing is built when that folder is complete (a second run returns at once).
 #
 # Env: TAU_CACHE_DIR, GO (as test/acme/build.sh), PROMETHEUS_VERSION (overrides the pin below; the cache
@@ -10,16 +10,20 @@
 #
 # The module is large (some minutes on two cores the first time): run it under nice. The binaries are
 # static (CGO_ENABLED=0). Built without the builtinassets tag: the web UI is not embedded, which the
-# tests do not need (they use the HTTP API and promtool).
+# tests do not need (they use the HTTP API and promtool). Built with the service discoveries the generated
+# configuration uses only (DNS; static and file are always in): the README's remove_all_sd and enable_<name>_sd
+# tags, which leave out the cloud providers' SDKs and Kubernetes' client, most of a full build's time. A
+# configuration with another SD fails promtool check config here: add its enable_ tag.
 set -euo pipefail
 
 # Prometheus 3.x is published on the proxy as module versions v0.3xx.y (v0.316.0 is Prometheus 3.16.0).
 readonly PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
 readonly PROMETHEUS_MODULE=github.com/prometheus/prometheus
+readonly go_tags=remove_all_sd,enable_dns_sd
 
 # shellcheck source-path=SCRIPTDIR source=../lib/go-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/go-build.sh"
-go_build_start "prometheus-$PROMETHEUS_VERSION" prometheus promtool
+go_build_start "prometheus-$PROMETHEUS_VERSION-dns-sd" prometheus promtool
 
 say() { printf 'build-prometheus: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -34,6 +38,6 @@ for b in prometheus promtool; do
 done
 mkdir -p "$bin_dir"
 for f in "$stage"/*; do mv -f "$f" "$bin_dir/"; done
-printf 'prometheus %s\n' "$PROMETHEUS_VERSION" >"$stamp"
+printf 'prometheus %s, tags %s\n' "$PROMETHEUS_VERSION" "$go_tags" >"$stamp"
 say "done in $((SECONDS - started)) s: $(cd "$bin_dir" && echo *)"
 printf '%s\n' "$bin_dir"
