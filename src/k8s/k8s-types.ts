@@ -264,3 +264,11 @@ export interface Kustomization {
   kind: 'Kustomization';
   resources: string[];
 }
+
+/** One object of a manifest, with the comment written above it and above some of its keys. */
+export interface ManifestObject {
+  readonly object: KubernetesObject;
+  readonly comment?: string;
+  /** Comments above keys, by their path in the object. */
+  readonly notes?: readonly { readonly path: readonly (string | number)[]; readonly text: string }[];
+}

@@ -1,7 +1,6 @@
 import { EnvVar } from '../model';
-import { CustomObject, NetworkPolicy } from './k8s-types';
+import { CustomObject, ManifestObject, NetworkPolicy } from './k8s-types';
 import { KubernetesPlan } from './kubernetes-plan';
-import type { ManifestObject } from './render-k8s';
 
 const CNPG = 'postgresql.cnpg.io/v1';
 /** PostgreSQL's port in the instances and PgBouncer's in the Pooler's pods. */

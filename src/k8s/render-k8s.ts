@@ -2,20 +2,12 @@ import { Document, isMap, isScalar, Scalar, YAMLMap } from 'yaml';
 import { Service } from '../model';
 import { NginxConfFile, NginxSite, renderNginxConf } from '../nginx';
 import {
-  ConfigMap, HorizontalPodAutoscaler, Ingress, KubernetesObject, Kustomization, Namespace, NetworkPolicy, PodMonitor,
+  ConfigMap, HorizontalPodAutoscaler, Ingress, Kustomization, ManifestObject, Namespace, NetworkPolicy, PodMonitor,
   PersistentVolumeClaim, PodDisruptionBudget, Service as K8sService,
 } from './k8s-types';
 import { k8sName, KubernetesPlan, shortHash } from './kubernetes-plan';
 import { poolerRule, renderCloudNativePg } from './render-cnpg';
 import { renderDeployment, renderJob, renderStatefulSet } from './render-workloads';
-
-/** One object of a manifest, with the comment written above it and above some of its keys. */
-export interface ManifestObject {
-  readonly object: KubernetesObject;
-  readonly comment?: string;
-  /** Comments above keys, by their path in the object. */
-  readonly notes?: readonly { readonly path: readonly (string | number)[]; readonly text: string }[];
-}
 
 /** One file of the kustomize base. */
 export interface Manifest {
