@@ -5,11 +5,12 @@
 # web port, PostgreSQL major, replica counts, and uploads in an S3 bucket) is synthesized in a copy of the
 # repository, its images built by a real Docker engine (test/engine/with-engine.sh, stack-images.sh), then
 # deployed on one real one-node cluster (with-cluster.sh) one after the other and checked by
-# cluster-apply-base.sh. Ends with "cluster phase, N s: N passed, N failed".
+# cluster-apply-base.sh; then cluster-cnpg.sh (a stack whose PostgreSQL is run by the CloudNativePG operator,
+# on a cluster of its own). Ends with "cluster phase, N s: N passed, N failed", the sums of their summaries.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-started=$SECONDS
+started=$SECONDS status=0
 work=$(mktemp -d /tmp/tau-cluster-e2e.XXXXXX)
 stacks=()
 cleanup() {
@@ -47,8 +48,10 @@ bash "$here/with-cluster.sh" bash -c '
     (cd "${line#* }" && bash "$here/cluster-apply-base.sh" k8s .env "$work/${line%% *}.tar") || failed=$((failed + 1))
     rm -f "$work/${line%% *}.tar"
   done
-  [[ $failed -eq 0 ]]' cluster "$here" "$work" "${stacks[@]}" | tee "$work/cluster.log"
-status=${PIPESTATUS[0]}
+  [[ $failed -eq 0 ]]' cluster "$here" "$work" "${stacks[@]}" | tee "$work/cluster.log" || status=$?
+# Then a database: 'cloudnative-pg' stack with the CloudNativePG operator running for real, on a cluster of its
+# own (cluster-cnpg.sh: the operator and PostgreSQL images are made here, cached by version).
+bash "$here/cluster-cnpg.sh" | tee -a "$work/cluster.log" || status=$?
 read -r passed failed < <(awk '/^cluster .* passed, .* failed$/ { p += $(NF-3); f += $(NF-1) } END { print p + 0, f + 0 }' "$work/cluster.log")
 [[ $status -eq 0 ]] || failed=$((failed > 0 ? failed : 1))
 printf 'cluster phase, %s s: %s passed, %s failed\n' $((SECONDS - started)) "$passed" "$failed"
