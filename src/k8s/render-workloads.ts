@@ -84,6 +84,9 @@ function probes(plan: KubernetesPlan, service: Service): Pick<Container, 'startu
   };
 }
 
+/** How long web and nginx pods keep serving after they are told to stop (their preStop sleep). */
+export const DRAIN_SECONDS = 10;
+
 /** A variable from the Secret (secrets) or the ConfigMap (the rest): each container gets exactly what it reads. */
 function envVars(plan: KubernetesPlan, service: Service): K8sEnvVar[] {
   const vars: K8sEnvVar[] = plan.stack.env.forService(service).map((v) => ({
@@ -181,9 +184,10 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
   }
 
   const stopGrace = service.stopGracePeriod?.toSeconds();
-  // Long-running servers keep taking requests for a few seconds after they are told to stop, while the
-  // endpoint removal reaches every proxy; then the server gets its own grace period.
-  const drain = plan.role(service) === 'web' || plan.role(service) === 'proxy' ? 5 : 0;
+  // Long-running servers keep taking requests for a while after they are told to stop, while the endpoint
+  // removal reaches every proxy; then the server gets its own grace period. 5 s was not enough on a busy node:
+  // a rollout restart under load got 502s from connections kube-proxy still sent to a pod that had closed.
+  const drain = plan.role(service) === 'web' || plan.role(service) === 'proxy' ? DRAIN_SECONDS : 0;
   const container: Container = {
     name: service.name,
     image: plan.image(service),

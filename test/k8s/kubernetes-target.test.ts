@@ -74,8 +74,8 @@ describe('the kustomize base, rendered from the stack model', () => {
     // The model's limits for web (1 CPU, 1g) are its ceiling here as on compose; a quarter of them is requested.
     expect(stack.web.limits).toMatchObject({ cpus: 1, memory: '1g' });
     expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } });
-    // The model's stop grace period (the request timeout and 5 s), plus the 5 s drain before the stop.
-    expect(web.spec.template.spec.terminationGracePeriodSeconds).toBe(stack.web.stopGracePeriod!.toSeconds() + 5);
+    // The model's stop grace period (the request timeout and 5 s), plus the 10 s drain before the stop.
+    expect(web.spec.template.spec.terminationGracePeriodSeconds).toBe(stack.web.stopGracePeriod!.toSeconds() + 10);
     expect(find(objects, 'PodDisruptionBudget', 'web').spec).toEqual({ selector: web.spec.selector, maxUnavailable: 1 });
     expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
   });
