@@ -13,13 +13,17 @@ What is measured:
 - tau_http_requests_total{view,method,status} and tau_http_request_duration_seconds{view,method,status}:
   every request Django answers, by the name of the URL pattern it matched (never the raw path: paths are
   chosen by clients, and each new label value is a new series);
-- tau_graphql_refused_total{limit}: GraphQL operations refused by each limit of Tau.graphql_limits.
+- tau_graphql_refused_total{limit}: GraphQL operations refused by each limit of Tau.graphql_limits;
+- tau_database_pool_connections{state} (open, idle) and tau_database_pool_waiting: the workers' database
+  pools (psycopg_pool's statistics), summed over the workers alive, as each last saw its own after a request.
+  Absent without a pool (web.databasePool off).
 """
 import os
 from time import perf_counter
 
 from django.conf import settings
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from django.db import connections
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import REGISTRY, multiprocess
 
 REQUESTS = Counter(
@@ -33,6 +37,16 @@ LATENCY = Histogram(
 )
 GRAPHQL_REFUSED = Counter(
     "tau_graphql_refused", "GraphQL operations refused by each limit of Tau.graphql_limits.", ["limit"],
+)
+# A worker's gauges count while it lives: livesum adds those of the workers alive (gunicorn.conf.py marks an
+# exited worker's files dead).
+POOL_CONNECTIONS = Gauge(
+    "tau_database_pool_connections", "Connections of the workers' database pools: open, and idle among them.", ["state"],
+    multiprocess_mode="livesum",
+)
+POOL_WAITING = Gauge(
+    "tau_database_pool_waiting", "Requests waiting for a connection of the workers' database pools.",
+    multiprocess_mode="livesum",
 )
 # The label of a request that matched no URL pattern (a 404 of the router, or a middleware's answer).
 UNMATCHED = "<unmatched>"
@@ -58,6 +72,17 @@ def method_label(request):
     return request.method if request.method in METHODS else "other"
 
 
+def record_pool():
+    """This worker's pool, as psycopg_pool counts it now; nothing without a pool."""
+    pool = getattr(connections["default"], "pool", None)
+    if pool is None:
+        return
+    stats = pool.get_stats()
+    POOL_CONNECTIONS.labels(state="open").set(stats.get("pool_size", 0))
+    POOL_CONNECTIONS.labels(state="idle").set(stats.get("pool_available", 0))
+    POOL_WAITING.set(stats.get("requests_waiting", 0))
+
+
 def record(view, method, status, seconds):
     """One answered request, in the counter and the histogram."""
     labels = {"view": view, "method": method if method in METHODS else "other", "status": str(status)}
@@ -75,6 +100,7 @@ class MetricsMiddleware:
         started = perf_counter()
         response = self.get_response(request)
         record(view_label(request), request.method, response.status_code, perf_counter() - started)
+        record_pool()
         return response
 
 

@@ -44,6 +44,20 @@ class MiddlewareTests(TestCase):
             self.client.get(path)
         self.assertEqual(sample("tau_http_requests_total", **labels), before + 3)
 
+    def test_the_database_pool_is_measured_after_a_request(self):
+        from django.db import connections
+
+        from library.models import Document
+
+        list(Document.objects.all()[:1])  # this test's connection, borrowed from the pool for its transaction
+        self.client.get("/graphql/")
+        stats = connections["default"].pool.get_stats()
+        opened, idle = sample("tau_database_pool_connections", state="open"), sample("tau_database_pool_connections", state="idle")
+        self.assertGreaterEqual(opened, 1)
+        self.assertLessEqual(idle, opened - 1, "the connection this test holds is not idle")
+        self.assertEqual((opened, idle), (stats["pool_size"], stats.get("pool_available", 0)))
+        self.assertEqual(sample("tau_database_pool_waiting"), 0)
+
     def test_a_made_up_method_does_not_make_a_series(self):
         before = sample("tau_http_requests_total", view="graphql", method="other", status="405")
         self.client.generic("BREW", "/graphql/")
@@ -208,6 +222,22 @@ class WorkersAddUpTests(TestCase):
         _, text = fetch(self.metrics)
         print(f"  after stopping worker {pid} and 30 more requests: {requests_counted(text):.0f} counted")
         self.assertEqual(requests_counted(text), 150)
+
+
+    def test_the_pools_add_up_across_workers(self):
+        # A query that reads the database: each worker that takes one opens its pool (min_size connections
+        # at least), whether or not this server's database has the tables.
+        url = f"{self.web}/graphql/?query=%7Bdocuments%7Bid%7D%7D"
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _: fetch(url), range(60)))
+        served = len(self.worker_files())
+        _, text = fetch(self.metrics)
+        opened = float(re.search(r'^tau_database_pool_connections\{state="open"\} (\S+)$', text, re.M).group(1))
+        print(f"\n  {served} workers served the queries; their pools hold {opened:.0f} connections in all")
+        self.assertGreaterEqual(served, 2, "the requests did not spread over several workers")
+        # One worker's pool holds at most max_size (2): more than that is the workers' sum.
+        self.assertGreaterEqual(opened, served)
+        self.assertLessEqual(opened, self.WORKERS * settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"])
 
 
 class RequestLogTests(TestCase):

@@ -161,6 +161,20 @@ export async function runObservability(log: (line: string) => void, check: (name
         `max_connections ${maxConnections} (the model's), ${commits} commits in ${DATABASE}; none of the 3 exporter alerts pending`;
     });
 
+    await check('O9. web\'s database pools reach Prometheus: open after a query that reads the database, no more than PostgreSQL\'s backends', async () => {
+      const status = await send(port, '/graphql/?query=%7Bdocuments%7Bid%7D%7D');
+      expect(status === 200, `GET /graphql/?query={documents{id}}: ${status}`);
+      const opened = await waitFor('a scrape after the query', 30_000, () => {
+        const v = query(stack, 'sum(tau_database_pool_connections{job="web",state="open"})')[0];
+        return v !== undefined && v >= 1 ? v : undefined;
+      });
+      const idle = query(stack, 'sum(tau_database_pool_connections{job="web",state="idle"})')[0];
+      const waiting = query(stack, 'sum(tau_database_pool_waiting{job="web"})')[0];
+      const backends = query(stack, 'sum(pg_stat_database_numbackends{job="postgres"})')[0];
+      expect(idle <= opened && waiting === 0 && opened <= backends, `open ${opened}, idle ${idle}, waiting ${waiting}, PostgreSQL's backends ${backends}`);
+      return `the workers' pools: ${opened} open, ${idle} idle, ${waiting} waiting; PostgreSQL counts ${backends} backends`;
+    });
+
     await check('O6. the monitoring role reads statistics and cannot write: INSERT refused, even out of its read-only default; its password in no log', async () => {
       const psql = (sql: string, options = '') => stack.exec(stack.db, ['sh', '-c',
         `PGOPTIONS='${options}' PGPASSWORD="$POSTGRES_MONITOR_PASSWORD" psql -h 127.0.0.1 -U "$POSTGRES_MONITOR_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -At -c "${sql}"`]);
