@@ -44,7 +44,6 @@ esac
 go_build_start "acme-$PEBBLE_VERSION-$LEGO_VERSION" pebble lego
 
 say() { printf 'build-acme: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
 
 started=$SECONDS
 say "building pebble $PEBBLE_VERSION and lego $LEGO_VERSION into $bin_dir"
@@ -88,11 +87,6 @@ build_one "$PEBBLE_MODULE" "$PEBBLE_VERSION" "$pebble_dir" "${pebble_pkgs[@]}"
 say "pebble built after $((SECONDS - started)) s"
 build_one "$LEGO_MODULE" "$LEGO_VERSION" "$lego_dir" "$LEGO_MODULE/cmd/lego"
 
-for b in pebble lego; do
-  [[ -x $stage/$b ]] || die "$b was not built"
-done
-mkdir -p "$bin_dir"
-for f in "$stage"/*; do mv -f "$f" "$bin_dir/"; done
-printf 'pebble %s\nlego %s\n' "$PEBBLE_VERSION" "$LEGO_VERSION" >"$stamp"
+go_build_finish "$(printf 'pebble %s\nlego %s' "$PEBBLE_VERSION" "$LEGO_VERSION")"
 say "done in $((SECONDS - started)) s: $(cd "$bin_dir" && echo *)"
 printf '%s\n' "$bin_dir"

@@ -105,3 +105,15 @@ wrapped_build() {
     "$go_bin" build -trimpath ${go_tags:+-tags "$go_tags"} -ldflags "-s -w -X github.com/prometheus/common/version.Version=$stamp_version" -o "$stage/" "$@" >&2
   )
 }
+
+# go_build_finish STAMP_TEXT: each BINARY of go_build_start must be in $stage; moves what is there to bin_dir,
+# then writes the stamp (last, so that a run cut off before it builds again).
+go_build_finish() {
+  local b f
+  for b in "${go_build_binaries[@]}"; do
+    [[ -x $stage/$b ]] || { echo "$b was not built" >&2; exit 1; }
+  done
+  mkdir -p "$bin_dir"
+  for f in "$stage"/*; do mv -f "$f" "$bin_dir/"; done
+  printf '%s\n' "$1" >"$stamp"
+}

@@ -21,18 +21,11 @@ readonly POSTGRES_EXPORTER_MODULE=github.com/prometheus-community/postgres_expor
 go_build_start "exporters-$NGINX_EXPORTER_VERSION-$POSTGRES_EXPORTER_VERSION" nginx-prometheus-exporter postgres_exporter
 
 say() { printf 'build-exporters: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
 
 started=$SECONDS
 say "building nginx-prometheus-exporter $NGINX_EXPORTER_VERSION and postgres_exporter $POSTGRES_EXPORTER_VERSION into $bin_dir"
 wrapped_build "$NGINX_EXPORTER_MODULE" "$NGINX_EXPORTER_VERSION" "${NGINX_EXPORTER_VERSION#v}" "$NGINX_EXPORTER_MODULE"
 wrapped_build "$POSTGRES_EXPORTER_MODULE" "$POSTGRES_EXPORTER_VERSION" "${POSTGRES_EXPORTER_VERSION#v}" "$POSTGRES_EXPORTER_MODULE/cmd/postgres_exporter"
-for b in nginx-prometheus-exporter postgres_exporter; do
-  [[ -x $stage/$b ]] || die "$b was not built"
-done
-
-mkdir -p "$bin_dir"
-for f in "$stage"/*; do mv -f "$f" "$bin_dir/"; done
-printf 'nginx-prometheus-exporter %s\npostgres_exporter %s\n' "$NGINX_EXPORTER_VERSION" "$POSTGRES_EXPORTER_VERSION" >"$stamp"
+go_build_finish "$(printf 'nginx-prometheus-exporter %s\npostgres_exporter %s' "$NGINX_EXPORTER_VERSION" "$POSTGRES_EXPORTER_VERSION")"
 say "done in $((SECONDS - started)) s: $(cd "$bin_dir" && echo *)"
 printf '%s\n' "$bin_dir"

@@ -17,14 +17,10 @@ readonly NODE_EXPORTER_MODULE=github.com/prometheus/node_exporter
 go_build_start "node-exporter-$NODE_EXPORTER_VERSION" node_exporter
 
 say() { printf 'build-node-exporter: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
 
 started=$SECONDS
 say "building node_exporter $NODE_EXPORTER_VERSION into $bin_dir"
 wrapped_build "$NODE_EXPORTER_MODULE" "$NODE_EXPORTER_VERSION" "$NODE_EXPORTER_VERSION" "$NODE_EXPORTER_MODULE"
-[[ -x $stage/node_exporter ]] || die "node_exporter was not built"
-mkdir -p "$bin_dir"
-mv -f "$stage/node_exporter" "$bin_dir/"
-printf 'node_exporter %s\n' "$NODE_EXPORTER_VERSION" >"$stamp"
+go_build_finish "node_exporter $NODE_EXPORTER_VERSION"
 say "done in $((SECONDS - started)) s"
 printf '%s\n' "$bin_dir"

@@ -26,18 +26,12 @@ readonly go_tags=remove_all_sd,enable_dns_sd
 go_build_start "prometheus-$PROMETHEUS_VERSION-dns-sd" prometheus promtool
 
 say() { printf 'build-prometheus: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
 
 started=$SECONDS
 say "building prometheus $PROMETHEUS_VERSION into $bin_dir"
 
 wrapped_build "$PROMETHEUS_MODULE" "$PROMETHEUS_VERSION" "$PROMETHEUS_VERSION" "$PROMETHEUS_MODULE/cmd/prometheus" "$PROMETHEUS_MODULE/cmd/promtool"
 
-for b in prometheus promtool; do
-  [[ -x $stage/$b ]] || die "$b was not built"
-done
-mkdir -p "$bin_dir"
-for f in "$stage"/*; do mv -f "$f" "$bin_dir/"; done
-printf 'prometheus %s, tags %s\n' "$PROMETHEUS_VERSION" "$go_tags" >"$stamp"
+go_build_finish "prometheus $PROMETHEUS_VERSION, tags $go_tags"
 say "done in $((SECONDS - started)) s: $(cd "$bin_dir" && echo *)"
 printf '%s\n' "$bin_dir"
