@@ -85,7 +85,7 @@ function probes(plan: KubernetesPlan, service: Service): Pick<Container, 'startu
 }
 
 /** How long web and nginx pods keep serving after they are told to stop (their preStop sleep). */
-export const DRAIN_SECONDS = 10;
+const DRAIN_SECONDS = 10;
 
 /** A variable from the Secret (secrets) or the ConfigMap (the rest): each container gets exactly what it reads. */
 function envVars(plan: KubernetesPlan, service: Service): K8sEnvVar[] {
