@@ -2,13 +2,14 @@
 # cluster-media-s3.sh: sourced by cluster-apply-base.sh. A stack whose uploads are in an S3 bucket (its
 # ConfigMap names MEDIA_S3_ENDPOINT_URL) gets a real S3 server on the cluster at that URL, and checks B1-B4.
 #
-# The S3 server is versitygw, the stand-in for an operator's S3 service (test/s3/build.sh; the same one the
-# compose e2e's media-s3 part runs): the image test/k8s/s3-image.sh made (TAU_CLUSTER_S3_IMAGE), one pod in
-# the namespace the endpoint's host names (SERVICE.NAMESPACE.svc...), behind a Service of that name, started
-# with the S3 user's keys from the stack's own Secret (so from its .env). Its posix backend keeps each bucket
-# as a directory of an emptyDir: the objects live as long as the pod, enough for one run.
+# The S3 server is s3-server.sh's (versitygw), in the namespace the endpoint's host names
+# (SERVICE.NAMESPACE.svc...), behind a Service of that name, started with the S3 user's keys from the stack's own
+# Secret (so from its .env).
 #
 # Uses the functions and variables of cluster-apply-base.sh: ns, host, work, front, db_sql, wait_until, check.
+
+# shellcheck source-path=SCRIPTDIR source=s3-server.sh
+. "$root/test/k8s/s3-server.sh"
 
 # s3_config NAME: a value of the stack's ConfigMap, as rendered (empty when the stack has no such variable).
 s3_config() {
@@ -47,49 +48,8 @@ s3_user_key() {
 }
 
 s3_up() {   # a step: the S3 server running, and the stack's bucket made by web (through web's egress policy)
-  local ref
-  [[ -f ${TAU_CLUSTER_S3_IMAGE:-} ]] || { echo "no S3 image: TAU_CLUSTER_S3_IMAGE (test/k8s/s3-image.sh's archive) is '${TAU_CLUSTER_S3_IMAGE:-}'"; return 1; }
   s3_where
-  flock "$K8S_WORK_DIR/images.lock" ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$TAU_CLUSTER_S3_IMAGE" >/dev/null || return 1
-  ref=$(tar -xOf "$TAU_CLUSTER_S3_IMAGE" index.json | sed -n 's/.*"io.containerd.image.name":"\([^"]*\)".*/\1/p')
-  kubectl apply --server-side -f - >/dev/null <<EOF || return 1
-apiVersion: v1
-kind: Namespace
-metadata: {name: $s3_ns, labels: {pod-security.kubernetes.io/enforce: restricted}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: s3-root-user, namespace: $s3_ns}
-stringData: {ROOT_ACCESS_KEY_ID: "$(s3_user_key MEDIA_S3_ACCESS_KEY_ID)", ROOT_SECRET_ACCESS_KEY: "$(s3_user_key MEDIA_S3_SECRET_ACCESS_KEY)"}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: $s3_service, namespace: $s3_ns, labels: {app.kubernetes.io/name: $s3_service}}
-spec:
-  automountServiceAccountToken: false
-  securityContext: {runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, seccompProfile: {type: RuntimeDefault}}
-  containers:
-  - name: versitygw
-    image: $ref
-    imagePullPolicy: Never
-    args: [--port, ":$s3_port", posix, /data]
-    envFrom: [{secretRef: {name: s3-root-user}}]
-    ports: [{containerPort: $s3_port}]
-    readinessProbe: {tcpSocket: {port: $s3_port}, periodSeconds: 1}
-    resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {cpu: 500m, memory: 256Mi}}
-    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-    volumeMounts: [{name: data, mountPath: /data}]
-  volumes: [{name: data, emptyDir: {}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: $s3_service, namespace: $s3_ns}
-spec:
-  selector: {app.kubernetes.io/name: $s3_service}
-  ports: [{port: $s3_port, targetPort: $s3_port}]
-EOF
-  kubectl -n "$s3_ns" wait --for=condition=Ready "pod/$s3_service" --timeout=60s >/dev/null || return 1
-  echo "$ref in pod $s3_ns/$s3_service ($(kubectl -n "$s3_ns" get pod "$s3_service" -o jsonpath='{.status.podIP}')), Service $s3_service:$s3_port"
+  s3_server_up "$s3_ns" "$s3_service" "$s3_port" "$(s3_user_key MEDIA_S3_ACCESS_KEY_ID)" "$(s3_user_key MEDIA_S3_SECRET_ACCESS_KEY)" || return 1
   web_s3 deploy/web 'c.create_bucket(Bucket=bucket)
 print("bucket", bucket, "made from a web pod at", e["MEDIA_S3_ENDPOINT_URL"], "as", e["MEDIA_S3_ACCESS_KEY_ID"])'
 }
