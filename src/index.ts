@@ -36,7 +36,7 @@ export { Duration } from './core/duration';
 // Kubernetes
 export { KubernetesTarget } from './k8s/kubernetes-target';
 export type {
-  AccessMode, AutoscalingOptions, CloudNativePgBackupOptions, CloudNativePgOptions, DatabaseMode, EgressRule,
+  AccessMode, AutoscalingOptions, CloudNativePgBackupOptions, CloudNativePgOptions, CloudNativePgRecoveryOptions, DatabaseMode, EgressRule,
   ExternalDatabaseOptions, IngressOptions, KubernetesServiceOptions, KubernetesTargetOptions, ResourceOptions, StorageOptions,
 } from './k8s/kubernetes-options';
 

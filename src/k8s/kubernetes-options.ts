@@ -167,11 +167,40 @@ export interface CloudNativePgBackupOptions {
    * @default - any address, on the endpoint's port (443 for AWS)
    */
   readonly to?: string;
+  /**
+   * The folder of destinationPath this cluster archives into (destinationPath/serverName/). A cluster restored
+   * from the bucket needs a new one: it must not write into the archive it was restored from.
+   * @default - the Cluster's name ('db')
+   * @example 'db-2'
+   */
+  readonly serverName?: string;
 }
 
 export const CLOUDNATIVE_PG_BACKUP_OPTION_KEYS = optionKeys<CloudNativePgBackupOptions>()({
-  destinationPath: true, endpointUrl: true, credentialsSecret: true, schedule: true, retention: true, to: true,
+  destinationPath: true, endpointUrl: true, credentialsSecret: true, schedule: true, retention: true, to: true, serverName: true,
 });
+
+/**
+ * A Cluster made from the bucket's backups rather than empty: the newest base backup before the target, then the
+ * archived WAL replayed up to it. Read only when the Cluster is created; nothing changes for one that exists.
+ */
+export interface CloudNativePgRecoveryOptions {
+  /**
+   * The serverName whose backups and WAL to restore, in backup.destinationPath (the Cluster's name by default:
+   * 'db' for the first cluster).
+   * @example 'db'
+   */
+  readonly from: string;
+  /**
+   * The moment to restore to (RFC 3339, with its offset): the last transaction committed before it is the last one
+   * kept.
+   * @default - the end of the archived WAL
+   * @example '2026-12-06T09:30:00Z'
+   */
+  readonly targetTime?: string;
+}
+
+export const CLOUDNATIVE_PG_RECOVERY_OPTION_KEYS = optionKeys<CloudNativePgRecoveryOptions>()({ from: true, targetTime: true });
 
 /** PostgreSQL as a CloudNativePG `Cluster` (`database: 'cloudnative-pg'`); its operator must be installed in the cluster. */
 export interface CloudNativePgOptions {
@@ -195,6 +224,12 @@ export interface CloudNativePgOptions {
   /** WAL archiving and scheduled base backups; `false` runs the cluster without any (its data then lives only on its volumes). */
   readonly backup: CloudNativePgBackupOptions | false;
   /**
+   * Make the Cluster from the backups in backup's bucket (a disaster recovery, a point-in-time restore) rather than
+   * empty. docs/KUBERNETES.md has the procedure.
+   * @default - an empty database (initdb)
+   */
+  readonly recovery?: CloudNativePgRecoveryOptions;
+  /**
    * A PodMonitor of the instances for the Prometheus Operator (its CRD must be installed).
    * @default false
    */
@@ -207,7 +242,7 @@ export interface CloudNativePgOptions {
 }
 
 export const CLOUDNATIVE_PG_OPTION_KEYS = optionKeys<CloudNativePgOptions>()({
-  instances: true, poolerInstances: true, apiServer: true, backup: true, podMonitor: true, operatorNamespace: true,
+  instances: true, poolerInstances: true, apiServer: true, backup: true, recovery: true, podMonitor: true, operatorNamespace: true,
 });
 
 /** How a service other than db, web, nginx and the migrations runs on Kubernetes (`stack.addService`). */

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { EnvContract, EnvVar, FileMount, memoryBytes, Service, ServiceRole, Volume, VolumeMount } from '../model';
 import { NginxConfFile, NginxMainConfFile, NginxSite, renderNginxMainConf, ServedFiles, workersFor } from '../nginx';
-import { AccessMode, CloudNativePgBackupOptions, DatabaseMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
+import { AccessMode, CloudNativePgBackupOptions, CloudNativePgRecoveryOptions, DatabaseMode, KubernetesTargetOptions, ResourceOptions } from './kubernetes-options';
 
 /** What the Kubernetes target reads of the stack: its parts, read-only. `KubernetesTarget` fills it from a `DjangoStack`. */
 export interface KubernetesStackView {
@@ -142,7 +142,10 @@ export class KubernetesPlan {
     readonly instances: number;
     readonly poolerInstances: number;
     readonly apiServer: { readonly to: string; readonly port: number };
-    readonly backup?: CloudNativePgBackupOptions & { readonly credentialsSecret: string; readonly schedule: string; readonly retention: string };
+    readonly backup?: CloudNativePgBackupOptions & {
+      readonly credentialsSecret: string; readonly schedule: string; readonly retention: string; readonly serverName: string;
+    };
+    readonly recovery?: CloudNativePgRecoveryOptions;
     readonly podMonitor: boolean;
     readonly operatorNamespace: string;
     /** PostgreSQL's max_connections in the instances: the stack's postgres.maxConnections. */
@@ -227,7 +230,9 @@ export class KubernetesPlan {
           credentialsSecret: backup.credentialsSecret ?? `${cluster}-backup-credentials`,
           schedule: backup.schedule ?? '0 0 3 * * *',
           retention: backup.retention ?? '30d',
+          serverName: backup.serverName ?? cluster,
         },
+        recovery: c?.recovery,
         podMonitor: c?.podMonitor ?? false,
         operatorNamespace: c?.operatorNamespace ?? 'cnpg-system',
       };

@@ -42,7 +42,7 @@ function cluster(plan: KubernetesPlan): ManifestObject {
     resources: { requests: { cpu: r.cpu, memory: r.memory }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } },
     // No superuser password in a Secret: nothing of the app connects as postgres.
     enableSuperuserAccess: false,
-    bootstrap: {
+    bootstrap: c.recovery ? recovery(plan) : {
       initdb: {
         database: value(plan, plan.stack.databaseRoles.name),
         owner: owner.user,
@@ -68,23 +68,22 @@ function cluster(plan: KubernetesPlan): ManifestObject {
       backup: {
         retentionPolicy: backup.retention,
         barmanObjectStore: {
-          destinationPath: backup.destinationPath,
-          ...(backup.endpointUrl ? { endpointURL: backup.endpointUrl } : {}),
-          s3Credentials: {
-            accessKeyId: { name: backup.credentialsSecret, key: 'ACCESS_KEY_ID' },
-            secretAccessKey: { name: backup.credentialsSecret, key: 'ACCESS_SECRET_KEY' },
-          },
+          ...objectStore(plan, backup.serverName),
           wal: { compression: 'gzip' },
           data: { compression: 'gzip' },
         },
       },
     } : {}),
+    // The archive a recovery reads: the bucket's folder of the serverName it restores.
+    ...(c.recovery ? { externalClusters: [{ name: c.recovery.from, barmanObjectStore: objectStore(plan, c.recovery.from) }] } : {}),
   };
   return {
     comment: ` PostgreSQL as ${c.instances} instance(s) run by the CloudNativePG operator (a prerequisite: docs/KUBERNETES.md),\n`
       + ' one primary and streaming replicas it promotes on failover.'
       + ' The secrets it reads (basic-auth, made by create-secret.sh\n'
-      + ` from .env) are ${owner.secret} (${owner.user}, who owns the database and runs the migrations) and ${web.secret} (${web.user}).`,
+      + ` from .env) are ${owner.secret} (${owner.user}, who owns the database and runs the migrations) and ${web.secret} (${web.user}).`
+      + (c.recovery ? `\n Made from the bucket: the backups of ${c.recovery.from}, replayed to ${c.recovery.targetTime ?? 'the end of its archived WAL'}`
+        + ' (read when the Cluster is created only).' : ''),
     notes: backup ? [{
       path: ['spec', 'backup', 'barmanObjectStore'],
       text: ' The in-tree Barman Cloud archiver, deprecated since 1.26: the Barman Cloud plugin that replaces it runs as a\n'
@@ -95,6 +94,39 @@ function cluster(plan: KubernetesPlan): ManifestObject {
       metadata: { name: c.cluster, namespace: plan.namespace, labels: plan.labels(db) },
       spec,
     } satisfies CustomObject,
+  };
+}
+
+/** Where in the bucket a serverName's base backups and WAL are, and the keys that reach it. */
+function objectStore(plan: KubernetesPlan, serverName: string) {
+  const backup = plan.cnpg!.backup!;
+  return {
+    destinationPath: backup.destinationPath,
+    ...(backup.endpointUrl ? { endpointURL: backup.endpointUrl } : {}),
+    serverName,
+    s3Credentials: {
+      accessKeyId: { name: backup.credentialsSecret, key: 'ACCESS_KEY_ID' },
+      secretAccessKey: { name: backup.credentialsSecret, key: 'ACCESS_SECRET_KEY' },
+    },
+  };
+}
+
+/**
+ * The Cluster made from the bucket: the newest base backup of recovery.from before the target, its WAL replayed
+ * up to the target. The data brings the roles and their rights; the owner's and web's passwords are set again
+ * from their Secrets.
+ */
+function recovery(plan: KubernetesPlan) {
+  const c = plan.cnpg!;
+  const [owner] = plan.cnpgRoles;
+  return {
+    recovery: {
+      source: c.recovery!.from,
+      database: value(plan, plan.stack.databaseRoles.name),
+      owner: owner.user,
+      secret: { name: owner.secret },
+      ...(c.recovery!.targetTime ? { recoveryTarget: { targetTime: c.recovery!.targetTime } } : {}),
+    },
   };
 }
 

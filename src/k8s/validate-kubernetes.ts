@@ -2,7 +2,7 @@ import { checkContainerPath, checkOptionKeys, checkPort, isCidr, named, Problem 
 import { Image } from '../model';
 import { checkConnectionBudget } from '../postgres';
 import {
-  AUTOSCALING_OPTION_KEYS, CLOUDNATIVE_PG_BACKUP_OPTION_KEYS, CLOUDNATIVE_PG_OPTION_KEYS, DATABASE_MODES, EGRESS_RULE_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS,
+  AUTOSCALING_OPTION_KEYS, CLOUDNATIVE_PG_BACKUP_OPTION_KEYS, CLOUDNATIVE_PG_OPTION_KEYS, CLOUDNATIVE_PG_RECOVERY_OPTION_KEYS, CloudNativePgRecoveryOptions, DATABASE_MODES, EGRESS_RULE_KEYS, EXTERNAL_DATABASE_OPTION_KEYS, INGRESS_OPTION_KEYS,
   KUBERNETES_SERVICE_OPTION_KEYS, KUBERNETES_TARGET_OPTION_KEYS, METRICS_OPTION_KEYS, RESOURCE_OPTION_KEYS, STORAGE_OPTION_KEYS,
 } from './kubernetes-options';
 import { k8sName, KubernetesPlan } from './kubernetes-plan';
@@ -381,6 +381,29 @@ function validateDatabaseMode(plan: KubernetesPlan): Problem[] {
     if (b.to !== undefined && !isCidr(b.to)) {
       problems.push({ component: COMPONENT, field: 'cloudNativePg.backup.to', value: b.to, allowed: 'an address range in CIDR notation, such as 203.0.113.0/24' });
     }
+    if (b.serverName !== undefined) problems.push(...matches('cloudNativePg.backup.serverName', b.serverName, DNS_LABEL, "a folder name of lower-case letters, digits and '-', such as db-2"));
+  }
+  if (c.recovery !== undefined) problems.push(...checkRecovery(c.recovery, cnpg.backup));
+  return problems;
+}
+
+/** A Cluster made from the bucket: it reads backup's bucket, and must archive into another folder than the one it reads. */
+function checkRecovery(r: CloudNativePgRecoveryOptions, backup: NonNullable<KubernetesPlan['cnpg']>['backup']): Problem[] {
+  const problems = checkOptionKeys(`${COMPONENT} cloudNativePg.recovery`, r, CLOUDNATIVE_PG_RECOVERY_OPTION_KEYS);
+  problems.push(...matches('cloudNativePg.recovery.from', r?.from, DNS_LABEL, "the serverName whose backups are in backup.destinationPath, such as 'db'"));
+  if (r?.targetTime !== undefined && !(typeof r.targetTime === 'string' && RFC3339.test(r.targetTime) && !Number.isNaN(Date.parse(r.targetTime)))) {
+    problems.push({ component: COMPONENT, field: 'cloudNativePg.recovery.targetTime', value: r.targetTime,
+      allowed: "a moment in RFC 3339 with its offset, such as '2026-12-06T09:30:00Z' or '2026-12-06T10:30:00+01:00'" });
+  }
+  if (!backup) {
+    problems.push({ component: COMPONENT, field: 'cloudNativePg.backup', value: false,
+      allowed: 'the bucket the backups of recovery.from are in, backup: { destinationPath: ... }: recovery reads it, and the restored cluster archives there' });
+  } else if (r?.from === backup.serverName) {
+    problems.push({ component: COMPONENT, field: 'cloudNativePg.backup.serverName', value: backup.serverName,
+      allowed: `another folder than recovery.from ('${r.from}'), such as '${r.from}-2': the restored cluster would archive its WAL into the archive it is restored from` });
   }
   return problems;
 }
+
+/** A date and time with seconds and an offset (Z or ±hh:mm), as RFC 3339 writes it. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { cleanTempDirs, tempDir, TAU } from '../helpers/synth';
 import { parseEnvFile } from '../lib/env-file';
-import { baseObjects, CNPG_K8S, expectedPods, Obj, synthWithTarget } from './k8s-helpers';
+import { baseObjects, CNPG_K8S, CNPG_RECOVERY_K8S, expectedPods, Obj, synthWithTarget } from './k8s-helpers';
 
 /**
  * A cloudnative-pg base against the real kube-apiserver of test/k8s/with-apiserver.sh, with CloudNativePG's own
@@ -22,6 +22,7 @@ let status = -1;
 let out = '';
 let objects: Obj[] = [];
 let envFile = '';
+let recovery: Obj | undefined;
 
 beforeAll(() => {
   const synth = synthWithTarget(TAU, CNPG_K8S);
@@ -32,11 +33,16 @@ beforeAll(() => {
   mkdirSync(out);
   const crds = spawnSync('bash', [join(HERE, 'cnpg-crds.sh')], { encoding: 'utf-8', timeout: 300_000 });
   if (crds.status !== 0) throw new Error(`cnpg-crds.sh failed: ${crds.stderr}`);
+  // The same base made again from its bucket (recovery): its Cluster, judged by the schema in a dry run over the stored one.
+  const recoveryDir = synthWithTarget(TAU, CNPG_RECOVERY_K8S).outdir;
+  const recoveryFile = join(recoveryDir, 'k8s', 'database.yaml');
+  recovery = baseObjects(recoveryDir).find((o) => o.kind === 'Cluster');
   const script = [
     `kubectl apply --server-side -f '${crds.stdout.trim()}' >/dev/null`,
     'kubectl wait --for=condition=Established --timeout=60s crd/clusters.postgresql.cnpg.io crd/poolers.postgresql.cnpg.io crd/scheduledbackups.postgresql.cnpg.io',
     `bash '${join(HERE, 'apply-base.sh')}' '${join(outdir, 'k8s')}' '${target.plan.namespace}' '${envFile}' '${out}' ${expectedPods(objects)}`,
     `kubectl -n '${target.plan.namespace}' get clusters.postgresql.cnpg.io,poolers.postgresql.cnpg.io,scheduledbackups.postgresql.cnpg.io -o json >'${out}/cnpg.json'`,
+    `kubectl apply --server-side --dry-run=server --field-validation=Strict -o json -f '${recoveryFile}' >'${out}/recovery.json'`,
   ].join(' && ');
   const result = spawnSync('bash', [join(HERE, 'with-apiserver.sh'), 'bash', '-c', script], {
     encoding: 'utf-8', env: { ...process.env, K8S_CONTROLLERS: '1' }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024,
@@ -63,6 +69,13 @@ test('every CloudNativePG object is stored as generated: no field pruned by the 
     // The server adds defaults of its schema, never drops what was sent.
     expect(s.spec).toMatchObject(g.spec);
   }
+});
+
+test('a Cluster made from the bucket (recovery, to a moment) passes the same schema: nothing pruned', () => {
+  const items: Obj[] = JSON.parse(readFileSync(join(out, 'recovery.json'), 'utf-8')).items;
+  const stored = items.find((o) => o.kind === 'Cluster')!;
+  expect(stored.spec.bootstrap).toEqual(recovery!.spec.bootstrap);
+  expect(stored.spec).toMatchObject(recovery!.spec);
 });
 
 test("create-secret.sh made the roles' basic-auth Secrets the Cluster reads, with .env's passwords", () => {

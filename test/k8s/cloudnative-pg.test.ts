@@ -1,7 +1,7 @@
 import { KubernetesTarget, KubernetesTargetOptions, StackValidationError } from '../../src/internal';
 import { cleanTempDirs, newStack, readTree, TAU } from '../helpers/synth';
 import { writeTestCa } from '../lib/test-ca';
-import { baseObjects, CNPG_K8S, Obj, synthWithTarget, TAU_K8S } from './k8s-helpers';
+import { baseObjects, CNPG_K8S, CNPG_RECOVERY_K8S, Obj, synthWithTarget, TAU_K8S } from './k8s-helpers';
 
 afterAll(cleanTempDirs);
 
@@ -23,7 +23,8 @@ describe("database: 'cloudnative-pg'", () => {
     expect(spec.bootstrap.initdb.postInitApplicationSQL).toContain(
       'ALTER DEFAULT PRIVILEGES FOR ROLE "tau" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "tau_web"');
     expect(spec.managed.roles).toEqual([expect.objectContaining({ name: 'tau_web', login: true, superuser: false, createdb: false, passwordSecret: { name: 'db-web' } })]);
-    expect(spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://tau-backups/db', endpointURL: 'http://s3.storage.svc:9000' });
+    expect(spec.backup.barmanObjectStore).toMatchObject({ destinationPath: 's3://tau-backups/db', endpointURL: 'http://s3.storage.svc:9000', serverName: 'db' });
+    expect(spec.externalClusters).toBeUndefined();
     expect(find(objects, 'ScheduledBackup', 'db-daily').spec).toMatchObject({ schedule: '0 0 3 * * *', cluster: { name: 'db' } });
   });
 
@@ -59,6 +60,40 @@ describe("database: 'cloudnative-pg'", () => {
     expect(find(o, 'Cluster', 'db').spec).toMatchObject({ instances: 1, monitoring: { enablePodMonitor: true } });
     expect(find(o, 'Cluster', 'db').spec.backup).toBeUndefined();
     expect(o.some((x) => x.kind === 'ScheduledBackup')).toBe(false);
+  });
+});
+
+describe('a Cluster made from the bucket (recovery)', () => {
+  const o = baseObjects(synthWithTarget(TAU, CNPG_RECOVERY_K8S).outdir);
+  const spec = find(o, 'Cluster', 'db').spec;
+
+  test("bootstraps from recovery.from's backups to the target, with the app's owner and its Secret, not initdb", () => {
+    expect(spec.bootstrap).toEqual({
+      recovery: { source: 'db', database: 'tau', owner: 'tau', secret: { name: 'db-app' }, recoveryTarget: { targetTime: '2026-12-06T09:30:00Z' } },
+    });
+    expect(spec.externalClusters).toEqual([{
+      name: 'db',
+      barmanObjectStore: {
+        destinationPath: 's3://tau-backups/db', endpointURL: 'http://s3.storage.svc:9000', serverName: 'db',
+        s3Credentials: {
+          accessKeyId: { name: 'db-backup-credentials', key: 'ACCESS_KEY_ID' },
+          secretAccessKey: { name: 'db-backup-credentials', key: 'ACCESS_SECRET_KEY' },
+        },
+      },
+    }]);
+  });
+
+  test('archives into its own folder of the bucket; the rest of the base is the same as before the recovery', () => {
+    expect(spec.backup.barmanObjectStore.serverName).toBe('db-2');
+    const before = baseObjects(synthWithTarget(TAU, CNPG_K8S).outdir);
+    const clusterless = (objects: Obj[]) => objects.filter((x) => x.kind !== 'Cluster');
+    expect(clusterless(o)).toEqual(clusterless(before));
+  });
+
+  test('without targetTime, to the end of the archived WAL', () => {
+    const c = CNPG_RECOVERY_K8S.cloudNativePg!;
+    const all = baseObjects(synthWithTarget(TAU, { ...CNPG_RECOVERY_K8S, cloudNativePg: { ...c, recovery: { from: 'db' } } }).outdir);
+    expect(find(all, 'Cluster', 'db').spec.bootstrap.recovery.recoveryTarget).toBeUndefined();
   });
 });
 
@@ -159,5 +194,18 @@ describe('refusals of the database mode, every problem in one list', () => {
     /cloudNativePg.backup.retention = "30 days"/,
     /cloudNativePg.backup.to = "anywhere"/,
     /cloudNativePg.backup.credentialsSecret = "Bad_Name"/);
+  });
+  test('a recovery into the archive it reads, without a bucket, or with a malformed source or moment', () => {
+    const c = CNPG_RECOVERY_K8S.cloudNativePg!;
+    refuse({ ...CNPG_RECOVERY_K8S, cloudNativePg: { ...c, backup: { destinationPath: 's3://tau-backups/db' }, recovery: { from: 'db' } } },
+      /cloudNativePg.backup.serverName = "db"; another folder than recovery.from \('db'\), such as 'db-2'/);
+    refuse({ ...CNPG_RECOVERY_K8S, cloudNativePg: { ...c, backup: false } },
+      /cloudNativePg.backup = false; the bucket the backups of recovery.from are in/);
+    refuse({ ...CNPG_RECOVERY_K8S, cloudNativePg: { ...c, recovery: { from: 'DB_1', targetTime: '2026-12-06 09:30', to: 'x' } as any } },
+      /cloudNativePg.recovery.from = "DB_1"; the serverName whose backups are in backup.destinationPath/,
+      /cloudNativePg.recovery.targetTime = "2026-12-06 09:30"; a moment in RFC 3339 with its offset/,
+      /kubernetes cloudNativePg.recovery: to = "x"; not an option/);
+    refuse({ ...CNPG_RECOVERY_K8S, cloudNativePg: { ...c, backup: { destinationPath: 's3://tau-backups/db', serverName: 'Db 2' } } },
+      /cloudNativePg.backup.serverName = "Db 2"; a folder name/);
   });
 });

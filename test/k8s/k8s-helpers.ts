@@ -26,6 +26,16 @@ export const CNPG_K8S: KubernetesTargetOptions = {
   },
 };
 
+/** CNPG_K8S's Cluster made again from its bucket, to a moment, archiving into a folder of its own. */
+export const CNPG_RECOVERY_K8S: KubernetesTargetOptions = {
+  ...CNPG_K8S,
+  cloudNativePg: {
+    ...CNPG_K8S.cloudNativePg!,
+    backup: { destinationPath: 's3://tau-backups/db', endpointUrl: 'http://s3.storage.svc:9000', serverName: 'db-2' },
+    recovery: { from: 'db', targetTime: '2026-12-06T09:30:00Z' },
+  },
+};
+
 /** A stack with the Kubernetes target, synthesized into a directory of its own. */
 export function synthWithTarget(options: DjangoStackOptions = TAU, k8s: KubernetesTargetOptions = TAU_K8S,
   configure?: (stack: DjangoStack) => void): { stack: DjangoStack; target: KubernetesTarget; outdir: string } {
