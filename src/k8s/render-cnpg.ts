@@ -7,6 +7,8 @@ const CNPG = 'postgresql.cnpg.io/v1';
 const PG_PORT = 5432;
 /** The instance manager's status endpoint, which the operator calls in each instance. */
 const STATUS_PORT = 8000;
+/** How long a stopping instance lets its sessions' transactions run before it closes them (CloudNativePG's default: 180). */
+const SMART_SHUTDOWN_SECONDS = 15;
 
 /** The value of a stack variable in the cluster's ConfigMap (the database's name). */
 function value(plan: KubernetesPlan, v: EnvVar): string {
@@ -36,6 +38,10 @@ function cluster(plan: KubernetesPlan): ManifestObject {
     imageName: `ghcr.io/cloudnative-pg/postgresql:${plan.stack.postgresVersion}`,
     // The operator moves the primary by switchover on an update, one instance at a time.
     primaryUpdateStrategy: 'unsupervised',
+    // A stopped instance (a drain, a deleted pod) waits this long for its sessions to end before a fast shutdown.
+    // PgBouncer keeps its server connections open, so behind the Pooler they never end by themselves: the default
+    // 180 s would only delay the failover of a stopped primary. In-flight transactions get this long to finish.
+    smartShutdownTimeout: SMART_SHUTDOWN_SECONDS,
     // The same limit the Pooler's parameters and postgres.maxConnections are sized against.
     postgresql: { parameters: { max_connections: String(c.maxConnections) } },
     storage: { size: plan.databaseSize, ...(plan.storageClass ? { storageClass: plan.storageClass } : {}) },
@@ -149,6 +155,9 @@ function pooler(plan: KubernetesPlan): ManifestObject {
             // an operator's psql): none can take them all and leave another pod without any.
             max_db_connections: String(c.serverConnections),
             default_pool_size: String(c.serverConnections),
+            // After a failed login (the old primary going down in a failover) PgBouncer refuses every client until it
+            // tries again: 2 s rather than 15 lets web's pools reach the promoted primary as soon as it is there.
+            server_login_retry: '2',
             ...(c.clientConnections !== undefined ? {
               // Each web worker keeps its pool (web.databasePool) open to PgBouncer: cheap client slots here,
               // where a server connection is taken per transaction only. All of them may land on one pod.

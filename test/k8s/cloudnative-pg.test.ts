@@ -19,6 +19,8 @@ describe("database: 'cloudnative-pg'", () => {
   test("the Cluster: 3 instances, the app's owner and database, web's role without superuser rights, no PodMonitor", () => {
     const spec = find(objects, 'Cluster', 'db').spec;
     expect(spec).toMatchObject({ instances: 3, enableSuperuserAccess: false, monitoring: { enablePodMonitor: false }, storage: { size: '10Gi' } });
+    // Behind PgBouncer a smart shutdown never ends by itself: a stopped primary fails over after 15 s, not 180.
+    expect(spec.smartShutdownTimeout).toBe(15);
     expect(spec.bootstrap.initdb).toMatchObject({ database: 'tau', owner: 'tau', secret: { name: 'db-app' } });
     expect(spec.bootstrap.initdb.postInitApplicationSQL).toContain(
       'ALTER DEFAULT PRIVILEGES FOR ROLE "tau" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "tau_web"');
@@ -104,7 +106,7 @@ describe('connections through PgBouncer', () => {
     expect(find(o, 'Cluster', 'db').spec.postgresql.parameters).toEqual({ max_connections: '60' });
     // (60 − 10) / 2 server connections per pod; (2 replicas + a rollout's) × 3 workers × (4 + 1) + 10 clients.
     expect(find(o, 'Pooler', 'db-pooler-rw').spec.pgbouncer.parameters)
-      .toEqual({ max_db_connections: '25', default_pool_size: '25', max_client_conn: '55' });
+      .toEqual({ max_db_connections: '25', default_pool_size: '25', server_login_retry: '2', max_client_conn: '55' });
   });
 
   test('web\'s pools to PgBouncer are not refused by the database\'s budget, which the Pooler keeps', () => {
