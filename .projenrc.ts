@@ -21,7 +21,7 @@ const project = new typescript.TypeScriptProject({
   vscode: false,
   clobber: false,
   jest: true,
-  jestOptions: { junitReporting: false, jestConfig: { collectCoverage: false } },
+  jestOptions: { junitReporting: false, jestConfig: { collectCoverage: false, setupFilesAfterEnv: ['<rootDir>/test/helpers/clean-after-all.ts'] } },
   devDeps: ['yaml@^2', 'tsx@^4', 'fast-check@^3', 'dockerfile-utils@^0.16', 'dockerfile-ast@^0.7', 'ajv@^8', 'ajv-formats@^3', 'dclint@^3', 'mermaid@^11', 'jsdom@^25', '@balena/dockerignore@^1', 'madge@^8', 'kubernetes-types@1.30.0', 'esbuild@0.28.2', '@cyclonedx/cyclonedx-library@^10', 'ajv-formats-draft2019@^1', 'packageurl-js@^2'],
 });
 
