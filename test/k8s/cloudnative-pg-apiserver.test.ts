@@ -23,6 +23,7 @@ let out = '';
 let objects: Obj[] = [];
 let envFile = '';
 let recovery: Obj | undefined;
+const CRDS = ['clusters', 'poolers', 'scheduledbackups'].map((k) => `crd/${k}.postgresql.cnpg.io`).join(' ');
 
 beforeAll(() => {
   const synth = synthWithTarget(TAU, CNPG_K8S);
@@ -39,10 +40,12 @@ beforeAll(() => {
   recovery = baseObjects(recoveryDir).find((o) => o.kind === 'Cluster');
   const script = [
     `kubectl apply --server-side -f '${crds.stdout.trim()}' >/dev/null`,
-    'kubectl wait --for=condition=Established --timeout=60s crd/clusters.postgresql.cnpg.io crd/poolers.postgresql.cnpg.io crd/scheduledbackups.postgresql.cnpg.io',
+    // kubectl wait fails on an object without conditions yet (a CRD just created): until each has some.
+    `for i in $(seq 60); do [ "$(kubectl get ${CRDS} -o jsonpath='{range .items[*]}{.status.conditions[0].type}{" "}{end}' | wc -w)" = 3 ] && break; sleep 1; done`,
+    `kubectl wait --for=condition=Established --timeout=60s ${CRDS}`,
     `bash '${join(HERE, 'apply-base.sh')}' '${join(outdir, 'k8s')}' '${target.plan.namespace}' '${envFile}' '${out}' ${expectedPods(objects)}`,
     `kubectl -n '${target.plan.namespace}' get clusters.postgresql.cnpg.io,poolers.postgresql.cnpg.io,scheduledbackups.postgresql.cnpg.io -o json >'${out}/cnpg.json'`,
-    `kubectl apply --server-side --dry-run=server --field-validation=Strict -o json -f '${recoveryFile}' >'${out}/recovery.json'`,
+    `kubectl apply --server-side --dry-run=server --validate=strict -o json -f '${recoveryFile}' >'${out}/recovery.json'`,
   ].join(' && ');
   const result = spawnSync('bash', [join(HERE, 'with-apiserver.sh'), 'bash', '-c', script], {
     encoding: 'utf-8', env: { ...process.env, K8S_CONTROLLERS: '1' }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024,
