@@ -139,8 +139,11 @@ describe('the kustomize base, rendered from the stack model', () => {
       { name: 'site', mountPath: '/etc/nginx/conf.d', readOnly: true },
     ]));
     expect(pod.volumes).toContainEqual({ name: 'static-volume', emptyDir: {} });
-    // An unprivileged nginx on the model's port 80.
-    expect(pod.securityContext.sysctls).toEqual([{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }]);
+    // The local ports of its connections to web (one per request), and an unprivileged nginx on the model's port 80.
+    expect(pod.securityContext.sysctls).toEqual([
+      { name: 'net.ipv4.ip_local_port_range', value: '1024 65535' },
+      { name: 'net.ipv4.ip_unprivileged_port_start', value: '0' },
+    ]);
     expect(nginx.spec.template.metadata.annotations['checksum/site']).toMatch(/^[0-9a-f]{16}$/);
   });
 
