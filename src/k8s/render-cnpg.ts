@@ -92,8 +92,9 @@ function cluster(plan: KubernetesPlan): ManifestObject {
         + ' (read when the Cluster is created only).' : ''),
     notes: backup ? [{
       path: ['spec', 'backup', 'barmanObjectStore'],
-      text: ' The in-tree Barman Cloud archiver, deprecated since 1.26: the Barman Cloud plugin that replaces it runs as a\n'
-        + ' second deployment next to the operator and needs cert-manager for their mutual TLS; this keeps one prerequisite.',
+      text: ' The in-tree Barman Cloud archiver, deprecated since 1.26 and removed in 1.30 (the operator warns so): the Barman\n'
+        + ' Cloud plugin that replaces it runs as a second deployment next to the operator and needs cert-manager for their\n'
+        + ' mutual TLS; this keeps one prerequisite for 1.29.',
     }] : [],
     object: {
       apiVersion: CNPG, kind: 'Cluster',
