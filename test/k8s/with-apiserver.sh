@@ -124,8 +124,10 @@ inside() {
   [[ -z $node ]] || server=https://$NODE_IP:$API_PORT
 
   # Everything (etcd's data, certificates, keys, logs, kubeconfig) on a tmpfs that exists in this mount
-  # namespace only: it vanishes with the namespace, whatever happens to the processes.
-  mount -t tmpfs -o mode=0700,size=4g tmpfs "$work"
+  # namespace only: it vanishes with the namespace, whatever happens to the processes. A node keeps its images
+  # and volumes there too: the CloudNativePG stack (its PostgreSQL image with barman-cloud and boto3, three
+  # instances, the bucket) filled 4 GiB, and the kubelet evicted the primary. Pages are taken as written only.
+  mount -t tmpfs -o mode=0700,size=8g tmpfs "$work"
   mkdir -p "$logs" "$work/pki" "$work/apiserver-certs" "$work/kcm-certs" "$work/flexvolume"
   mkdir -m 0700 "$work/etcd"
   ip link set lo up

@@ -38,6 +38,11 @@ build_lock() {
   fi
 }
 
+# build_unlock: releases build_lock's lock, for a script that goes on after its build (others wait for it otherwise).
+build_unlock() {
+  exec {build_lock_fd}>&-
+}
+
 # go_build_start NAME BINARY...: the output folder CACHE_ROOT/NAME (sets cache_root, out_dir, bin_dir and
 # stamp, the file written last). When it already holds its stamp and every BINARY, prints bin_dir and exits
 # the script; otherwise takes the folder's lock (a second run waits, then finds the binaries), sets up Go
