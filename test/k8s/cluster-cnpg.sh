@@ -15,7 +15,9 @@
 #     /manager linked to it), where the operator's deployment runs it and the instances' bootstrap init
 #     container copies it from;
 #   - the PostgreSQL image: the postgres stand-in (Debian's PostgreSQL, its binaries on PATH) with the
-#     postgres user as uid/gid 26, the user CloudNativePG runs PostgreSQL as (its images' own);
+#     postgres user as uid/gid 26, the user CloudNativePG runs PostgreSQL as (its images' own), and Debian's
+#     barman-cli-cloud, the barman-cloud-* programs the instance manager archives and restores with (as its images do);
+#   - the bucket the backups go to: s3-server.sh's versitygw on the cluster, at the stack's endpointURL;
 #   - the PgBouncer image: the same Debian with its pgbouncer package (trixie's 1.24 for the release's 1.25.1),
 #     run by the instance manager the Pooler's pods copy in, as the release image's user 998;
 #   - imagePullPolicy Always becomes IfNotPresent, as in cluster-apply-base.sh.
@@ -46,6 +48,8 @@ outside() {
     [[ -x $out/manager ]] || (cd "$work/src" && nice -n 10 "$go_bin" build -trimpath -ldflags='-s -w' -o "$out/manager.tmp" ./cmd/manager && mv "$out/manager.tmp" "$out/manager")
     kubectl kustomize "$work/src/config/default" 2>/dev/null >"$out/operator.yaml.tmp" && mv "$out/operator.yaml.tmp" "$out/operator.yaml"
     rm -rf "$work"
+    # The images and the cluster take minutes more: test/k8s/cnpg-crds.sh takes the same lock meanwhile.
+    build_unlock
   fi
   stack=$(cd "$root" && node --import tsx test/k8s/cluster-cnpg-stack.ts)
   work=$(mktemp -d /tmp/tau-cluster-cnpg.XXXXXX)
@@ -54,6 +58,9 @@ outside() {
   local major
   major=$(sed -n 's/^ *imageName: ghcr.io\/cloudnative-pg\/postgresql://p' "$stack/k8s/database.yaml")
   cp "$out/manager" "$work/manager"
+  # The S3 server the backups go to (cluster-e2e.sh made its image already).
+  [[ -f ${TAU_CLUSTER_S3_IMAGE:-} ]] || TAU_CLUSTER_S3_IMAGE=$(bash "$here/s3-image.sh" "$work")
+  export TAU_CLUSTER_S3_IMAGE
   # The three images, saved in one archive cached in $out by what makes them: the manager, the Dockerfiles, the
   # postgres stand-in's recipe (standin-images.sh's label). A warm run builds only the stack's images.
   # shellcheck disable=SC2016 # expanded by the inner bash
@@ -70,6 +77,7 @@ COPY manager /operator/manager_amd64
 RUN ln -sf operator/manager_amd64 /manager
 USER 65532:65532"
     postgres_df="FROM postgres:$major
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends barman-cli-cloud python3-boto3 >/dev/null && rm -rf /var/lib/apt/lists/*
 RUN groupmod -o -g 26 postgres && usermod -o -u 26 -g 26 postgres && chown -R 26:26 /var/lib/postgresql /var/run/postgresql
 USER 26"
     # The Pooler'"'"'s instance manager runs /usr/bin/pgbouncer (the release image'"'"'s path); Debian installs /usr/sbin/pgbouncer.
@@ -99,6 +107,8 @@ USER 998:998"
 }
 
 # ------------------------------------------------------------------------------------------------ cluster
+# shellcheck source-path=SCRIPTDIR source=s3-server.sh
+. "$here/s3-server.sh"
 stack='' work='' ns=tau passed=0 failed=0 started=$SECONDS
 check() {
   local name=$1 output t0=$SECONDS
@@ -130,13 +140,28 @@ operator_ready() {   # K1
   kubectl -n cnpg-system get pods -o wide
 }
 cluster_healthy_status() { [[ $(kubectl -n "$ns" get cluster db -o jsonpath='{.status.readyInstances}') == 3 ]]; }
+condition() { kubectl -n "$ns" get cluster db -o jsonpath="{.status.conditions[?(@.type==\"$1\")].$2}"; }
+archiving() { [[ $(condition ContinuousArchiving status) == True ]]; }
+# apply_base DIR: a stack's base, as docs/KUBERNETES.md applies it (imagePullPolicy as in cluster-apply-base.sh).
+apply_base() { kubectl kustomize "$1/k8s" | sed 's/imagePullPolicy: Always/imagePullPolicy: IfNotPresent/' | kubectl apply --server-side -f - >/dev/null; }
 cluster_healthy() {   # K2
+  local endpoint hostport s3_key
   ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$work/stack.tar" | tail -n 2
+  # The bucket: an S3 server at the Cluster's endpointURL (http://SERVICE.NAMESPACE.svc...:PORT), its keys in the
+  # Secret the Cluster names, made before the Cluster as docs/KUBERNETES.md says.
+  endpoint=$(sed -n 's/^ *endpointURL: //p' "$stack/k8s/database.yaml" | head -n 1)
+  hostport=${endpoint#*://}
+  s3_key=$(openssl rand -hex 20)
+  s3_server_up "$(cut -d. -f2 <<<"$hostport")" "${hostport%%.*}" "${hostport##*:}" tau-backups "$s3_key" || return 1
+  kubectl create namespace "$ns" >/dev/null
+  kubectl -n "$ns" create secret generic db-backup-credentials --from-literal=ACCESS_KEY_ID=tau-backups --from-literal=ACCESS_SECRET_KEY="$s3_key" >/dev/null
   (cd "$stack" && sh k8s/create-secret.sh .env >/dev/null)
-  kubectl kustomize "$stack/k8s" | sed 's/imagePullPolicy: Always/imagePullPolicy: IfNotPresent/' | kubectl apply --server-side -f - >/dev/null
+  apply_base "$stack"
   wait_until 480 cluster_healthy_status || { kubectl -n "$ns" get cluster db -o yaml | sed -n '/^status:/,$p' | head -n 40; return 1; }
   kubectl -n "$ns" get cluster db
   kubectl -n "$ns" get pods -l cnpg.io/cluster=db -o wide
+  wait_until 120 archiving || { echo "ContinuousArchiving: $(condition ContinuousArchiving status) $(condition ContinuousArchiving message)"; return 1; }
+  echo "WAL archived to $(sed -n 's/^ *destinationPath: //p' "$stack/k8s/database.yaml" | head -n 1) at $endpoint: ContinuousArchiving $(condition ContinuousArchiving status) ($(condition ContinuousArchiving reason))"
   kubectl -n "$ns" rollout status deployment/db-pooler-rw --timeout=120s || {
     kubectl -n "$ns" logs deploy/db-pooler-rw --all-containers --tail=20 --previous 2>&1 || kubectl -n "$ns" logs deploy/db-pooler-rw --all-containers --tail=20
     return 1
@@ -149,7 +174,7 @@ migrations_through_pooler() {   # K3
   # one, as docs/KUBERNETES.md says.
   if kubectl -n "$ns" get jobs -l app.kubernetes.io/component=migrations -o jsonpath='{.items[*].status.failed}' | grep -q '[1-9]'; then
     kubectl -n "$ns" delete job -l app.kubernetes.io/component=migrations >/dev/null
-    kubectl kustomize "$stack/k8s" | sed 's/imagePullPolicy: Always/imagePullPolicy: IfNotPresent/' | kubectl apply --server-side -f - >/dev/null
+    apply_base "$stack"
     echo "the first Job failed while the Cluster was being made: applied again"
   fi
   kubectl -n "$ns" wait --for=condition=Complete job -l app.kubernetes.io/component=migrations --timeout=300s
@@ -191,9 +216,9 @@ print("RECOVERED", recovered or "none")
 '
 promoted() { local p; p=$(primary); [[ -n $p && $p != "$1" ]]; }
 # K4 deletes the primary as `kubectl delete pod` does by default (the way a drain or an eviction stops it): its
-# instance manager first asks PostgreSQL for a smart shutdown, for up to smartShutdownTimeout (180 s by default),
-# which PgBouncer's open server connections keep from finishing, so writes go on there until the fast shutdown;
-# then the operator promotes a replica. The check waits that out (about 190 s) rather than changing the Cluster.
+# instance manager first asks PostgreSQL for a smart shutdown, for up to the Cluster's smartShutdownTimeout (15 s
+# in the base), which PgBouncer's open server connections keep from finishing, so writes go on there until the
+# fast shutdown; then the operator promotes a replica.
 failover_under_writes() {   # K4
   local old new acked present written lost deleted promoted_at first_error recovered t0 wrk_pid sampler_pid host requests non2xx errors
   host=$(kubectl -n "$ns" get ingress -o jsonpath='{.items[0].spec.rules[0].host}')
@@ -261,6 +286,62 @@ failover_under_writes() {   # K4
     [[ $(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Host: $host" "http://$K8S_INGRESS_ADDRESS/healthz") == 200 ]]
 }
 
+# rows TITLE N: N documents titled TITLE written through Django in the web pod (so through the Pooler), one transaction.
+rows() {
+  kubectl -n "$ns" exec deploy/web -c web -- python manage.py shell --verbosity 0 -c \
+    "from library.models import Document; Document.objects.bulk_create([Document(title='$1', body='k5') for _ in range($2)])"
+}
+backup_done() { [[ $(kubectl -n "$ns" get backup db-k5 -o jsonpath='{.status.phase}') == completed ]]; }
+# archived WAL: the primary's archiver has shipped WAL up to that segment to the bucket.
+archived() { [[ ! $(sql 'select last_archived_wal from pg_stat_archiver') < $1 ]]; }
+titles() { sql "select string_agg(title || ' ' || n, ', ' order by title) from (select title, count(*) n from library_document group by title) t"; }
+web_reads() {
+  kubectl -n "$ns" exec deploy/web -c web -- python manage.py shell --verbosity 0 -c \
+    "from library.models import Document; print(Document.objects.filter(title='k5-a').count())" 2>/dev/null | tail -n 1
+}
+# K5 restores the bucket into a new Cluster as docs/KUBERNETES.md's disaster recovery does: a base backup (as the
+# ScheduledBackup makes one each night), rows A after it, the moment, rows B; the Cluster deleted (its volumes with
+# it); the stack with recovery: { from: 'db', targetTime } applied. A comes back from the archived WAL, B does not.
+restore_from_bucket() {   # K5
+  local t0=$SECONDS target wal before after recovered web_count host code
+  kubectl apply --server-side -f - >/dev/null <<EOF || return 1
+apiVersion: postgresql.cnpg.io/v1
+kind: Backup
+metadata: {name: db-k5, namespace: $ns}
+spec: {cluster: {name: db}, method: barmanObjectStore}
+EOF
+  wait_until 300 backup_done || { kubectl -n "$ns" get backup db-k5 -o yaml | sed -n '/^status:/,$p'; return 1; }
+  echo "base backup $(kubectl -n "$ns" get backup db-k5 -o jsonpath='{.status.backupId} of {.status.instanceID.podName}: WAL {.status.beginWal} to {.status.endWal}') in $((SECONDS - t0)) s"
+  rows k5-a 10 || return 1
+  target=$(sql "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+  sleep 2
+  rows k5-b 10 || return 1
+  wal=$(sql 'select pg_walfile_name(pg_switch_wal())')
+  wait_until 120 archived "$wal" || { echo "WAL $wal not archived: $(sql 'select last_archived_wal, last_failed_wal from pg_stat_archiver')"; return 1; }
+  before=$(titles)
+  echo "rows A (k5-a) written, then the moment $target, then rows B (k5-b); WAL up to $wal archived. The table: $before"
+  recovered=$(cd "$root" && node --import tsx test/k8s/cluster-cnpg-stack.ts --recover-to "$target" "$stack/.env") || return 1
+  # shellcheck disable=SC2064 # the path is fixed now
+  trap "rm -rf '$recovered'" EXIT
+  t0=$SECONDS
+  # docs/KUBERNETES.md, "Restoring from the bucket", as written there (npx projen made $recovered).
+  kubectl -n "$ns" delete cluster db >/dev/null
+  apply_base "$recovered"
+  kubectl -n "$ns" wait --for=condition=Ready cluster/db --timeout=10m >/dev/null || { kubectl -n "$ns" get cluster db -o yaml | sed -n '/^status:/,$p' | head -n 40; return 1; }
+  echo "the Cluster made from the bucket is Ready $((SECONDS - t0)) s after the delete: $(kubectl -n "$ns" get cluster db -o jsonpath='{.status.readyInstances} instances, primary {.status.currentPrimary}, timeline {.status.timelineID}')"
+  after=$(titles)
+  echo "the table now: $after"
+  wait_until 120 archiving || { echo "ContinuousArchiving: $(condition ContinuousArchiving status) $(condition ContinuousArchiving message)"; return 1; }
+  echo "archiving again, into $(kubectl -n "$ns" get cluster db -o jsonpath='{.spec.backup.barmanObjectStore.destinationPath}/{.spec.backup.barmanObjectStore.serverName}'): ContinuousArchiving $(condition ContinuousArchiving status)"
+  # The app on the restored database: web reads through the Pooler, /healthz answers 200 through the Ingress.
+  t0=$SECONDS
+  until web_count=$(web_reads) && [[ $web_count == 10 ]] || ((SECONDS - t0 > 60)); do sleep 2; done
+  host=$(kubectl -n "$ns" get ingress -o jsonpath='{.items[0].spec.rules[0].host}')
+  code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Host: $host" "http://$K8S_INGRESS_ADDRESS/healthz")
+  echo "web reads ${web_count:-nothing}: rows A through the Pooler, $((SECONDS - t0)) s after; /healthz through the Ingress: $code"
+  [[ $before == *"k5-a 10"* && $before == *"k5-b 10"* && $after == "${before/, k5-b 10/}" && $web_count == 10 && $code == 200 ]]
+}
+
 inside() {
   stack=$1 work=$2
   check "K1 the CloudNativePG operator ($OPERATOR_IMAGE, built from $CNPG_MODULE@$CNPG_VERSION) is ready" operator_ready
@@ -269,6 +350,7 @@ inside() {
   [[ $failed -eq 0 ]] || { report; summary; exit 1; }
   check "K3 the migrations ran through the Pooler (PgBouncer, transaction mode)" migrations_through_pooler
   check "K4 the primary deleted under writes through the app and wrk: a replica promoted, no acknowledged row lost, the app back by itself" failover_under_writes
+  check "K5 a restore from the bucket into a new Cluster, to a moment: the rows before it back, those after it not" restore_from_bucket
   [[ $failed -eq 0 ]] || report
   summary
   [[ $failed -eq 0 ]]
