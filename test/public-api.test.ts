@@ -12,7 +12,7 @@ const VALUES = [
   'StackValidationError', 'Volume',
 ];
 const TYPES = [
-  'AccessMode', 'AlertThresholds', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'CloudNativePgBackupOptions', 'CloudNativePgOptions', 'ComposeFile',
+  'AccessMode', 'AlertThresholds', 'AutoscalingOptions', 'BuildImageOptions', 'CiWorkflowOptions', 'CloudNativePgBackupOptions', 'CloudNativePgOptions', 'CloudNativePgRecoveryOptions', 'ComposeFile',
   'DatabaseMode', 'DatabasePoolOptions', 'Dependency',
   'DependsOnOptions', 'DevelopmentOverride', 'DjangoOptions', 'DjangoStackOptions', 'DockerIgnore', 'EgressRule',
   'EnvContract', 'EnvDeclaration', 'EnvVarOptions', 'ExporterOptions', 'ExternalDatabaseOptions', 'ExternalPostgresOptions', 'FileMount', 'FilesOptions',
