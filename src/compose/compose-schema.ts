@@ -24,6 +24,7 @@ export interface ComposeServiceSchema {
   readonly tmpfs?: string[];
   readonly cap_drop?: string[];
   readonly cap_add?: string[];
+  readonly sysctls?: { readonly [name: string]: string };
   readonly security_opt?: string[];
   readonly mem_limit?: string;
   readonly cpus?: number;

@@ -103,6 +103,7 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
     ...(service.writablePaths.length > 0 ? { tmpfs: [...service.writablePaths] } : {}),
     cap_drop: ['ALL'],
     ...(service.capabilities.length > 0 ? { cap_add: [...service.capabilities] } : {}),
+    ...(Object.keys(service.sysctls).length > 0 ? { sysctls: { ...service.sysctls } } : {}),
     security_opt: ['no-new-privileges:true'],
     mem_limit: service.limits.memory,
     cpus: service.limits.cpus,

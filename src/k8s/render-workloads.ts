@@ -114,19 +114,11 @@ export function postgresPgdata(version: number, mountPath: string): string | und
   return version >= 18 ? undefined : `${mountPath}/pgdata`;
 }
 
-/**
- * The proxy's kernel settings, in its pod's own network namespace (both are in Kubernetes's safe set):
- * - nginx opens a connection to web per request (web's address is looked up at run time, which keeps no idle
- *   connections), and each one closed holds its local port for TIME_WAIT's 60 s, all to the one Service
- *   address: the kernel's default range, 32768-60999, lasts for about 470 requests/s from one pod, and a
- *   failover test at 535/s ran out of ports (nginx's 502, "Cannot assign requested address"). The whole range
- *   above the privileged ports lasts for about 1,070/s;
- * - an unprivileged nginx binds the model's port below 1024.
- */
-function proxySysctls(port: number | undefined): { name: string; value: string }[] {
+/** The service's kernel settings, and for an unprivileged proxy, the one that lets it bind the model's port below 1024. */
+function sysctls(plan: KubernetesPlan, service: Service): { name: string; value: string }[] {
   return [
-    { name: 'net.ipv4.ip_local_port_range', value: '1024 65535' },
-    ...((port ?? 1024) < 1024 ? [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] : []),
+    ...Object.entries(service.sysctls).map(([name, value]) => ({ name, value })),
+    ...(plan.role(service) === 'proxy' && (service.port ?? 1024) < 1024 ? [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] : []),
   ];
 }
 
@@ -240,7 +232,7 @@ function podTemplate(plan: KubernetesPlan, service: Service, options: { stateful
       fsGroup: uid,
       fsGroupChangePolicy: 'OnRootMismatch',
       seccompProfile: { type: 'RuntimeDefault' },
-      ...(plan.role(service) === 'proxy' ? { sysctls: proxySysctls(service.port) } : {}),
+      ...(sysctls(plan, service).length > 0 ? { sysctls: sysctls(plan, service) } : {}),
     },
     ...(stopGrace !== undefined || drain > 0 ? { terminationGracePeriodSeconds: (stopGrace ?? 30) + drain } : {}),
     ...(users.length > 0

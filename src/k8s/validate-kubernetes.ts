@@ -9,6 +9,12 @@ import { k8sName, KubernetesPlan } from './kubernetes-plan';
 import { kubernetesSite } from './render-k8s';
 
 const COMPONENT = 'kubernetes';
+/** The sysctls every kubelet of 1.29 and later lets a pod set (Kubernetes's "safe" set); others need the node's consent. */
+const SAFE_SYSCTLS = [
+  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes',
+];
 const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -254,6 +260,10 @@ export function validateKubernetes(plan: KubernetesPlan): Problem[] {
         problems.push({ component, field: 'ports', value: port.host,
           allowed: 'no host port on Kubernetes: only nginx is reached from outside, through the Ingress; other services are reached by name inside the namespace' });
       }
+    }
+    for (const name of Object.keys(service.sysctls).filter((n) => !SAFE_SYSCTLS.includes(n))) {
+      problems.push({ component, field: `sysctls.${name}`, value: service.sysctls[name],
+        allowed: `on Kubernetes, one of the safe set a kubelet runs without allowedUnsafeSysctls: ${SAFE_SYSCTLS.filter((n) => n.startsWith('net.')).join(', ')}` });
     }
     if (plan.uid(service) === undefined) {
       problems.push({ component, field: 'kubernetes runAsUser', value: undefined,

@@ -76,6 +76,12 @@ export interface ServiceOptions {
    */
   readonly capabilities?: string[];
   /**
+   * Kernel settings of the container's own network namespace (net.*), such as its local port range: compose's
+   * `sysctls`, a pod's `securityContext.sysctls` (where the kubelet runs only its safe set unless told).
+   * @default - the kernel's
+   */
+  readonly sysctls?: { readonly [name: string]: string };
+  /**
    * The most the container may use: memory (k, m or g), CPUs (a share of one: 0.5, 1, 2) and processes. A
    * service under attack or with a leak is stopped at its limit instead of starving the rest of the host.
    * @default - 512m, 1 CPU, 256 processes
@@ -94,7 +100,7 @@ export interface ResourceLimits {
 
 const SERVICE_KEYS = optionKeys<ServiceOptions>()({
   image: true, port: true, command: true, entrypoint: true, healthcheck: true, description: true, runs: true, stopGracePeriod: true,
-  readOnlyRoot: true, user: true, writablePaths: true, capabilities: true, limits: true,
+  readOnlyRoot: true, user: true, writablePaths: true, capabilities: true, sysctls: true, limits: true,
 });
 
 /** A user name of an image's /etc/passwd, or a uid, optionally with a group name or gid. */
@@ -203,6 +209,7 @@ export class Service {
   public readonly user?: string;
   public readonly writablePaths: readonly string[];
   public readonly capabilities: readonly string[];
+  public readonly sysctls: { readonly [name: string]: string };
   public readonly limits: Required<ResourceLimits>;
 
   private readonly options: ServiceOptions;
@@ -230,6 +237,7 @@ export class Service {
     this.user = options.user;
     this.writablePaths = [...(options.writablePaths ?? ['/tmp'])];
     this.capabilities = [...(options.capabilities ?? [])];
+    this.sysctls = { ...(options.sysctls ?? {}) };
     this.limits = { memory: options.limits?.memory ?? '512m', cpus: options.limits?.cpus ?? 1, pids: options.limits?.pids ?? 256 };
   }
 
@@ -393,6 +401,13 @@ export class Service {
         problems.push({ component, field: `capabilities[${i}]`, value: cap, allowed: 'a Linux capability without the CAP_ prefix, such as CHOWN, SETUID or NET_BIND_SERVICE' });
       }
     });
+    for (const [name, value] of Object.entries(this.sysctls)) {
+      if (!/^net\.[a-z0-9_]+(\.[a-z0-9_]+)+$/.test(name)) {
+        problems.push({ component, field: `sysctls.${name}`, value, allowed: "a setting of the container's own network namespace, net.*, such as net.ipv4.ip_local_port_range" });
+      } else if (typeof value !== 'string' || !/^[0-9]+( [0-9]+)*$/.test(value)) {
+        problems.push({ component, field: `sysctls.${name}`, value, allowed: "its value as a string of numbers, such as '1024 65535'" });
+      }
+    }
     const { memory, cpus, pids } = this.limits;
     const bytes = memoryBytes(memory);
     if (!(bytes >= 6 * 1024 ** 2)) problems.push({ component, field: 'limits.memory', value: memory, allowed: 'a size with k, m or g of at least 6m, such as 512m or 1g' });

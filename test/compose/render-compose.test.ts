@@ -42,12 +42,15 @@ describe('renderCompose', () => {
     const back = Network.named('back', { internal: true });
     const db = new Service('db', {
       image: 'postgres:17', capabilities: ['CHOWN', 'SETUID'], writablePaths: ['/tmp', '/var/run/postgresql'], limits: { memory: '1g', cpus: 0.5, pids: 64 },
+      sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' },
     }).joins(back);
     const open = new Service('tool', { image: 'x:1', readOnlyRoot: false, writablePaths: [] });
     const { file } = renderCompose({ ...model(), services: [db, open], networks: [back] });
     expect(file.services.db).toMatchObject({
       read_only: true, tmpfs: ['/tmp', '/var/run/postgresql'], cap_drop: ['ALL'], cap_add: ['CHOWN', 'SETUID'], mem_limit: '1g', cpus: 0.5, pids_limit: 64, networks: ['back'],
+      sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' },
     });
+    expect(file.services.tool.sysctls).toBeUndefined();
     expect(file.services.tool.read_only).toBeUndefined();
     expect(file.services.tool.tmpfs).toBeUndefined();
     expect(file.networks).toEqual({ back: { internal: true } });
@@ -71,9 +74,14 @@ describe('renderCompose', () => {
       .toContain('  # web, proxy and client are on it, db is not\n  front: {}\n');
   });
 
-  test('a capability, a limit or a writable path out of range is a problem', () => {
-    const s = new Service('x', { image: 'x:1', capabilities: ['CAP_CHOWN'], writablePaths: ['tmp'], limits: { memory: '1m', cpus: 0, pids: 3 } });
-    expect(s.validate().map((p) => p.field)).toEqual(['writablePaths[0]', 'capabilities[0]', 'limits.memory', 'limits.cpus', 'limits.pids']);
+  test('a capability, a sysctl, a limit or a writable path out of range is a problem', () => {
+    const s = new Service('x', {
+      image: 'x:1', capabilities: ['CAP_CHOWN'], writablePaths: ['tmp'], limits: { memory: '1m', cpus: 0, pids: 3 },
+      sysctls: { 'kernel.shmmax': '1', 'net.ipv4.ip_local_port_range': 1024 as any, 'net.core.somaxconn': '1024' },
+    });
+    expect(s.validate().map((p) => p.field)).toEqual([
+      'writablePaths[0]', 'capabilities[0]', 'sysctls.kernel.shmmax', 'sysctls.net.ipv4.ip_local_port_range', 'limits.memory', 'limits.cpus', 'limits.pids',
+    ]);
   });
 
   test('escapes $ so the container, not compose, expands variables', () => {

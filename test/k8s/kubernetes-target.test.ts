@@ -560,6 +560,14 @@ describe('what the cluster cannot run is refused with the stack\'s problems, and
     expect([...readTree(outdir).keys()]).toEqual([]);
   });
 
+  test('a sysctl outside the set every kubelet allows (compose runs it; a pod would not start)', () => {
+    const { project, stack, outdir } = newStack(TAU);
+    stack.addService('worker', { image: 'tau-worker:1', sysctls: { 'net.core.somaxconn': '1024' } });
+    new KubernetesTarget(stack, { ...TAU_K8S, services: { worker: { runAsUser: 1000 } } });
+    expect(() => project.synth()).toThrow(/service "worker": sysctls.net.core.somaxconn = "1024"; on Kubernetes, one of the safe set a kubelet runs without allowedUnsafeSysctls: net.ipv4.ip_local_port_range/);
+    expect([...readTree(outdir).keys()]).toEqual([]);
+  });
+
   test('several at once, in one list', () => {
     refuse(() => ({ namespace: 'Tau_NS', replicas: 0, storage: { mediaSize: '10GB' } }),
       /has 3 problems[^]*namespace = "Tau_NS"[^]*replicas = 0[^]*storage.mediaSize = "10GB"/);
