@@ -27,7 +27,8 @@ export interface ComposeServiceSchema {
   readonly sysctls?: { readonly [name: string]: string };
   readonly security_opt?: string[];
   readonly mem_limit?: string;
-  readonly cpus?: number;
+  readonly cpu_period?: number;
+  readonly cpu_quota?: number;
   readonly pids_limit?: number;
   readonly networks?: string[];
   readonly logging?: { readonly driver: 'json-file'; readonly options: { readonly 'max-size': string; readonly 'max-file': string } };

@@ -30,6 +30,24 @@ export interface LogRotation {
   readonly maxFiles: number;
 }
 
+/**
+ * The CFS period a container's CPU limit is counted in, in microseconds: 10 ms, not the kernel's and Docker's
+ * 100 ms. A container that spends its quota early in a period is stopped for the rest of it; web under load
+ * spends one CPU's quota in about half a period on two cores, so every request in it, `/healthz` too, waited up
+ * to ~50 ms at a time. In 10 ms periods the stop is at most a few ms, for the same share of the CPU
+ * (bench/RESULTS.md, "Health under load").
+ */
+export const CFS_PERIOD_US = 10_000;
+
+/**
+ * `cpus` as a quota per period. The kernel refuses a quota under 1 ms, so a limit under 0.1 CPU takes a longer
+ * period (0.05 CPU: 1 ms in 20 ms).
+ */
+export function cpuLimit(cpus: number): { cpu_period: number; cpu_quota: number } {
+  const period = Math.max(CFS_PERIOD_US, Math.ceil(1000 / cpus));
+  return { cpu_period: period, cpu_quota: Math.round(cpus * period) };
+}
+
 /** A comment to place above the entry at `path` in the rendered YAML. */
 interface Note {
   readonly path: readonly (string | number)[];
@@ -106,7 +124,7 @@ function renderService(service: Service, model: ComposeModel, notes: Note[]): Co
     ...(Object.keys(service.sysctls).length > 0 ? { sysctls: { ...service.sysctls } } : {}),
     security_opt: ['no-new-privileges:true'],
     mem_limit: service.limits.memory,
-    cpus: service.limits.cpus,
+    ...cpuLimit(service.limits.cpus),
     pids_limit: service.limits.pids,
     ...(service.networks.length > 0 ? { networks: service.networks.map((n) => n.name) } : {}),
     logging: { driver: 'json-file', options: { 'max-size': model.logs.maxSize, 'max-file': String(model.logs.maxFiles) } },
@@ -150,6 +168,9 @@ export function renderComposeYaml(model: ComposeModel, marker: string, overrides
     ...(model.docs ? [` Services, volumes and their wiring come from .projenrc.ts; see ${model.docs}.`] : []),
     ' Every container is confined: a read-only root filesystem (it writes to its volumes and tmpfs only), every',
     ' Linux capability dropped but those under cap_add, no privilege escalation, limits on memory, CPU and processes.',
+    ` CPU is a quota per period: cpu_quota ${CFS_PERIOD_US} per cpu_period ${CFS_PERIOD_US} (microseconds) is one CPU. The period is`,
+    ` ${CFS_PERIOD_US / 1000} ms, not Docker's 100 ms: a container that spends its quota early is stopped until the next period, and`,
+    ' every request in it waits that long.',
   ].join('\n');
   for (const note of notes) commentAt(doc, note.path, note.text);
   // A blank line between top-level sections and between services.

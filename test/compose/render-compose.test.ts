@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { EnvContract, Healthcheck, Image, Network, renderCompose, renderComposeYaml, Service, Volume } from '../../src/internal';
+import { cpuLimit, EnvContract, Healthcheck, Image, Network, renderCompose, renderComposeYaml, Service, Volume } from '../../src/internal';
 
 function model() {
   const data = Volume.named('data');
@@ -31,7 +31,8 @@ describe('renderCompose', () => {
       cap_drop: ['ALL'],
       security_opt: ['no-new-privileges:true'],
       mem_limit: '512m',
-      cpus: 1,
+      cpu_period: 10_000,
+      cpu_quota: 10_000,
       pids_limit: 256,
       logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '5' } },
     });
@@ -47,13 +48,23 @@ describe('renderCompose', () => {
     const open = new Service('tool', { image: 'x:1', readOnlyRoot: false, writablePaths: [] });
     const { file } = renderCompose({ ...model(), services: [db, open], networks: [back] });
     expect(file.services.db).toMatchObject({
-      read_only: true, tmpfs: ['/tmp', '/var/run/postgresql'], cap_drop: ['ALL'], cap_add: ['CHOWN', 'SETUID'], mem_limit: '1g', cpus: 0.5, pids_limit: 64, networks: ['back'],
+      read_only: true, tmpfs: ['/tmp', '/var/run/postgresql'], cap_drop: ['ALL'], cap_add: ['CHOWN', 'SETUID'], mem_limit: '1g', cpu_period: 10_000, cpu_quota: 5_000, pids_limit: 64, networks: ['back'],
       sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' },
     });
     expect(file.services.tool.sysctls).toBeUndefined();
     expect(file.services.tool.read_only).toBeUndefined();
     expect(file.services.tool.tmpfs).toBeUndefined();
     expect(file.networks).toEqual({ back: { internal: true } });
+  });
+
+  test('a CPU limit is a quota in 10 ms periods, and a longer period where the kernel\'s 1 ms least quota needs it', () => {
+    expect(cpuLimit(1)).toEqual({ cpu_period: 10_000, cpu_quota: 10_000 });
+    expect(cpuLimit(2.5)).toEqual({ cpu_period: 10_000, cpu_quota: 25_000 });
+    expect(cpuLimit(0.25)).toEqual({ cpu_period: 10_000, cpu_quota: 2_500 });
+    expect(cpuLimit(0.1)).toEqual({ cpu_period: 10_000, cpu_quota: 1_000 });
+    expect(cpuLimit(0.05)).toEqual({ cpu_period: 20_000, cpu_quota: 1_000 });
+    expect(cpuLimit(0.03)).toEqual({ cpu_period: 33_334, cpu_quota: 1_000 });
+    expect(cpuLimit(0.01)).toEqual({ cpu_period: 100_000, cpu_quota: 1_000 });
   });
 
   test('a network\'s comment names the services on it and those not, from the model, then what it is for', () => {

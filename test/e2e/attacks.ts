@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'fs'
 import { connect, Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { DEFAULT_CSP, Duration, NginxSite, renderNginxConf, Service, workersFor } from '../../src/internal';
+import { CFS_PERIOD_US, DEFAULT_CSP, Duration, NginxSite, renderNginxConf, Service, workersFor } from '../../src/internal';
 import { ComposeStack, DOCKER, run, sleep } from './compose-stack';
 import { Client, expect, Response } from './smoke';
 
@@ -328,11 +328,11 @@ export async function uploadsAreDownloads(stack: ComposeStack, web: string, clie
 }
 
 /** The confinement the engine applied to a container, as it reports it. */
-function confinement(id: string): { readOnly: boolean; capDrop: string; capAdd: string; securityOpt: string; memory: number; cpus: number; pids: number } {
+function confinement(id: string): { readOnly: boolean; capDrop: string; capAdd: string; securityOpt: string; memory: number; cpus: number; cpuPeriod: number; pids: number } {
   const h = JSON.parse(run(DOCKER, ['inspect', '--format', '{{json .HostConfig}}', id]).output);
   return {
     readOnly: h.ReadonlyRootfs === true, capDrop: (h.CapDrop ?? []).join(','), capAdd: (h.CapAdd ?? []).join(','), securityOpt: (h.SecurityOpt ?? []).join(','),
-    memory: Number(h.Memory), cpus: Number(h.NanoCpus) / 1e9, pids: Number(h.PidsLimit),
+    memory: Number(h.Memory), cpus: Number(h.CpuQuota) / Number(h.CpuPeriod), cpuPeriod: Number(h.CpuPeriod), pids: Number(h.PidsLimit),
   };
 }
 
@@ -343,7 +343,7 @@ export function containersConfined(stack: ComposeStack, web: string): string {
     const c = confinement(stack.containerId(s));
     expect(c.readOnly && /ALL/i.test(c.capDrop) && /no-new-privileges/.test(c.securityOpt) && c.memory > 0 && c.cpus > 0 && c.pids > 0,
       `${s}: ${JSON.stringify(c)}`);
-    return `${s} ${c.memory / 2 ** 20}M/${c.cpus}cpu/${c.pids}pids${c.capAdd ? ` +${c.capAdd}` : ''}`;
+    return `${s} ${c.memory / 2 ** 20}M/${c.cpus}cpu per ${c.cpuPeriod / 1000} ms/${c.pids}pids${c.capAdd ? ` +${c.capAdd}` : ''}`;
   });
   const write = stack.exec(web, ['python', '-c', 'open("/app/e2e-pwned", "w")']);
   expect(write.code !== 0 && /Read-only file system/.test(write.output), `writing into the code: ${write.output.trim()}`);
@@ -353,10 +353,15 @@ export function containersConfined(stack: ComposeStack, web: string): string {
   expect(/CapEff:\s+0+\s/.test(status) && /NoNewPrivs:\s+1/.test(status), `web's PID 1: ${status.trim()}`);
   const dbStatus = stack.exec(stack.db, ['sh', '-c', 'grep -E "^(Uid|CapEff)" /proc/1/status; id -un']).output;
   expect(/CapEff:\s+0+\s/.test(dbStatus) && /^Uid:\s+(\d+)\s/m.exec(dbStatus)?.[1] !== '0' && /^postgres$/m.test(dbStatus), `${stack.db}'s PID 1: ${dbStatus.trim()}`);
-  const limits = stack.exec(web, ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max'])
+  const limits = stack.exec(web, ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; '
+    + 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max; '
+    + 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"'])
     .output.trim().split('\n');
   const webConf = confinement(stack.containerId(web));
-  expect(Number(limits[0]) === webConf.memory && Number(limits[1]) === webConf.pids, `web's cgroup: memory ${limits[0]}, pids ${limits[1]}`);
+  // The CPU limit in the compose file's period (CFS_PERIOD_US), as the kernel counts it: a short stop when spent.
+  const [quota, period] = limits[2].split(' ').map(Number);
+  expect(Number(limits[0]) === webConf.memory && Number(limits[1]) === webConf.pids && period === CFS_PERIOD_US && quota / period === webConf.cpus,
+    `web's cgroup: memory ${limits[0]}, pids ${limits[1]}, CPU ${limits[2]}`);
   const dbAddress = run(DOCKER, ['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', stack.containerId(stack.db)]).output.trim().split(' ')[0];
   const front = stack.front.service;
   const name = stack.exec(front, ['getent', 'hosts', stack.db]);
@@ -364,7 +369,7 @@ export function containersConfined(stack: ComposeStack, web: string): string {
   expect(name.code !== 0 && !/CONNECTED/.test(reach.output), `${front} resolves ${stack.db}: ${name.output.trim()}; connects to ${dbAddress}:5432: ${reach.output.trim()}`);
   const fromWeb = stack.exec(web, ['python', '-c', `import socket; socket.create_connection(("${stack.db}", 5432), 3); print("CONNECTED")`]);
   expect(/CONNECTED/.test(fromWeb.output), `web cannot reach ${stack.db}: ${fromWeb.output.trim()}`);
-  return `${reports.join(', ')}; web: writing /app -> read-only, /tmp writable, CapEff 0, NoNewPrivs 1, cgroup memory ${limits[0]} pids ${limits[1]}; ${stack.db}: runs as postgres (uid ${/^Uid:\s+(\d+)/m.exec(dbStatus)?.[1]}), CapEff 0; ${front}: no name and no route to ${stack.db} (${dbAddress}), web reaches it`;
+  return `${reports.join(', ')}; web: writing /app -> read-only, /tmp writable, CapEff 0, NoNewPrivs 1, cgroup memory ${limits[0]} pids ${limits[1]} CPU quota/period ${quota}/${period} us; ${stack.db}: runs as postgres (uid ${/^Uid:\s+(\d+)/m.exec(dbStatus)?.[1]}), CapEff 0; ${front}: no name and no route to ${stack.db} (${dbAddress}), web reaches it`;
 }
 
 /**
@@ -386,7 +391,7 @@ export async function nginxDisclosure(stack: ComposeStack, client: Client): Prom
   const health = stack.state(stack.front.service).health;
   expect(health === 'healthy', `${stack.front.service}'s healthcheck: ${health}`);
   // One worker per CPU of nginx's limit, whatever the host has.
-  const cpus = Number(JSON.parse(run(DOCKER, ['inspect', '--format', '{{json .HostConfig.NanoCpus}}', stack.containerId(stack.front.service)]).output)) / 1e9;
+  const cpus = confinement(stack.containerId(stack.front.service)).cpus;
   const workers = Number(stack.exec(stack.front.service, ['sh', '-c',
     'for p in /proc/[0-9]*; do tr "\\000" " " < "$p/cmdline" 2>/dev/null; echo; done | grep -c "^nginx: worker process"']).output.trim());
   expect(workers === workersFor(cpus), `${workers} nginx workers for a limit of ${cpus} CPU(s)`);
