@@ -247,12 +247,14 @@ How each is measured:
   load (${v.wrk.split(',')[0]}) runs on the same server. Overload: node in web's network namespace sends the query at
   twice the rate the server sustained (open loop: at a fixed rate whatever the answers) and probes /healthz every
   0.5 s as the container's healthcheck does; a probe fails on anything but a 200 within the healthcheck's timeout.
-- **Health under load and metrics**: three more servers of the stack's command and \`gunicorn.conf.py\` in web (its
+- **Health under load and metrics**: four more servers of the stack's command and \`gunicorn.conf.py\` in web (its
   CPU limit shared; one loaded at a time): the stack's settings, the same without the metrics middleware, and the
-  same with Python's own switch interval. /healthz from one connection, idle then under the GraphQL load, in
+  same with Python's own switch interval, and one with a single worker. /healthz from one connection, idle then under the GraphQL load, in
   rounds that alternate the setups; web's cgroup counts the CFS periods it was throttled in during each load; the
-  short-period setup rewrites web's \`cpu.cfs_period_us\`/\`cpu.cfs_quota_us\` for that measurement and puts them
-  back. GraphQL throughput on vs off and per switch interval: A B alternated, best of each. The metrics' own work:
+  100 ms-period and no-quota setups rewrite web's \`cpu.cfs_period_us\`/\`cpu.cfs_quota_us\` (the quota scaled to
+  keep the same share of the CPU) for that measurement and put them back; the own-core setup sets web's
+  \`cpuset.cpus\` to CPU 0 and runs both wrk on CPU 1 (\`taskset\`). GraphQL throughput on vs off, per switch
+  interval and per CFS period: A B alternated, best of each. The metrics' own work:
   \`Tau.metrics.record\` timed in a loop in web (multiprocess mode, best of 5 × 20,000 calls).
 - **Image**: \`docker image inspect\` of the built web image, against its layer \`${v.image.dependencyLayer}\`.
 - **Build context**: the files \`docker build\` would send, honouring the generated \`.dockerignore\` with Docker's own
@@ -281,9 +283,12 @@ function healthTables(v: any): string {
   const ratio = (h: Health) => h.loaded.p99Ms / h.idle.p99Ms;
   const cell = (h: Health) => `${fmt(h.loaded.p99Ms, 1)} / ${fmt(h.idle.p99Ms, 1)} ms = ${fmt(ratio(h), 1)}x (${h.throttled}/${h.periods})`;
   const names: Record<string, string> = {
-    defaultSwitch: 'Python\'s switch interval, 5 ms (before)',
-    stack: 'switch interval 0.5 ms (the stack)',
-    shortPeriod: 'the stack, with a CFS period of 10 ms (instead of 100 ms) and one CPU\'s quota in it',
+    defaultSwitch: `Python's switch interval, 5 ms, in ${v.cfs.periodUs / 1000} ms periods (before)`,
+    stack: `the stack: switch interval 0.5 ms, ${v.cfs.periodUs / 1000} ms periods`,
+    dockerPeriod: 'the stack in Docker\'s default 100 ms periods, with the same share of the CPU (before)',
+    noQuota: 'the stack with no CPU quota (never throttled; the control)',
+    ownCore: 'the stack on CPU 0 alone, wrk on CPU 1 (the load generator off the server\'s core)',
+    oneWorker: `the stack with 1 worker instead of ${v.workers}`,
   };
   const rows = Object.keys(v.rounds[0]).map((setup) => [names[setup] ?? setup, ...v.rounds.map((r: any) => cell(r[setup])),
     `**${fmt(median(v.rounds.map((r: any) => ratio(r[setup]))), 1)}x**`]);
@@ -291,6 +296,8 @@ function healthTables(v: any): string {
   // The same cost from the work itself: the middleware's microseconds against the CPU time of a request (one CPU).
   const estimated = 1 / (1 + v.recordUs * 1e-6 * v.metricsOff.requestsPerSecond);
   const switchCost = v.shortSwitchGraphql.requestsPerSecond / v.defaultSwitchGraphql.requestsPerSecond;
+  const oneWorkerCost = v.oneWorkerGraphql.requestsPerSecond / v.workersGraphql.requestsPerSecond;
+  const periodCost = v.shortPeriodGraphql.requestsPerSecond / v.defaultPeriodGraphql.requestsPerSecond;
   return `${v.workers} workers, web's CFS quota ${v.cfs.quotaUs} us per ${v.cfs.periodUs} us.
 
 | What | Measured | Result | Target | |
@@ -298,6 +305,8 @@ function healthTables(v: any): string {
 | GraphQL straight to web, metrics on vs off | ${wrkCell(v.metricsOn)}<br>vs ${wrkCell(v.metricsOff)} | **${fmt(metrics, 2)}x** | ≥ 0.95x | ${verdict(metrics >= 0.95)} |
 | The metrics' work per request (Tau.metrics.record, multiprocess mode), against a request's CPU time at the off rate | ${fmt(v.recordUs, 1)} µs vs ${fmt(1e6 / v.metricsOff.requestsPerSecond)} µs | **${fmt(estimated, 3)}x** | ≥ 0.95x | ${verdict(estimated >= 0.95)} |
 | GraphQL straight to web, switch interval 0.5 ms vs 5 ms | ${wrkCell(v.shortSwitchGraphql)}<br>vs ${wrkCell(v.defaultSwitchGraphql)} | **${fmt(switchCost, 2)}x** | reported | |
+| GraphQL straight to web, 1 worker vs ${v.workers} | ${wrkCell(v.oneWorkerGraphql)}<br>vs ${wrkCell(v.workersGraphql)} | **${fmt(oneWorkerCost, 2)}x** | reported | |
+| GraphQL straight to web, CFS period ${v.cfs.periodUs / 1000} ms vs 100 ms (the same share of the CPU in each) | ${wrkCell(v.shortPeriodGraphql)}<br>vs ${wrkCell(v.defaultPeriodGraphql)} | **${fmt(periodCost, 2)}x** | reported | |
 
 \`/healthz\` p99 under the GraphQL load / idle p99 (CFS periods web was throttled in / periods, during the load):
 

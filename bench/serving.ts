@@ -20,6 +20,8 @@ const QUERY = `/graphql/?query=${encodeURIComponent('{ documents(limit: 10) { id
 const DURATION = process.env.BENCH_SECONDS ?? '5';
 /** Rounds of the health measurements (`BENCH_ONLY=health`). */
 const ROUNDS = Number(process.env.BENCH_HEALTH_ROUNDS ?? 3);
+/** The CFS period Docker and the kernel default to, which the stack's compose file replaces (CFS_PERIOD_US). */
+const DOCKER_CFS_PERIOD_US = 100_000;
 
 export interface WrkResult {
   readonly requestsPerSecond: number;
@@ -56,9 +58,15 @@ function containerPid(stack: ComposeStack, service: string): string {
   return run(DOCKER, ['inspect', '--format', '{{.State.Pid}}', stack.containerId(service)]).output.trim();
 }
 
+/** A command in a container's network namespace, on the CPUs `cpus` (taskset's list) if given. */
+function inNetwork(pid: string, argv: string[], cpus?: string): string[] {
+  return [...(cpus ? ['taskset', '-c', cpus] : []), 'nsenter', '-t', pid, '-n', '--', ...argv];
+}
+
 /** wrk in a container's network namespace (the machine's wrk binary; only the network is the container's). */
-function wrkIn(pid: string, url: string, headers: Record<string, string> = {}, load?: string[]): WrkResult {
-  return parseWrk(execFileSync('nsenter', ['-t', pid, '-n', '--', ...wrkArgs(url, headers, load)], { encoding: 'utf-8' }));
+function wrkIn(pid: string, url: string, headers: Record<string, string> = {}, load?: string[], cpus?: string): WrkResult {
+  const [command, ...args] = inNetwork(pid, wrkArgs(url, headers, load), cpus);
+  return parseWrk(execFileSync(command, args, { encoding: 'utf-8' }));
 }
 
 /** Two setups measured alternately, A B A B, so drift on a shared machine falls on both; the better of each kept. */
@@ -77,10 +85,10 @@ function pair(a: () => WrkResult, b: () => WrkResult, rounds = 2): [WrkResult, W
 const ONE_CLIENT = ['-t1', '-c1'];
 
 /** wrk from one client on `url` while wrk's GraphQL load (2 threads, 32 connections) runs on `loadUrl`; both in pid's network. */
-function whileLoaded(pid: string, loadUrl: string, loadHeaders: Record<string, string>, url: string): WrkResult {
+function whileLoaded(pid: string, loadUrl: string, loadHeaders: Record<string, string>, url: string, cpus?: string): WrkResult {
   const quoted = (args: string[]) => args.map((a) => `'${a}'`).join(' ');
-  return parseWrk(execFileSync('sh', ['-c', `nsenter -t ${pid} -n -- ${quoted(wrkArgs(loadUrl, loadHeaders))} >/dev/null & `
-    + `sleep 0.5; nsenter -t ${pid} -n -- ${quoted(wrkArgs(url, {}, ONE_CLIENT))}; wait`], { encoding: 'utf-8' }));
+  return parseWrk(execFileSync('sh', ['-c', `${quoted(inNetwork(pid, wrkArgs(loadUrl, loadHeaders), cpus))} >/dev/null & `
+    + `sleep 0.5; ${quoted(inNetwork(pid, wrkArgs(url, {}, ONE_CLIENT), cpus))}; wait`], { encoding: 'utf-8' }));
 }
 
 /** The same Django project and server (Gunicorn, Uvicorn workers), serving STATIC_ROOT with django.views.static.serve. */
@@ -283,9 +291,9 @@ print(min(timeit.repeat(lambda: metrics.record("graphql", "GET", 200, 0.01), num
 `;
 
 /** The CPU controller's directory (cgroup v1 or v2) of a container, from one of its processes. */
-function cpuCgroup(pid: string): string {
+function cpuCgroup(pid: string, controller = 'cpu'): string {
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf-8').trim().split('\n').map((l) => l.split(':'));
-  const v1 = lines.find(([, controllers]) => controllers.split(',').includes('cpu'));
+  const v1 = lines.find(([, controllers]) => controllers.split(',').includes(controller));
   if (v1) return join('/sys/fs/cgroup', v1[1], v1[2]);
   return join('/sys/fs/cgroup', lines.find(([id]) => id === '0')![2]);
 }
@@ -296,10 +304,23 @@ function throttling(cgroup: string): { periods: number; throttled: number } {
   return { periods: Number(stat.nr_periods), throttled: Number(stat.nr_throttled) };
 }
 
-/** Sets the container's CFS period, its quota kept at one CPU's worth of each period (cgroup v1). */
-function cfsPeriod(cgroup: string, us: number): void {
+/** `measure` with the cgroup's tasks on the CPUs `cpus` only (its cpuset.cpus), then back on those it had. */
+function onCpus<T>(cgroup: string, cpus: string, measure: () => T): T {
+  const file = join(cgroup, 'cpuset.cpus');
+  const before = readFileSync(file, 'utf-8').trim();
+  writeFileSync(file, cpus);
+  try {
+    return measure();
+  } finally {
+    writeFileSync(file, before);
+  }
+}
+
+/** Sets the cgroup's CFS period to `us`, with the quota scaled to keep its share of the CPU. */
+function cfsPeriod(cgroup: string, us: number, period: number, quota: number): void {
+  writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), '-1');
   writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(us));
-  writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(us));
+  writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(Math.round((quota * us) / period)));
 }
 
 /**
@@ -310,50 +331,74 @@ function cfsPeriod(cgroup: string, us: number): void {
 async function healthAndMetrics(stack: ComposeStack, web: string, webPid: string, workers: string) {
   const files: Record<string, string> = { 'bench_metrics_off_settings.py': METRICS_OFF_SETTINGS, 'bench_default_switch_settings.py': DEFAULT_SWITCH_SETTINGS };
   for (const [name, text] of Object.entries(files)) stack.compose(['exec', '-T', web, 'sh', '-c', `cat > /tmp/${name}`], { input: text });
-  const server = (port: number, settings?: string) => startServer(stack, web, port, 'Tau.asgi:application',
+  const server = (port: number, settings?: string, count = workers) => startServer(stack, web, port, 'Tau.asgi:application',
     { PYTHONPATH: '/tmp:/app', PROMETHEUS_MULTIPROC_DIR: `/tmp/prometheus-${port}`, ...(settings ? { DJANGO_SETTINGS_MODULE: settings } : {}) },
-    workers, '--config gunicorn.conf.py');
-  const ports = { stack: 8990, metricsOff: 8991, defaultSwitch: 8992 };
+    count, '--config gunicorn.conf.py');
+  const ports = { stack: 8990, metricsOff: 8991, defaultSwitch: 8992, oneWorker: 8993 };
   await server(ports.stack);
   await server(ports.metricsOff, 'bench_metrics_off_settings');
   await server(ports.defaultSwitch, 'bench_default_switch_settings');
+  await server(ports.oneWorker, undefined, '1');
 
   const base = (port: number) => `http://127.0.0.1:${port}`;
   const headers = { Accept: 'application/json', Host: 'localhost' };
   const graphql = (port: number) => () => wrkIn(webPid, `${base(port)}${QUERY}`, headers);
   const [metricsOn, metricsOff] = pair(graphql(ports.stack), graphql(ports.metricsOff), ROUNDS);
   const [shortSwitchGraphql, defaultSwitchGraphql] = pair(graphql(ports.stack), graphql(ports.defaultSwitch), ROUNDS);
+  const [oneWorkerGraphql, workersGraphql] = pair(graphql(ports.oneWorker), graphql(ports.stack), ROUNDS);
   const recordUs = Number(stack.exec(web, ['python', '-c', RECORD_COST], { PYTHONPATH: '/app' }).output.trim().split('\n').pop());
 
   const cgroup = cpuCgroup(webPid);
-  const health = (port: number) => {
-    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, ONE_CLIENT);
+  /** The health endpoint idle and under load, wrk on the CPUs `wrkCpus` if given. */
+  const health = (port: number, wrkCpus?: string) => {
+    const idle = wrkIn(webPid, `${base(port)}/healthz`, {}, ONE_CLIENT, wrkCpus);
     const before = throttling(cgroup);
-    const loaded = whileLoaded(webPid, `${base(port)}${QUERY}`, headers, `${base(port)}/healthz`);
+    const loaded = whileLoaded(webPid, `${base(port)}${QUERY}`, headers, `${base(port)}/healthz`, wrkCpus);
     const after = throttling(cgroup);
     return { idle, loaded, periods: after.periods - before.periods, throttled: after.throttled - before.throttled };
   };
   const period = Number(readFileSync(join(cgroup, 'cpu.cfs_period_us'), 'utf-8'));
   const quota = Number(readFileSync(join(cgroup, 'cpu.cfs_quota_us'), 'utf-8'));
+  const restore = () => {
+    writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), '-1');
+    writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(period));
+    writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(quota));
+  };
+  /** `measure` with web's CFS period set to `us` (the same share of the CPU in it), or with no quota (`us` null). */
+  const withPeriod = <T>(us: number | null, measure: () => T): T => {
+    if (us === null) writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), '-1');
+    else cfsPeriod(cgroup, us, period, quota);
+    try {
+      return measure();
+    } finally {
+      restore();
+    }
+  };
+  // What the stack's short period costs the app: GraphQL throughput in it against Docker's default 100 ms period.
+  const [shortPeriodGraphql, defaultPeriodGraphql] = pair(graphql(ports.stack), () => withPeriod(DOCKER_CFS_PERIOD_US, graphql(ports.stack)), ROUNDS);
+  const cpuset = cpuCgroup(webPid, 'cpuset');
   const rounds = [];
   try {
     // Rounds of every setup once each, so that the machine's drift falls on all of them.
     for (let i = 0; i < ROUNDS; i++) {
       const defaultSwitch = health(ports.defaultSwitch);
       const stackHealth = health(ports.stack);
-      cfsPeriod(cgroup, 10_000);
-      const shortPeriod = health(ports.stack);
-      writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(period));
-      writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(quota));
-      rounds.push({ defaultSwitch, stack: stackHealth, shortPeriod });
+      const dockerPeriod = withPeriod(DOCKER_CFS_PERIOD_US, () => health(ports.stack));
+      // The control: the same load with no quota, so never throttled (web may then use both cores).
+      const noQuota = withPeriod(null, () => health(ports.stack));
+      // The load generator off the server's core: web on CPU 0 alone, wrk on CPU 1 (the database and the rest
+      // unpinned), as a client on another machine would be.
+      const ownCore = onCpus(cpuset, '0', () => health(ports.stack, '1'));
+      // One worker process in web's one CPU: no second worker to take the CPU from the one answering.
+      const oneWorker = health(ports.oneWorker);
+      rounds.push({ defaultSwitch, stack: stackHealth, dockerPeriod, noQuota, ownCore, oneWorker });
     }
   } finally {
-    writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(period));
-    writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(quota));
+    restore();
   }
   // Their memory back to web, under its limit, for the servers measured next.
   for (const port of Object.values(ports)) stack.exec(web, ['sh', '-c', `kill -TERM "$(cat /tmp/bench-${port}.pid)"`]);
-  return { workers, cfs: { periodUs: period, quotaUs: quota }, metricsOn, metricsOff, recordUs, shortSwitchGraphql, defaultSwitchGraphql, rounds };
+  return { workers, cfs: { periodUs: period, quotaUs: quota }, metricsOn, metricsOff, recordUs, shortSwitchGraphql, defaultSwitchGraphql, oneWorkerGraphql, workersGraphql, shortPeriodGraphql, defaultPeriodGraphql, rounds };
 }
 
 async function main(): Promise<void> {
