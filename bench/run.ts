@@ -248,9 +248,9 @@ How each is measured:
   twice the rate the server sustained (open loop: at a fixed rate whatever the answers) and probes /healthz every
   0.5 s as the container's healthcheck does; a probe fails on anything but a 200 within the healthcheck's timeout.
 - **Health under load and metrics**: four more servers of the stack's command and \`gunicorn.conf.py\` in web (its
-  CPU limit shared; one loaded at a time): the stack's settings, the same without the metrics middleware, and the
-  same with Python's own switch interval, and one with a single worker. /healthz from one connection, idle then under the GraphQL load, in
-  rounds that alternate the setups; web's cgroup counts the CFS periods it was throttled in during each load; the
+  CPU limit shared; one loaded at a time): the stack's settings, the same without the metrics middleware, the same
+  with Python's own switch interval, and the same with a single worker. /healthz from one connection, idle then
+  under the GraphQL load, in rounds that alternate the setups; web's cgroup counts the CFS periods it was throttled in during each load; the
   100 ms-period and no-quota setups rewrite web's \`cpu.cfs_period_us\`/\`cpu.cfs_quota_us\` (the quota scaled to
   keep the same share of the CPU) for that measurement and put them back; the own-core setup sets web's
   \`cpuset.cpus\` to CPU 0 and runs both wrk on CPU 1 (\`taskset\`). GraphQL throughput on vs off, per switch
@@ -285,7 +285,7 @@ function healthTables(v: any): string {
   const names: Record<string, string> = {
     defaultSwitch: `Python's switch interval, 5 ms, in ${v.cfs.periodUs / 1000} ms periods (before)`,
     stack: `the stack: switch interval 0.5 ms, ${v.cfs.periodUs / 1000} ms periods`,
-    dockerPeriod: 'the stack in Docker\'s default 100 ms periods, with the same share of the CPU (before)',
+    dockerPeriod: `the stack in Docker's default ${v.cfs.dockerPeriodUs / 1000} ms periods, with the same share of the CPU (before)`,
     noQuota: 'the stack with no CPU quota (never throttled; the control)',
     ownCore: 'the stack on CPU 0 alone, wrk on CPU 1 (the load generator off the server\'s core)',
     oneWorker: `the stack with 1 worker instead of ${v.workers}`,
@@ -306,7 +306,7 @@ function healthTables(v: any): string {
 | The metrics' work per request (Tau.metrics.record, multiprocess mode), against a request's CPU time at the off rate | ${fmt(v.recordUs, 1)} µs vs ${fmt(1e6 / v.metricsOff.requestsPerSecond)} µs | **${fmt(estimated, 3)}x** | ≥ 0.95x | ${verdict(estimated >= 0.95)} |
 | GraphQL straight to web, switch interval 0.5 ms vs 5 ms | ${wrkCell(v.shortSwitchGraphql)}<br>vs ${wrkCell(v.defaultSwitchGraphql)} | **${fmt(switchCost, 2)}x** | reported | |
 | GraphQL straight to web, 1 worker vs ${v.workers} | ${wrkCell(v.oneWorkerGraphql)}<br>vs ${wrkCell(v.workersGraphql)} | **${fmt(oneWorkerCost, 2)}x** | reported | |
-| GraphQL straight to web, CFS period ${v.cfs.periodUs / 1000} ms vs 100 ms (the same share of the CPU in each) | ${wrkCell(v.shortPeriodGraphql)}<br>vs ${wrkCell(v.defaultPeriodGraphql)} | **${fmt(periodCost, 2)}x** | reported | |
+| GraphQL straight to web, CFS period ${v.cfs.periodUs / 1000} ms vs ${v.cfs.dockerPeriodUs / 1000} ms (the same share of the CPU in each) | ${wrkCell(v.shortPeriodGraphql)}<br>vs ${wrkCell(v.defaultPeriodGraphql)} | **${fmt(periodCost, 2)}x** | reported | |
 
 \`/healthz\` p99 under the GraphQL load / idle p99 (CFS periods web was throttled in / periods, during the load):
 

@@ -290,7 +290,7 @@ n = 20000
 print(min(timeit.repeat(lambda: metrics.record("graphql", "GET", 200, 0.01), number=n, repeat=5)) / n * 1e6)
 `;
 
-/** The CPU controller's directory (cgroup v1 or v2) of a container, from one of its processes. */
+/** A controller's directory (cgroup v1; the unified one on v2) of a container, from one of its processes. */
 function cpuCgroup(pid: string, controller = 'cpu'): string {
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf-8').trim().split('\n').map((l) => l.split(':'));
   const v1 = lines.find(([, controllers]) => controllers.split(',').includes(controller));
@@ -359,11 +359,6 @@ async function healthAndMetrics(stack: ComposeStack, web: string, webPid: string
   };
   const period = Number(readFileSync(join(cgroup, 'cpu.cfs_period_us'), 'utf-8'));
   const quota = Number(readFileSync(join(cgroup, 'cpu.cfs_quota_us'), 'utf-8'));
-  const restore = () => {
-    writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), '-1');
-    writeFileSync(join(cgroup, 'cpu.cfs_period_us'), String(period));
-    writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), String(quota));
-  };
   /** `measure` with web's CFS period set to `us` (the same share of the CPU in it), or with no quota (`us` null). */
   const withPeriod = <T>(us: number | null, measure: () => T): T => {
     if (us === null) writeFileSync(join(cgroup, 'cpu.cfs_quota_us'), '-1');
@@ -371,34 +366,30 @@ async function healthAndMetrics(stack: ComposeStack, web: string, webPid: string
     try {
       return measure();
     } finally {
-      restore();
+      cfsPeriod(cgroup, period, period, quota);
     }
   };
   // What the stack's short period costs the app: GraphQL throughput in it against Docker's default 100 ms period.
   const [shortPeriodGraphql, defaultPeriodGraphql] = pair(graphql(ports.stack), () => withPeriod(DOCKER_CFS_PERIOD_US, graphql(ports.stack)), ROUNDS);
   const cpuset = cpuCgroup(webPid, 'cpuset');
   const rounds = [];
-  try {
-    // Rounds of every setup once each, so that the machine's drift falls on all of them.
-    for (let i = 0; i < ROUNDS; i++) {
-      const defaultSwitch = health(ports.defaultSwitch);
-      const stackHealth = health(ports.stack);
-      const dockerPeriod = withPeriod(DOCKER_CFS_PERIOD_US, () => health(ports.stack));
-      // The control: the same load with no quota, so never throttled (web may then use both cores).
-      const noQuota = withPeriod(null, () => health(ports.stack));
-      // The load generator off the server's core: web on CPU 0 alone, wrk on CPU 1 (the database and the rest
-      // unpinned), as a client on another machine would be.
-      const ownCore = onCpus(cpuset, '0', () => health(ports.stack, '1'));
-      // One worker process in web's one CPU: no second worker to take the CPU from the one answering.
-      const oneWorker = health(ports.oneWorker);
-      rounds.push({ defaultSwitch, stack: stackHealth, dockerPeriod, noQuota, ownCore, oneWorker });
-    }
-  } finally {
-    restore();
+  // Rounds of every setup once each, so that the machine's drift falls on all of them.
+  for (let i = 0; i < ROUNDS; i++) {
+    const defaultSwitch = health(ports.defaultSwitch);
+    const stackHealth = health(ports.stack);
+    const dockerPeriod = withPeriod(DOCKER_CFS_PERIOD_US, () => health(ports.stack));
+    // The control: the same load with no quota, so never throttled (web may then use both cores).
+    const noQuota = withPeriod(null, () => health(ports.stack));
+    // The load generator off the server's core: web on CPU 0 alone, wrk on CPU 1 (the database and the rest
+    // unpinned), as a client on another machine would be.
+    const ownCore = onCpus(cpuset, '0', () => health(ports.stack, '1'));
+    // One worker process in web's one CPU: no second worker to take the CPU from the one answering.
+    const oneWorker = health(ports.oneWorker);
+    rounds.push({ defaultSwitch, stack: stackHealth, dockerPeriod, noQuota, ownCore, oneWorker });
   }
   // Their memory back to web, under its limit, for the servers measured next.
   for (const port of Object.values(ports)) stack.exec(web, ['sh', '-c', `kill -TERM "$(cat /tmp/bench-${port}.pid)"`]);
-  return { workers, cfs: { periodUs: period, quotaUs: quota }, metricsOn, metricsOff, recordUs, shortSwitchGraphql, defaultSwitchGraphql, oneWorkerGraphql, workersGraphql, shortPeriodGraphql, defaultPeriodGraphql, rounds };
+  return { workers, cfs: { periodUs: period, quotaUs: quota, dockerPeriodUs: DOCKER_CFS_PERIOD_US }, metricsOn, metricsOff, recordUs, shortSwitchGraphql, defaultSwitchGraphql, oneWorkerGraphql, workersGraphql, shortPeriodGraphql, defaultPeriodGraphql, rounds };
 }
 
 async function main(): Promise<void> {

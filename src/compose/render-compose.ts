@@ -39,12 +39,15 @@ export interface LogRotation {
  */
 export const CFS_PERIOD_US = 10_000;
 
+/** The least CFS quota the kernel accepts, in microseconds. */
+const MIN_CFS_QUOTA_US = 1_000;
+
 /**
  * `cpus` as a quota per period. The kernel refuses a quota under 1 ms, so a limit under 0.1 CPU takes a longer
  * period (0.05 CPU: 1 ms in 20 ms).
  */
 export function cpuLimit(cpus: number): { cpu_period: number; cpu_quota: number } {
-  const period = Math.max(CFS_PERIOD_US, Math.ceil(1000 / cpus));
+  const period = Math.max(CFS_PERIOD_US, Math.ceil(MIN_CFS_QUOTA_US / cpus));
   return { cpu_period: period, cpu_quota: Math.round(cpus * period) };
 }
 
